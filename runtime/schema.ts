@@ -1,0 +1,46 @@
+/**
+ * The shape of Slipway's tables, defined once. Components create the tables from these names and the runtime reads
+ * and writes with them, so the two can never disagree.
+ */
+
+/** The `deployments` table: one item per deployment, keyed by its id. */
+export const DEPLOYMENTS = {
+  hashKey: "id",
+  /** Lists a user's deployments newest first: partition `userId`, sort `createdAt` (ISO-8601, so lexical = time). */
+  byUserIndex: { name: "byUser", hashKey: "userId", rangeKey: "createdAt" },
+} as const;
+
+/** The `installations` table: which GitHub App installation acts for a Slipway user. */
+export const INSTALLATIONS = {
+  hashKey: "userId",
+} as const;
+
+/**
+ * The `idempotency` table: one item per (user, Idempotency-Key), pointing at the deployment it created. Items expire
+ * through DynamoDB TTL on `expiresAt` (epoch seconds).
+ */
+export const IDEMPOTENCY = {
+  hashKey: "key",
+  ttlAttribute: "expiresAt",
+} as const;
+
+/** Where a deployment is in its life. */
+export const STATUSES = ["PENDING", "PROCESSING", "BUILDING", "FAILED"] as const;
+export type DeploymentStatus = (typeof STATUSES)[number];
+
+/**
+ * Which status may follow which. Every move is a conditional write on the current status, so a redelivered stream
+ * record cannot move a deployment backwards or start a second build. PROCESSING → PROCESSING is a resume after a
+ * crash half-way.
+ */
+export const TRANSITIONS: Readonly<Record<DeploymentStatus, readonly DeploymentStatus[]>> = {
+  PENDING: ["PROCESSING", "FAILED"],
+  PROCESSING: ["PROCESSING", "BUILDING", "FAILED"],
+  BUILDING: [],
+  FAILED: [],
+};
+
+/** The statuses a move to `to` may start from. */
+export function allowedPredecessors(to: DeploymentStatus): DeploymentStatus[] {
+  return STATUSES.filter((from) => TRANSITIONS[from].includes(to));
+}
