@@ -1,0 +1,41 @@
+/**
+ * The environment variables components hand to functions, named once. Components build `environment.variables`
+ * from these names; functions read them with `readEnvironment`, the only place the runtime touches `process.env`.
+ * Only names, ARNs and ids travel this way: secrets stay in Secrets Manager.
+ */
+export const ENV = {
+  deploymentsTable: "DEPLOYMENTS_TABLE",
+  installationsTable: "INSTALLATIONS_TABLE",
+  idempotencyTable: "IDEMPOTENCY_TABLE",
+  githubAppId: "GITHUB_APP_ID",
+  githubAppPrivateKeyArn: "GITHUB_APP_PRIVATE_KEY_ARN",
+  githubApiUrl: "GITHUB_API_URL",
+  githubAppInstallUrl: "GITHUB_APP_INSTALL_URL",
+  sourceBucket: "SOURCE_BUCKET",
+  /** JSON object: builder id → CodeBuild project name. */
+  buildProjects: "BUILD_PROJECTS",
+  /** Optional endpoint overrides (local platform and tests); unset in AWS. */
+  dynamodbEndpoint: "SLIPWAY_DYNAMODB_ENDPOINT",
+  secretsManagerEndpoint: "SLIPWAY_SECRETSMANAGER_ENDPOINT",
+  codebuildEndpoint: "SLIPWAY_CODEBUILD_ENDPOINT",
+  s3Endpoint: "SLIPWAY_S3_ENDPOINT",
+} as const;
+
+export type EnvName = keyof typeof ENV;
+
+/** Reads the named variables; a missing one is a deployment mistake, reported by name. */
+export function readEnvironment<K extends EnvName>(
+  required: readonly K[],
+  env: NodeJS.ProcessEnv = process.env,
+): Record<K, string> & Partial<Record<EnvName, string>> {
+  const values: Partial<Record<EnvName, string>> = {};
+  for (const key of Object.keys(ENV) as EnvName[]) {
+    const value = env[ENV[key]];
+    if (value !== undefined && value !== "") values[key] = value;
+  }
+  const missing = required.filter((key) => values[key] === undefined).map((key) => ENV[key]);
+  if (missing.length > 0) {
+    throw new Error(`Missing environment variable(s) ${missing.join(", ")}: the stack sets these on the function.`);
+  }
+  return values as Record<K, string> & Partial<Record<EnvName, string>>;
+}
