@@ -1,0 +1,174 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { ENV } from "../runtime/environment";
+import { createAbandonedDeploymentsHandler, createInspectorHandler } from "../runtime/inspect/handlers";
+import { LambdaFunction } from "./lambdaFunction";
+import { abandonedDeploymentsFunctionPermissions, inspectorFunctionPermissions } from "./policies";
+
+export interface RepoInspectorArgs {
+  /** The `deployments` table; its stream drives the inspector. */
+  readonly deploymentsTable: aws.dynamodb.Table;
+  readonly installationsTable: aws.dynamodb.Table;
+  /** The GitHub App's id (not secret). */
+  readonly githubAppId: pulumi.Input<string>;
+  /** ARN of the Secrets Manager secret holding the App's PEM private key; the key itself never reaches the stack. */
+  readonly githubAppPrivateKeySecretArn: pulumi.Input<string>;
+  /** GitHub's API root. Default https://api.github.com (set for GitHub Enterprise Server). */
+  readonly githubApiUrl?: pulumi.Input<string>;
+  /** Where users install the App, quoted when they have not. Default none. */
+  readonly githubAppInstallUrl?: pulumi.Input<string>;
+  /** Bucket the inspector stages commit sources in (BuildProjects' `sourceBucket`). */
+  readonly sourceBucket: aws.s3.Bucket;
+  /** Builder → CodeBuild project name, and the projects' ARNs (BuildProjects' outputs). */
+  readonly buildProjectNames: pulumi.Input<Record<string, string>>;
+  readonly buildProjectArns: pulumi.Input<string[]>;
+  /** Retries of a failing record before it goes to the failure queue. Default 5. */
+  readonly maximumRetryAttempts?: number;
+  /** Oldest record (seconds) worth inspecting; older ones go to the failure queue. Default 3600. */
+  readonly maximumRecordAgeInSeconds?: number;
+  /** Days logs are kept. Default 30. */
+  readonly logRetentionDays?: pulumi.Input<number>;
+}
+
+/**
+ * The repo inspector: a Lambda on the deployments stream that takes each new deployment to BUILDING or FAILED, a
+ * queue for the records it gives up on, and the consumer that marks those deployments FAILED.
+ */
+export class RepoInspector extends pulumi.ComponentResource {
+  public readonly inspector: LambdaFunction;
+  public readonly failureQueue: aws.sqs.Queue;
+  public readonly abandonedDeployments: LambdaFunction;
+  public readonly streamSubscription: aws.dynamodb.TableEventSubscription;
+
+  constructor(name: string, args: RepoInspectorArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("slipway:inspect:RepoInspector", name, {}, opts);
+    const table = args.deploymentsTable;
+    // Messages the consumer itself cannot settle move on after 5 tries, for a person to look at.
+    const unsettled = new aws.sqs.Queue(
+      `${name}-unsettled`,
+      { messageRetentionSeconds: 1_209_600, sqsManagedSseEnabled: true },
+      { parent: this },
+    );
+    this.failureQueue = new aws.sqs.Queue(
+      `${name}-failures`,
+      {
+        messageRetentionSeconds: 1_209_600,
+        sqsManagedSseEnabled: true,
+        visibilityTimeoutSeconds: 180, // six times the consumer's timeout, as AWS advises
+        redrivePolicy: unsettled.arn.apply((arn) => JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount: 5 })),
+      },
+      { parent: this },
+    );
+
+    this.inspector = new LambdaFunction(
+      `${name}-inspector`,
+      {
+        description: "Slipway repo inspector: PENDING deployment → PROCESSING → BUILDING (or FAILED)",
+        callbackFactory: createInspectorHandler,
+        packages: ["@octokit/auth-app", "@octokit/request"],
+        memorySize: 1024, // holds a source archive in memory while staging it
+        timeout: 300,
+        logRetentionDays: args.logRetentionDays,
+        environment: {
+          [ENV.deploymentsTable]: table.name,
+          [ENV.installationsTable]: args.installationsTable.name,
+          [ENV.githubAppId]: args.githubAppId,
+          [ENV.githubAppPrivateKeyArn]: args.githubAppPrivateKeySecretArn,
+          [ENV.githubApiUrl]: args.githubApiUrl ?? "https://api.github.com",
+          [ENV.githubAppInstallUrl]: args.githubAppInstallUrl ?? "",
+          [ENV.sourceBucket]: args.sourceBucket.bucket,
+          [ENV.buildProjects]: pulumi.output(args.buildProjectNames).apply((names) => JSON.stringify(names)),
+        },
+        permissions: pulumi
+          .all([
+            table.arn,
+            table.streamArn,
+            args.installationsTable.arn,
+            args.githubAppPrivateKeySecretArn,
+            args.sourceBucket.arn,
+            args.buildProjectArns,
+            this.failureQueue.arn,
+          ])
+          .apply(([deploymentsTable, deploymentsStream, installationsTable, privateKeySecret, sourceBucket, buildProjects, failureQueue]) =>
+            inspectorFunctionPermissions({
+              deploymentsTable,
+              deploymentsStream,
+              installationsTable,
+              privateKeySecret,
+              sourceBucket,
+              buildProjects,
+              failureQueue,
+            }),
+          ),
+      },
+      { parent: this },
+    );
+
+    this.streamSubscription = table.onEvent(
+      `${name}-inspector`,
+      this.inspector.function,
+      streamSubscriptionArgs(this.failureQueue.arn, args),
+      { parent: this },
+    );
+
+    this.abandonedDeployments = new LambdaFunction(
+      `${name}-abandoned`,
+      {
+        description: "Slipway: marks deployments the inspector gave up on FAILED",
+        callbackFactory: createAbandonedDeploymentsHandler,
+        timeout: 30,
+        logRetentionDays: args.logRetentionDays,
+        environment: { [ENV.deploymentsTable]: table.name },
+        permissions: pulumi
+          .all([table.arn, table.streamArn, this.failureQueue.arn])
+          .apply(([deploymentsTable, deploymentsStream, failureQueue]) =>
+            abandonedDeploymentsFunctionPermissions({ deploymentsTable, deploymentsStream, failureQueue }),
+          ),
+      },
+      { parent: this },
+    );
+    new aws.lambda.EventSourceMapping(
+      `${name}-abandoned`,
+      {
+        eventSourceArn: this.failureQueue.arn,
+        functionName: this.abandonedDeployments.function.name,
+        batchSize: 10,
+        functionResponseTypes: ["ReportBatchItemFailures"],
+      },
+      { parent: this },
+    );
+    this.registerOutputs({
+      inspectorFunctionName: this.inspector.name,
+      failureQueueUrl: this.failureQueue.url,
+    });
+  }
+}
+
+/** The event filter: only new deployments, and only while PENDING (DynamoDB JSON, as the stream carries it). */
+export const PENDING_INSERTS_FILTER = {
+  eventName: ["INSERT"],
+  dynamodb: { NewImage: { status: { S: ["PENDING"] } } },
+};
+
+/**
+ * How the inspector reads the stream: from the oldest record still in it (TRIM_HORIZON, so deployments written
+ * before the mapping existed are not lost), only pending inserts, partial batch failures, bisecting a failing batch
+ * to isolate the bad record, bounded retries and record age, then the failure queue.
+ */
+export function streamSubscriptionArgs(
+  failureQueueArn: pulumi.Input<string>,
+  args: Pick<RepoInspectorArgs, "maximumRetryAttempts" | "maximumRecordAgeInSeconds">,
+): aws.dynamodb.TableEventSubscriptionArgs {
+  return {
+    startingPosition: "TRIM_HORIZON",
+    batchSize: 10,
+    maximumBatchingWindowInSeconds: 0,
+    parallelizationFactor: 1,
+    bisectBatchOnFunctionError: true,
+    maximumRetryAttempts: args.maximumRetryAttempts ?? 5,
+    maximumRecordAgeInSeconds: args.maximumRecordAgeInSeconds ?? 3600,
+    functionResponseTypes: ["ReportBatchItemFailures"],
+    filterCriteria: { filters: [{ pattern: JSON.stringify(PENDING_INSERTS_FILTER) }] },
+    destinationConfig: { onFailure: { destinationArn: failureQueueArn } },
+  };
+}

@@ -1,0 +1,63 @@
+import * as pulumi from "@pulumi/pulumi";
+import { BuildProjects } from "./components/buildProjects";
+import { DeploymentApi } from "./components/deploymentApi";
+import { DeploymentTable } from "./components/deploymentTable";
+import { GitHubAppKey } from "./components/githubAppKey";
+import { RepoInspector } from "./components/repoInspector";
+import { loadStackConfig } from "./components/stackConfig";
+
+// Slipway: POST /deployments → deployments table → (stream) repo inspector → CodeBuild.
+const config = loadStackConfig(new pulumi.Config());
+
+const tables = new DeploymentTable("slipway", {
+  deletionProtection: config.deletionProtection,
+  pointInTimeRecovery: config.pointInTimeRecovery,
+});
+
+const builds = new BuildProjects("slipway", {
+  logRetentionDays: config.logRetentionDays,
+  sourceRetentionDays: config.sourceRetentionDays,
+  computeType: config.buildComputeType,
+  buildTimeoutMinutes: config.buildTimeoutMinutes,
+  forceDestroy: config.forceDestroy,
+});
+
+const githubAppKey = new GitHubAppKey("slipway-github-app-key", {
+  privateKey: config.githubAppPrivateKey,
+  existingSecretArn: config.githubAppPrivateKeySecretArn,
+});
+
+const inspector = new RepoInspector("slipway", {
+  deploymentsTable: tables.deployments,
+  installationsTable: tables.installations,
+  githubAppId: config.githubAppId,
+  githubAppPrivateKeySecretArn: githubAppKey.secretArn,
+  githubApiUrl: config.githubApiUrl,
+  githubAppInstallUrl: config.githubAppInstallUrl,
+  sourceBucket: builds.sourceBucket,
+  buildProjectNames: builds.projectNames,
+  buildProjectArns: builds.projectArns,
+  logRetentionDays: config.logRetentionDays,
+});
+
+const api = new DeploymentApi("slipway", {
+  deploymentsTable: tables.deployments,
+  idempotencyTable: tables.idempotency,
+  byUserIndexArn: tables.byUserIndexArn,
+  jwtIssuer: config.jwtIssuer,
+  jwtAudience: config.jwtAudience,
+  corsAllowOrigins: config.corsAllowOrigins,
+  throttlingRateLimit: config.throttlingRateLimit,
+  throttlingBurstLimit: config.throttlingBurstLimit,
+  logRetentionDays: config.logRetentionDays,
+});
+
+export const apiUrl = api.url;
+export const deploymentsTableName = tables.deployments.name;
+export const installationsTableName = tables.installations.name;
+export const idempotencyTableName = tables.idempotency.name;
+export const sourceBucketName = builds.sourceBucket.bucket;
+export const imageRepositoryUrl = builds.imageRepository.repositoryUrl;
+export const buildProjectNames = builds.projectNames;
+export const githubAppPrivateKeySecretArn = githubAppKey.secretArn;
+export const failureQueueUrl = inspector.failureQueue.url;

@@ -1,0 +1,114 @@
+import { createAppAuth } from "@octokit/auth-app";
+import { request as octokitRequest } from "@octokit/request";
+import { PermanentError } from "../errors";
+import { forbidden, statusOf, withGitHubRetries, type RetryOptions } from "./githubErrors";
+
+export type OctokitRequest = typeof octokitRequest;
+
+export interface InstallationTokensOptions {
+  readonly appId: string;
+  /** Loads the App's private key (PEM) when first needed, e.g. from Secrets Manager; called again after a 401. */
+  readonly loadPrivateKey: () => Promise<string>;
+  /** GitHub's API root; https://api.github.com unless GitHub Enterprise Server or the local emulator. */
+  readonly baseUrl?: string;
+  /** Where the user installs the App, quoted in error messages. */
+  readonly installUrl?: string;
+  readonly request?: OctokitRequest;
+  readonly retry?: RetryOptions;
+}
+
+export interface InstallationTokens {
+  /**
+   * A token for one installation, limited to one repository with read-only contents. `@octokit/auth-app` caches it
+   * (until shortly before it expires) for as long as this object lives: the handler factory builds it once per
+   * Lambda container, so warm invocations mint nothing.
+   */
+  tokenFor(installationId: number, owner: string, repositoryName: string): Promise<string>;
+}
+
+type AppAuth = ReturnType<typeof createAppAuth>;
+
+export function createInstallationTokens(options: InstallationTokensOptions): InstallationTokens {
+  const request = (options.request ?? octokitRequest).defaults({
+    baseUrl: options.baseUrl ?? "https://api.github.com",
+  });
+  let appAuth: Promise<AppAuth> | undefined;
+  const loadAuth = (): Promise<AppAuth> =>
+    (appAuth ??= options.loadPrivateKey().then(
+      (privateKey) => createAppAuth({ appId: options.appId, privateKey, request }),
+      (error: unknown) => {
+        appAuth = undefined; // a failed secret read is retried on the next call, not cached
+        throw error;
+      },
+    ));
+
+  const mint = async (installationId: number, repositoryName: string): Promise<string> => {
+    const auth = await loadAuth();
+    const result = await auth({
+      type: "installation",
+      installationId,
+      repositoryNames: [repositoryName],
+      permissions: { contents: "read", metadata: "read" },
+    });
+    return result.token;
+  };
+
+  return {
+    async tokenFor(installationId, owner, repositoryName) {
+      const what = `minting an installation token for ${owner}/${repositoryName}`;
+      try {
+        return await withGitHubRetries(what, () => mint(installationId, repositoryName), options.retry);
+      } catch (error) {
+        const status = statusOf(error);
+        if (status === 401) {
+          // The App's key may have been rotated since this container read it: read it again once.
+          appAuth = undefined;
+          try {
+            return await withGitHubRetries(what, () => mint(installationId, repositoryName), options.retry);
+          } catch (retryError) {
+            if (statusOf(retryError) === 401) throw appCredentialsRejected();
+            throw translate(retryError, installationId, owner, repositoryName, options.installUrl);
+          }
+        }
+        throw translate(error, installationId, owner, repositoryName, options.installUrl);
+      }
+    },
+  };
+}
+
+function appCredentialsRejected(): PermanentError {
+  return new PermanentError(
+    "GITHUB_APP_AUTH_FAILED",
+    "GitHub rejected Slipway's App credentials (App id or private key). The platform team must update the " +
+      "githubAppId / githubAppPrivateKey stack configuration; then deploy again.",
+  );
+}
+
+function translate(
+  error: unknown,
+  installationId: number,
+  owner: string,
+  repositoryName: string,
+  installUrl: string | undefined,
+): unknown {
+  const where = installUrl ? ` at ${installUrl}` : "";
+  switch (statusOf(error)) {
+    case 404:
+      return new PermanentError(
+        "GITHUB_APP_NOT_INSTALLED",
+        `The Slipway GitHub App installation ${installationId} no longer exists (it was uninstalled). ` +
+          `Install the App on ${owner}${where}, then deploy again.`,
+      );
+    case 422:
+      return new PermanentError(
+        "REPOSITORY_NOT_ACCESSIBLE",
+        `The Slipway GitHub App installation cannot access ${owner}/${repositoryName}: it does not exist, or the ` +
+          `installation is not on ${owner}, or the repository is not among the installation's selected ` +
+          `repositories. Grant the App access to it${where}, then deploy again.`,
+      );
+    case 403:
+      return forbidden(`minting a token for ${owner}/${repositoryName}`);
+    default:
+      return error;
+  }
+}

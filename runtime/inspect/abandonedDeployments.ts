@@ -1,0 +1,107 @@
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type DynamoDBStreamsClient,
+} from "@aws-sdk/client-dynamodb-streams";
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import type { Deployment } from "../deployment";
+import { describeError } from "../errors";
+import type { Logger } from "../log";
+import type { DeploymentStatus } from "../schema";
+import { pendingDeploymentId } from "./streamBatch";
+
+/**
+ * What Lambda sends to a stream mapping's on-failure destination: not the records, only where they are in the stream.
+ * https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
+ */
+export interface StreamFailureRecord {
+  readonly requestContext?: { readonly condition?: string; readonly approximateInvokeCount?: number };
+  readonly DDBStreamBatchInfo: {
+    readonly shardId: string;
+    readonly startSequenceNumber: string;
+    readonly endSequenceNumber: string;
+    readonly streamArn: string;
+  };
+}
+
+export interface AbandonedDeploymentsDependencies {
+  readonly streams: Pick<DynamoDBStreamsClient, "send">;
+  readonly deployments: {
+    get(id: string, options?: { consistent?: boolean }): Promise<Deployment | undefined>;
+    transition(id: string, to: DeploymentStatus, fields?: Partial<Deployment>): Promise<Deployment | undefined>;
+  };
+  readonly logger: Logger;
+}
+
+/**
+ * Reads the stream records a failure message points at (GetShardIterator AT_SEQUENCE_NUMBER, then GetRecords until
+ * past the end) and returns the ids of the pending deployments among them.
+ */
+export async function deploymentIdsInFailedBatch(
+  streams: AbandonedDeploymentsDependencies["streams"],
+  info: StreamFailureRecord["DDBStreamBatchInfo"],
+): Promise<string[]> {
+  const end = BigInt(info.endSequenceNumber);
+  const ids: string[] = [];
+  let { ShardIterator: iterator } = await streams.send(
+    new GetShardIteratorCommand({
+      StreamArn: info.streamArn,
+      ShardId: info.shardId,
+      ShardIteratorType: "AT_SEQUENCE_NUMBER",
+      SequenceNumber: info.startSequenceNumber,
+    }),
+  );
+  for (let page = 0; iterator && page < 100; page++) {
+    const { Records = [], NextShardIterator } = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 100 }));
+    for (const record of Records) {
+      if (BigInt(record.dynamodb?.SequenceNumber ?? "0") > end) return ids;
+      const id = pendingDeploymentId(record as Parameters<typeof pendingDeploymentId>[0]);
+      if (id) ids.push(id);
+    }
+    if (Records.length === 0) break;
+    iterator = NextShardIterator;
+  }
+  return ids;
+}
+
+/**
+ * The last stop: the inspector gave up on these records (retries or record age exhausted), so their deployments are
+ * marked FAILED with the last error it saw. None stays PENDING/PROCESSING forever; one already BUILDING or FAILED is
+ * left alone (the conditional transition refuses it).
+ */
+export async function failAbandonedDeployments(
+  event: SQSEvent,
+  deps: AbandonedDeploymentsDependencies,
+): Promise<SQSBatchResponse> {
+  const batchItemFailures: SQSBatchResponse["batchItemFailures"] = [];
+  for (const message of event.Records) {
+    try {
+      const failure = JSON.parse(message.body) as StreamFailureRecord;
+      if (!failure.DDBStreamBatchInfo) {
+        deps.logger.warn("message is not a stream failure record; dropped", { messageId: message.messageId });
+        continue;
+      }
+      const ids = await deploymentIdsInFailedBatch(deps.streams, failure.DDBStreamBatchInfo);
+      for (const id of ids) await failOne(id, failure.requestContext?.condition, deps);
+    } catch (error) {
+      const { code, message: text } = describeError(error);
+      deps.logger.error("could not settle a failure record; SQS retries it", { messageId: message.messageId, code, error: text });
+      batchItemFailures.push({ itemIdentifier: message.messageId });
+    }
+  }
+  return { batchItemFailures };
+}
+
+async function failOne(id: string, condition: string | undefined, deps: AbandonedDeploymentsDependencies): Promise<void> {
+  const deployment = await deps.deployments.get(id, { consistent: true });
+  if (!deployment) return;
+  const cause = deployment.lastError ? ` The last error was: ${deployment.lastError.message}` : "";
+  const why = condition === "RecordAgeExceeded" ? "for too long" : `after ${deployment.attempts ?? 0} attempt(s)`;
+  const moved = await deps.deployments.transition(id, "FAILED", {
+    statusReason: {
+      code: "INSPECTION_ABANDONED",
+      message: `Slipway could not prepare this deployment ${why}.${cause} Deploy again; if it keeps failing, tell the platform team.`,
+    },
+  });
+  deps.logger.warn("abandoned deployment", { deploymentId: id, moved: moved !== undefined, condition });
+}
