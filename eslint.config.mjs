@@ -1,0 +1,30 @@
+// ESLint (flat config): typescript-eslint's type-aware rules plus Pulumi's rules against Outputs in template
+// literals (they would print "Calling [toString] on an [Output<T>]…" instead of the value).
+import js from "@eslint/js";
+import pulumi from "@pulumi/eslint-plugin";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["node_modules/", ".cache/", ".slipway/", "test/fixtures/", "eslint.config.mjs"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ["**/*.ts"],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    plugins: { "@pulumi": pulumi },
+    rules: {
+      "@pulumi/no-output-in-template-literal": "error",
+      "@pulumi/no-output-instance-in-template-literal": "error",
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/no-explicit-any": "off",
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+    },
+  },
+  {
+    // Runtime code runs inside Lambda: it never loads the Pulumi SDK (it would not be in the archive).
+    files: ["runtime/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ group: ["@pulumi/*"], message: "runtime/ runs in Lambda: no @pulumi imports" }] }],
+    },
+  },
+);

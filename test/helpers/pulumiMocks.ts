@@ -1,0 +1,104 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** One `newResource` call the program made under mocks. */
+export interface RecordedResource {
+  readonly type: string;
+  readonly name: string;
+  readonly inputs: Record<string, any>;
+  readonly id: string;
+}
+
+const ACCOUNT = "123456789012";
+const REGION = "eu-west-1";
+
+/** The attributes AWS would compute for a resource, so outputs such as ARNs and URLs resolve as they would. */
+function computedState(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
+  const physical = inputs.name ?? `${name}-1a2b3c`;
+  switch (type) {
+    case "aws:dynamodb/table:Table":
+      return {
+        name: physical,
+        arn: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${physical}`,
+        streamArn: inputs.streamEnabled
+          ? `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${physical}/stream/2026-11-26T00:00:00.000`
+          : undefined,
+      };
+    case "aws:lambda/function:Function":
+      return { name: physical, arn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${physical}` };
+    case "aws:iam/role:Role":
+      return { name: physical, arn: `arn:aws:iam::${ACCOUNT}:role/${physical}` };
+    case "aws:cloudwatch/logGroup:LogGroup":
+      return { name: physical, arn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${physical}` };
+    case "aws:sqs/queue:Queue":
+      return {
+        name: physical,
+        arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${physical}`,
+        url: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${physical}`,
+      };
+    case "aws:s3/bucket:Bucket":
+      return { bucket: physical, arn: `arn:aws:s3:::${physical}` };
+    case "aws:ecr/repository:Repository":
+      return {
+        name: physical,
+        arn: `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/${physical}`,
+        repositoryUrl: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${physical}`,
+      };
+    case "aws:codebuild/project:Project":
+      return { name: physical, arn: `arn:aws:codebuild:${REGION}:${ACCOUNT}:project/${physical}` };
+    case "aws:secretsmanager/secret:Secret":
+      return { arn: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${physical}-AbCdEf` };
+    case "aws:apigatewayv2/api:Api":
+      return {
+        apiEndpoint: `https://abc123.execute-api.${REGION}.amazonaws.com`,
+        executionArn: `arn:aws:execute-api:${REGION}:${ACCOUNT}:abc123`,
+      };
+    case "aws:apigatewayv2/stage:Stage":
+      return { invokeUrl: `https://abc123.execute-api.${REGION}.amazonaws.com/` };
+    default:
+      return {};
+  }
+}
+
+/**
+ * Installs Pulumi's mocks: every `newResource` is recorded (with its inputs) and answered with the attributes AWS
+ * would compute; any provider `call` (a data source) throws, because the stack is meant to make none.
+ * Must run before the program is `require`d.
+ */
+export function installMocks(config: Record<string, string> = {}): RecordedResource[] {
+  const resources: RecordedResource[] = [];
+  pulumi.runtime.setAllConfig(config);
+  pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        const id = `${args.name}-id`;
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, id });
+        return { id, state: { ...args.inputs, ...computedState(args.type, args.name, args.inputs) } };
+      },
+      call(args) {
+        throw new Error(`the stack made an unexpected provider call: ${args.token}`);
+      },
+    },
+    "slipway",
+    "test",
+    false,
+  );
+  return resources;
+}
+
+export function findResources(resources: readonly RecordedResource[], type: string): RecordedResource[] {
+  return resources.filter((r) => r.type === type);
+}
+
+export function findResource(resources: readonly RecordedResource[], type: string, name: string): RecordedResource {
+  const found = resources.find((r) => r.type === type && r.name === name);
+  if (!found) {
+    const names = findResources(resources, type).map((r) => r.name);
+    throw new Error(`no ${type} named ${name}; there are: ${names.join(", ") || "none"}`);
+  }
+  return found;
+}
+
+/** The value inside an Output (or a plain value), awaited. */
+export function unwrap<T>(value: pulumi.Input<T>): Promise<pulumi.Unwrap<T>> {
+  return new Promise((resolve) => pulumi.output(value).apply((v) => resolve(v as pulumi.Unwrap<T>)));
+}

@@ -1,0 +1,201 @@
+import test from "ava";
+import { PENDING_INSERTS_FILTER } from "../components/repoInspector";
+import { BUILDERS } from "../runtime/builders";
+import { ENV } from "../runtime/environment";
+import { functionArchive } from "./helpers/lambdaArchives";
+import { findResource, findResources, type RecordedResource } from "./helpers/pulumiMocks";
+import { loadStack, TEST_CONFIG, type LoadedStack } from "./helpers/stack";
+
+let stack: LoadedStack;
+test.before(async () => {
+  stack = await loadStack();
+});
+
+const of = (type: string) => findResources(stack.resources, type);
+const one = (type: string, name: string) => findResource(stack.resources, type, name);
+const FUNCTIONS = ["slipway-deploy", "slipway-get", "slipway-list", "slipway-inspector", "slipway-abandoned"];
+
+test("the stack is composed of Slipway's components", (t) => {
+  const components = stack.resources.filter((r) => r.type.startsWith("slipway:")).map((r) => `${r.type} ${r.name}`);
+  t.deepEqual(components.sort(), [
+    "slipway:api:DeploymentApi slipway",
+    "slipway:build:BuildProjects slipway",
+    "slipway:data:DeploymentTable slipway",
+    "slipway:github:GitHubAppKey slipway-github-app-key",
+    "slipway:inspect:RepoInspector slipway",
+    ...FUNCTIONS.map((name) => `slipway:lambda:LambdaFunction ${name}`),
+  ].sort());
+});
+
+test("the deployments table streams new and old images, bills on demand, is encrypted and indexed by user", (t) => {
+  const table = one("aws:dynamodb/table:Table", "slipway-deployments").inputs;
+  t.true(table.streamEnabled);
+  t.is(table.streamViewType, "NEW_AND_OLD_IMAGES");
+  t.is(table.billingMode, "PAY_PER_REQUEST");
+  t.true(table.serverSideEncryption.enabled);
+  t.is(table.hashKey, "id");
+  t.deepEqual(table.globalSecondaryIndexes, [
+    { name: "byUser", hashKey: "userId", rangeKey: "createdAt", projectionType: "ALL" },
+  ]);
+  // From the stack config: deletion protection off (dev), point-in-time recovery on.
+  t.false(table.deletionProtectionEnabled);
+  t.true(table.pointInTimeRecovery.enabled);
+  const idempotency = one("aws:dynamodb/table:Table", "slipway-idempotency").inputs;
+  t.deepEqual(idempotency.ttl, { attributeName: "expiresAt", enabled: true });
+  t.is(one("aws:dynamodb/table:Table", "slipway-installations").inputs.hashKey, "userId");
+});
+
+test("the inspector reads the stream from the oldest record, only pending inserts, with bounded retries and a failure queue", (t) => {
+  const mappings = of("aws:lambda/eventSourceMapping:EventSourceMapping");
+  const stream = mappings.find((m) => String(m.inputs.eventSourceArn).includes("/stream/"))!;
+  t.truthy(stream, "a mapping on the deployments stream");
+  const inputs = stream.inputs;
+  t.is(inputs.startingPosition, "TRIM_HORIZON");
+  t.deepEqual(JSON.parse(inputs.filterCriteria.filters[0].pattern), PENDING_INSERTS_FILTER);
+  t.deepEqual(inputs.functionResponseTypes, ["ReportBatchItemFailures"]);
+  t.true(inputs.bisectBatchOnFunctionError);
+  t.is(inputs.maximumRetryAttempts, 5);
+  t.is(inputs.maximumRecordAgeInSeconds, 3600);
+  const failures = one("aws:sqs/queue:Queue", "slipway-failures");
+  t.is(inputs.destinationConfig.onFailure.destinationArn, `arn:aws:sqs:eu-west-1:123456789012:${failures.name}-1a2b3c`);
+  t.regex(inputs.functionName, /slipway-inspector/);
+
+  const consumer = mappings.find((m) => m !== stream)!;
+  t.is(consumer.inputs.eventSourceArn, inputs.destinationConfig.onFailure.destinationArn);
+  t.regex(consumer.inputs.functionName, /slipway-abandoned/);
+  t.deepEqual(consumer.inputs.functionResponseTypes, ["ReportBatchItemFailures"]);
+  t.is(JSON.parse(failures.inputs.redrivePolicy).maxReceiveCount, 5);
+});
+
+test("every route is behind the JWT authorizer configured from the stack", (t) => {
+  const authorizer = one("aws:apigatewayv2/authorizer:Authorizer", "slipway").inputs;
+  t.is(authorizer.authorizerType, "JWT");
+  t.deepEqual(authorizer.jwtConfiguration, { issuer: "https://issuer.example.com/", audiences: ["slipway-web"] });
+  const routes = of("aws:apigatewayv2/route:Route");
+  t.deepEqual(routes.map((r) => r.inputs.routeKey).sort(), ["GET /deployments", "GET /deployments/{id}", "POST /deployments"]);
+  for (const route of routes) {
+    t.is(route.inputs.authorizationType, "JWT");
+    t.is(route.inputs.authorizerId, "slipway-id");
+  }
+  const api = one("aws:apigatewayv2/api:Api", "slipway").inputs;
+  t.deepEqual(api.corsConfiguration.allowOrigins, ["https://app.example.com"]);
+  const stage = one("aws:apigatewayv2/stage:Stage", "slipway").inputs;
+  t.is(stage.defaultRouteSettings.throttlingRateLimit, 50);
+  t.truthy(JSON.parse(stage.accessLogSettings.format).userId);
+  for (const permission of of("aws:lambda/permission:Permission")) {
+    t.is(permission.inputs.principal, "apigateway.amazonaws.com");
+    t.regex(permission.inputs.sourceArn, /^arn:aws:execute-api:eu-west-1:123456789012:abc123\/\*\/(GET|POST)\/deployments/);
+  }
+});
+
+test("no managed policy is attached to any role", (t) => {
+  t.deepEqual(of("aws:iam/rolePolicyAttachment:RolePolicyAttachment"), []);
+  for (const role of of("aws:iam/role:Role")) t.falsy(role.inputs.managedPolicyArns);
+  t.is(of("aws:iam/role:Role").length, FUNCTIONS.length + BUILDERS.length);
+});
+
+function policyOf(roleName: string): { Sid: string; Action: string[]; Resource: string[] }[] {
+  return JSON.parse(one("aws:iam/rolePolicy:RolePolicy", roleName).inputs.policy).Statement;
+}
+
+const table = (name: string) => `arn:aws:dynamodb:eu-west-1:123456789012:table/slipway-${name}-1a2b3c`;
+const logs = (fn: string) => `arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/${fn}-test:*`;
+
+test("each API function may touch only its own table items", (t) => {
+  t.deepEqual(policyOf("slipway-deploy"), [
+    { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [logs("slipway-deploy")] },
+    { Sid: "CreateDeployments", Effect: "Allow", Action: ["dynamodb:PutItem", "dynamodb:GetItem"], Resource: [table("deployments")] },
+    {
+      Sid: "RecordIdempotencyKeys",
+      Effect: "Allow",
+      Action: ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:ConditionCheckItem"],
+      Resource: [table("idempotency")],
+    },
+  ] as never);
+  t.deepEqual(policyOf("slipway-get")[1], { Sid: "ReadDeployments", Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: [table("deployments")] } as never);
+  t.deepEqual(policyOf("slipway-list")[1], {
+    Sid: "QueryUserIndex",
+    Effect: "Allow",
+    Action: ["dynamodb:Query"],
+    Resource: [`${table("deployments")}/index/byUser`],
+  } as never);
+});
+
+test("the inspector's role names the secret, bucket prefix, projects and queue it uses", (t) => {
+  const statements = policyOf("slipway-inspector");
+  const secret = one("aws:secretsmanager/secret:Secret", "slipway-github-app-key");
+  t.deepEqual(statements.find((s) => s.Sid === "ReadGitHubAppKey")!.Resource, [
+    `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${secret.name}-1a2b3c-AbCdEf`,
+  ]);
+  t.deepEqual(statements.find((s) => s.Sid === "StartBuilds")!.Resource.length, BUILDERS.length);
+  t.deepEqual(statements.find((s) => s.Sid === "StageSources")!.Resource, ["arn:aws:s3:::slipway-sources-1a2b3c/sources/*"]);
+  t.deepEqual(statements.find((s) => s.Sid === "ReadDeploymentsStream")!.Resource, [
+    `${table("deployments")}/stream/2026-11-26T00:00:00.000`,
+  ]);
+  t.false(statements.some((s) => s.Resource.includes("*")));
+});
+
+test("one CodeBuild project per builder, each with its own role, log group and buildspec", (t) => {
+  const projects = of("aws:codebuild/project:Project");
+  t.deepEqual(projects.map((p) => p.name).sort(), BUILDERS.map((b) => `slipway-${b}`).sort());
+  for (const project of projects) {
+    const builder = project.name.replace("slipway-", "");
+    t.is(project.inputs.serviceRole, `arn:aws:iam::123456789012:role/slipway-${builder}-1a2b3c`);
+    t.true(project.inputs.environment.privilegedMode);
+    t.is(project.inputs.source.type, "S3");
+    t.is(JSON.parse(project.inputs.source.buildspec).version, 0.2);
+    t.is(project.inputs.logsConfig.cloudwatchLogs.groupName, `/aws/codebuild/slipway-${builder}-test`);
+    const statements = policyOf(`slipway-${builder}`);
+    t.deepEqual(statements.find((s) => s.Sid === "ReadSources")!.Resource, ["arn:aws:s3:::slipway-sources-1a2b3c/sources/*"]);
+  }
+  const logGroups = of("aws:cloudwatch/logGroup:LogGroup");
+  for (const group of logGroups) t.is(group.inputs.retentionInDays, 14);
+});
+
+test("the source bucket is private, encrypted and expires staged sources", (t) => {
+  const block = one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "slipway-sources").inputs;
+  t.true(block.blockPublicAcls && block.blockPublicPolicy && block.ignorePublicAcls && block.restrictPublicBuckets);
+  const lifecycle = one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "slipway-sources").inputs;
+  t.is(lifecycle.rules[0].expiration.days, 7);
+  t.truthy(one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "slipway-sources"));
+});
+
+const functionResource = (name: string): RecordedResource => one("aws:lambda/function:Function", name);
+
+test("functions get names and ARNs in their environment, never the private key", (t) => {
+  const privateKey = TEST_CONFIG["slipway:githubAppPrivateKey"]!;
+  for (const name of FUNCTIONS) {
+    const fn = functionResource(name);
+    t.is(fn.inputs.runtime, "nodejs22.x");
+    t.false(JSON.stringify(fn.inputs.environment ?? {}).includes("PRIVATE KEY"));
+  }
+  const inspectorEnvironment = functionResource("slipway-inspector").inputs.environment.variables;
+  t.regex(inspectorEnvironment[ENV.githubAppPrivateKeyArn], /^arn:aws:secretsmanager:/);
+  t.is(inspectorEnvironment[ENV.githubAppId], "424242");
+  t.deepEqual(Object.keys(JSON.parse(inspectorEnvironment[ENV.buildProjects])).sort(), [...BUILDERS].sort());
+  t.false(JSON.stringify(stack.outputs).includes(privateKey.split("\n")[1]!));
+  const version = one("aws:secretsmanager/secretVersion:SecretVersion", "slipway-github-app-key");
+  t.truthy(version.inputs.secretString, "the key goes to Secrets Manager");
+});
+
+test("archives hold the serialized handler and only the packages each function loads", async (t) => {
+  for (const name of FUNCTIONS) {
+    const archive = await functionArchive(functionResource(name));
+    t.false(archive.index.includes("PRIVATE KEY"), `${name}'s code captures no key`);
+    const packages = [...archive.folders.keys()];
+    t.false(packages.some((p) => p.includes("@pulumi") || p.includes("@aws-sdk")), `${name}: ${packages.join(", ")}`);
+    if (name === "slipway-inspector") {
+      t.true(packages.includes("node_modules/@octokit/auth-app"));
+      t.true(packages.includes("node_modules/@octokit/request"));
+    } else {
+      t.deepEqual(packages, [], `${name} needs only the AWS SDK, which Lambda provides`);
+    }
+  }
+});
+
+test("stack outputs: the API URL and table names, and nothing secret", (t) => {
+  t.is(stack.outputs.apiUrl, "https://abc123.execute-api.eu-west-1.amazonaws.com/");
+  t.is(stack.outputs.deploymentsTableName, "slipway-deployments-1a2b3c");
+  t.is(stack.outputs.installationsTableName, "slipway-installations-1a2b3c");
+  t.regex(String(stack.outputs.githubAppPrivateKeySecretArn), /^arn:aws:secretsmanager:/);
+});
