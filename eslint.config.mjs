@@ -25,6 +25,14 @@ export default tseslint.config(
     files: ["runtime/**/*.ts"],
     rules: {
       "no-restricted-imports": ["error", { patterns: [{ group: ["@pulumi/*"], message: "runtime/ runs in Lambda: no @pulumi imports" }] }],
+      // Pulumi's closure serializer recreates a module-level Set or Map EMPTY in the Lambda: use arrays or objects.
+      "no-restricted-syntax": [
+        "error",
+        ...["Program > VariableDeclaration", "Program > ExportNamedDeclaration > VariableDeclaration"].map((declaration) => ({
+          selector: `${declaration} > VariableDeclarator > NewExpression[callee.name=/^(Set|Map|WeakMap|WeakSet)$/]`,
+          message: "A module-level Set/Map reaches Lambda empty after closure serialization: use an array or object.",
+        })),
+      ],
     },
   },
 );

@@ -10,9 +10,11 @@
  * `npm install` has finished anything else. Usage: `node scripts/setup-dynamodb-local.mjs [--force]`.
  */
 import { execFileSync } from "node:child_process";
+import console from "node:console";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import process from "node:process";
 import { fileURLToPath } from "node:url";
 
 const PACKAGE = "amplify-dynamodb-simulator@2.9.30";
@@ -52,14 +54,19 @@ export function setupDynamoDbLocal({ force = false, log = (line) => console.log(
 
     // Move the whole folder in at once, so an interrupted run never leaves a jar without its native libraries.
     // Test files run in parallel processes and may all get here; the first rename wins and the others keep it.
-    if (force || !existsSync(jarPath)) rmSync(installDirectory, { recursive: true, force: true });
+    if (force) rmSync(installDirectory, { recursive: true, force: true });
     mkdirSync(dirname(installDirectory), { recursive: true });
     try {
       renameSync(emulator, installDirectory);
     } catch (error) {
-      if (!existsSync(jarPath)) throw error;
-      log(`Another process installed DynamoDB Local in ${installDirectory} meanwhile; keeping that one`);
-      return installDirectory;
+      if (existsSync(jarPath)) {
+        log(`Another process installed DynamoDB Local in ${installDirectory} meanwhile; keeping that one`);
+        return installDirectory;
+      }
+      // A leftover folder without the jar (an older, interrupted install): replace it.
+      if (!existsSync(installDirectory)) throw error;
+      rmSync(installDirectory, { recursive: true, force: true });
+      renameSync(emulator, installDirectory);
     }
     log(`DynamoDB Local installed in ${installDirectory} (${readdirSync(installDirectory).join(", ")})`);
     return installDirectory;

@@ -22,8 +22,8 @@ export interface BuildStarter {
   findExisting(projectName: string, deploymentId: string): Promise<string | undefined>;
 }
 
-/** CodeBuild errors that pass: wait and retry. */
-const TRANSIENT_CODEBUILD_ERRORS = new Set(["ThrottlingException", "AccountLimitExceededException", "ServiceUnavailableException"]);
+/** CodeBuild errors that pass: wait and retry. (An array: Pulumi serializes a module-level Set empty.) */
+const TRANSIENT_CODEBUILD_ERRORS: readonly string[] = ["ThrottlingException", "AccountLimitExceededException", "ServiceUnavailableException"];
 
 export const DEPLOYMENT_ID_VARIABLE = "DEPLOYMENT_ID";
 
@@ -72,7 +72,7 @@ export function createBuildStarter(codebuild: CodeBuildClient): BuildStarter {
 
 function translate(error: unknown, projectName: string): unknown {
   const name = typeof error === "object" && error !== null ? (error as { name?: unknown }).name : undefined;
-  if (typeof name === "string" && TRANSIENT_CODEBUILD_ERRORS.has(name)) {
+  if (typeof name === "string" && TRANSIENT_CODEBUILD_ERRORS.includes(name)) {
     return new TransientError("CODEBUILD_THROTTLED", `CodeBuild is throttling builds of ${projectName}; Slipway retries.`);
   }
   if (name === "ResourceNotFoundException") {

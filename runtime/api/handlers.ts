@@ -1,0 +1,54 @@
+import { createDocumentClient } from "../aws";
+import { DeploymentStore } from "../deployments/deploymentStore";
+import { readEnvironment } from "../environment";
+import type { ApiEvent, ApiResult } from "../http";
+import { createLogger } from "../log";
+import { createDeployment } from "./createDeployment";
+import { getDeployment } from "./getDeployment";
+import { listDeployments } from "./listDeployments";
+
+/*
+ * The API's Lambda handlers, one per route. Pulumi's `callbackFactory` runs each factory once per container: the
+ * environment is read and the client built there (never at module level, which the closure serializer would capture),
+ * and the handler it returns is one call into a tested function.
+ */
+
+/** POST /deployments */
+export function createDeployHandler(env: NodeJS.ProcessEnv = process.env) {
+  const settings = readEnvironment(["deploymentsTable", "idempotencyTable"], env);
+  const deps = {
+    deployments: new DeploymentStore({
+      client: createDocumentClient(settings),
+      deploymentsTable: settings.deploymentsTable,
+      idempotencyTable: settings.idempotencyTable,
+    }),
+    logger: createLogger(),
+  };
+  return (event: ApiEvent): Promise<ApiResult> => createDeployment(event, deps);
+}
+
+/** GET /deployments/{id} */
+export function createGetDeploymentHandler(env: NodeJS.ProcessEnv = process.env) {
+  const settings = readEnvironment(["deploymentsTable"], env);
+  const deps = {
+    deployments: new DeploymentStore({
+      client: createDocumentClient(settings),
+      deploymentsTable: settings.deploymentsTable,
+    }),
+    logger: createLogger(),
+  };
+  return (event: ApiEvent): Promise<ApiResult> => getDeployment(event, deps);
+}
+
+/** GET /deployments */
+export function createListDeploymentsHandler(env: NodeJS.ProcessEnv = process.env) {
+  const settings = readEnvironment(["deploymentsTable"], env);
+  const deps = {
+    deployments: new DeploymentStore({
+      client: createDocumentClient(settings),
+      deploymentsTable: settings.deploymentsTable,
+    }),
+    logger: createLogger(),
+  };
+  return (event: ApiEvent): Promise<ApiResult> => listDeployments(event, deps);
+}

@@ -1,0 +1,301 @@
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from "@aws-sdk/lib-dynamodb";
+import type { Deployment } from "../deployment";
+import { ConflictError } from "../errors";
+import { allowedPredecessors, DEPLOYMENTS, IDEMPOTENCY, type DeploymentStatus } from "../schema";
+import { decodeCursor, encodeCursor } from "./listCursor";
+import { buildUpdate } from "./updateExpression";
+
+export interface DeploymentStoreOptions {
+  readonly client: DynamoDBDocumentClient;
+  readonly deploymentsTable: string;
+  /** Needed only by `create` with an idempotency key (the deploy function); other functions leave it out. */
+  readonly idempotencyTable?: string;
+  /** Stamps `updatedAt` and idempotency expiry. Default: the system clock. */
+  readonly clock?: () => Date;
+  /** Waits between attempts when two creates with the same key collide. Default: setTimeout. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export interface IdempotencyRequest {
+  /** The client's Idempotency-Key header. */
+  readonly key: string;
+  /** A digest of the normalised request: the same key with another fingerprint is a conflict. */
+  readonly fingerprint: string;
+  /** How long the key is remembered. Default: 24 hours. */
+  readonly ttlSeconds?: number;
+}
+
+/** The `idempotency` table's item. */
+interface IdempotencyRecord {
+  readonly key: string;
+  readonly deploymentId: string;
+  readonly fingerprint: string;
+  readonly expiresAt: number;
+}
+
+export interface DeploymentPage {
+  readonly items: Deployment[];
+  /** Absent on the last page. */
+  readonly nextCursor?: string;
+}
+
+const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+/** Two creates racing on one key: the loser retries and then sees the winner's record. */
+const CREATE_ATTEMPTS = 5;
+
+/**
+ * The `deployments` table. Every write is conditional, so concurrent or repeated callers (a redelivered stream record,
+ * a client retrying a POST) cannot create twice, move a deployment backwards or overwrite a later status.
+ */
+export class DeploymentStore {
+  private readonly client: DynamoDBDocumentClient;
+  private readonly table: string;
+  private readonly idempotencyTable: string | undefined;
+  private readonly clock: () => Date;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(options: DeploymentStoreOptions) {
+    this.client = options.client;
+    this.table = options.deploymentsTable;
+    this.idempotencyTable = options.idempotencyTable;
+    this.clock = options.clock ?? (() => new Date());
+    this.sleep = options.sleep ?? ((ms) => new Promise((done) => setTimeout(done, ms)));
+  }
+
+  /**
+   * Stores a new deployment. With an idempotency key, the key's record and the deployment are written in one
+   * transaction, so a key always points at a deployment that exists; a repeat with the same request returns that
+   * deployment (`replayed`), a repeat with another request is a ConflictError.
+   */
+  async create(
+    deployment: Deployment,
+    idempotency?: IdempotencyRequest,
+  ): Promise<{ deployment: Deployment; replayed: boolean }> {
+    if (!idempotency) {
+      try {
+        await this.client.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: deployment,
+            ConditionExpression: "attribute_not_exists(#id)",
+            ExpressionAttributeNames: { "#id": DEPLOYMENTS.hashKey },
+          }),
+        );
+      } catch (error) {
+        if (isConditionalCheckFailed(error)) throw deploymentExists(deployment.id);
+        throw error;
+      }
+      return { deployment, replayed: false };
+    }
+
+    const idempotencyTable = this.idempotencyTable;
+    if (!idempotencyTable) throw new Error("DeploymentStore needs idempotencyTable to create with an idempotency key");
+    const recordKey = `${deployment.userId}#${idempotency.key}`;
+    for (let attempt = 1; ; attempt++) {
+      const nowSeconds = Math.floor(this.clock().getTime() / 1000);
+      const record: IdempotencyRecord = {
+        key: recordKey,
+        deploymentId: deployment.id,
+        fingerprint: idempotency.fingerprint,
+        expiresAt: nowSeconds + (idempotency.ttlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS),
+      };
+      try {
+        await this.client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: idempotencyTable,
+                  Item: record,
+                  // TTL deletes lazily (up to days late): an expired record is free to reuse.
+                  ConditionExpression: "attribute_not_exists(#key) OR #expiresAt < :now",
+                  ExpressionAttributeNames: { "#key": IDEMPOTENCY.hashKey, "#expiresAt": IDEMPOTENCY.ttlAttribute },
+                  ExpressionAttributeValues: { ":now": nowSeconds },
+                },
+              },
+              {
+                Put: {
+                  TableName: this.table,
+                  Item: deployment,
+                  ConditionExpression: "attribute_not_exists(#id)",
+                  ExpressionAttributeNames: { "#id": DEPLOYMENTS.hashKey },
+                },
+              },
+            ],
+          }),
+        );
+        return { deployment, replayed: false };
+      } catch (error) {
+        const [keyReason, deploymentReason] = cancellationReasons(error) ?? [];
+        if (!keyReason && !deploymentReason) throw error;
+        // The key first: if it is taken, its record says what this request gets, whatever else failed.
+        if (keyReason === "ConditionalCheckFailed") {
+          const replay = await this.replay(idempotencyTable, recordKey, idempotency);
+          if (replay) return { deployment: replay, replayed: true };
+          // The record expired and vanished between our write and our read: try to claim the key again.
+        } else if (deploymentReason === "ConditionalCheckFailed") {
+          throw deploymentExists(deployment.id);
+        }
+        // Anything else is a TransactionConflict with a concurrent create of the same key, which retrying settles.
+        if (attempt >= CREATE_ATTEMPTS) throw error;
+        await this.sleep(20 * 2 ** attempt);
+      }
+    }
+  }
+
+  /** The deployment an earlier create with the same key made, or a ConflictError if that create asked for another. */
+  private async replay(
+    idempotencyTable: string,
+    recordKey: string,
+    idempotency: IdempotencyRequest,
+  ): Promise<Deployment | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: idempotencyTable, Key: { [IDEMPOTENCY.hashKey]: recordKey }, ConsistentRead: true }),
+    );
+    const record = Item as IdempotencyRecord | undefined;
+    if (!record) return undefined;
+    if (record.fingerprint !== idempotency.fingerprint) {
+      throw new ConflictError(
+        "IDEMPOTENCY_KEY_REUSED",
+        "This Idempotency-Key was already used with a different request body. Use a new Idempotency-Key for a new " +
+          "deployment, or resend the original body to get the deployment it created.",
+      );
+    }
+    const existing = await this.get(record.deploymentId, { consistent: true });
+    // Written in the same transaction as the record, so it can only be missing if someone deleted it by hand.
+    if (!existing)
+      throw new Error(`idempotency record ${recordKey} points at missing deployment ${record.deploymentId}`);
+    return existing;
+  }
+
+  async get(id: string, options: { consistent?: boolean } = {}): Promise<Deployment | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.table, Key: { [DEPLOYMENTS.hashKey]: id }, ConsistentRead: options.consistent }),
+    );
+    return Item as Deployment | undefined;
+  }
+
+  /**
+   * A user's deployments, newest first, through the `byUser` index. One item more than asked is read, so the last
+   * page comes without a cursor instead of a cursor to an empty page.
+   */
+  async listByUser(userId: string, options: { limit: number; cursor?: string }): Promise<DeploymentPage> {
+    const index = DEPLOYMENTS.byUserIndex;
+    const page = await this.client.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: index.name,
+        KeyConditionExpression: "#user = :user",
+        ExpressionAttributeNames: { "#user": index.hashKey },
+        ExpressionAttributeValues: { ":user": userId },
+        ScanIndexForward: false,
+        Limit: options.limit + 1,
+        ExclusiveStartKey: options.cursor === undefined ? undefined : decodeCursor(options.cursor, userId),
+      }),
+    );
+    const found = (page.Items ?? []) as Deployment[];
+    if (found.length > options.limit) {
+      const items = found.slice(0, options.limit);
+      return { items, nextCursor: encodeCursor(items[items.length - 1] as unknown as Record<string, unknown>) };
+    }
+    // Fewer than asked but a LastEvaluatedKey: DynamoDB stopped at its 1 MB page size, so there is more.
+    return page.LastEvaluatedKey ? { items: found, nextCursor: encodeCursor(page.LastEvaluatedKey) } : { items: found };
+  }
+
+  /**
+   * Moves a deployment to `to` if its current status may move there (see TRANSITIONS), writing `fields` with it.
+   * Returns the deployment after the move, or undefined if it is missing or in a status that may not move to `to`.
+   */
+  async transition(
+    id: string,
+    to: DeploymentStatus,
+    fields: Partial<Deployment> = {},
+    options: { incrementAttempts?: boolean } = {},
+  ): Promise<Deployment | undefined> {
+    const from = allowedPredecessors(to);
+    if (from.length === 0) return undefined;
+    const update = buildUpdate({ status: to, updatedAt: this.clock().toISOString() }, fields, options);
+    const allowed = from.map((_, i) => `:from${i}`);
+    return this.conditionalUpdate(id, {
+      ...update,
+      ConditionExpression: `attribute_exists(#id) AND #current IN (${allowed.join(", ")})`,
+      ExpressionAttributeNames: {
+        ...update.ExpressionAttributeNames,
+        "#id": DEPLOYMENTS.hashKey,
+        "#current": "status",
+      },
+      ExpressionAttributeValues: {
+        ...update.ExpressionAttributeValues,
+        ...Object.fromEntries(from.map((status, i) => [`:from${i}`, status])),
+      },
+    });
+  }
+
+  /** Records fields without a status change, only while the deployment is `whenStatus`; undefined otherwise. */
+  async update(
+    id: string,
+    fields: Partial<Deployment>,
+    options: { whenStatus: DeploymentStatus },
+  ): Promise<Deployment | undefined> {
+    const update = buildUpdate({ updatedAt: this.clock().toISOString() }, fields);
+    return this.conditionalUpdate(id, {
+      ...update,
+      ConditionExpression: "attribute_exists(#id) AND #current = :when",
+      ExpressionAttributeNames: {
+        ...update.ExpressionAttributeNames,
+        "#id": DEPLOYMENTS.hashKey,
+        "#current": "status",
+      },
+      ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ":when": options.whenStatus },
+    });
+  }
+
+  private async conditionalUpdate(
+    id: string,
+    expression: {
+      UpdateExpression: string;
+      ConditionExpression: string;
+      ExpressionAttributeNames: Record<string, string>;
+      ExpressionAttributeValues: Record<string, unknown>;
+    },
+  ): Promise<Deployment | undefined> {
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { [DEPLOYMENTS.hashKey]: id },
+          ...expression,
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return Attributes as Deployment;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return undefined;
+      throw error;
+    }
+  }
+}
+
+/** SDK errors are told apart by name: `instanceof` does not survive Pulumi's closure serialization. */
+function isConditionalCheckFailed(error: unknown): boolean {
+  return (error as { name?: unknown } | null)?.name === "ConditionalCheckFailedException";
+}
+
+/** The per-item reason codes of a cancelled transaction, in TransactItems order; undefined for any other error. */
+function cancellationReasons(error: unknown): (string | undefined)[] | undefined {
+  const e = error as { name?: unknown; CancellationReasons?: { Code?: string }[] } | null;
+  if (e?.name !== "TransactionCanceledException" || !Array.isArray(e.CancellationReasons)) return undefined;
+  return e.CancellationReasons.map((reason) => (reason.Code === "None" ? undefined : reason.Code));
+}
+
+/** A random UUID collided, or a caller reused an id: never overwrite a deployment. */
+function deploymentExists(id: string) {
+  return new ConflictError("DEPLOYMENT_EXISTS", `A deployment with id ${id} already exists; retry to get a new id.`);
+}

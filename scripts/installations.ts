@@ -1,0 +1,140 @@
+/**
+ * Operator command for the `installations` table (which GitHub App installation acts for which Slipway user):
+ *
+ *   npm run installations -- put <userId> <installationId> [--account <login>]
+ *   npm run installations -- get <userId>
+ *   npm run installations -- list
+ *   npm run installations -- delete <userId>
+ *
+ * Options: --table <name> (default $INSTALLATIONS_TABLE), --endpoint <url> (default $SLIPWAY_DYNAMODB_ENDPOINT; unset
+ * means AWS with the usual credentials and region). Prints JSON on stdout; errors go to stderr with exit code 1
+ * (not found) or 2 (usage).
+ */
+import { parseArgs } from "node:util";
+import { createDocumentClient } from "../runtime/aws";
+import type { Installation } from "../runtime/deployment";
+import { InstallationStore } from "../runtime/deployments/installationStore";
+import { ENV, readEnvironment } from "../runtime/environment";
+import { isValidationError, ValidationError } from "../runtime/errors";
+
+const USAGE = `usage: installations <command> [options]
+  put <userId> <installationId> [--account <login>]   record the user's GitHub App installation
+  get <userId>                                        show it
+  list                                                show all
+  delete <userId>                                     remove it
+options: --table <name> (or ${ENV.installationsTable}), --endpoint <url> (or ${ENV.dynamodbEndpoint})`;
+
+export interface CommandOutput {
+  readonly exitCode: number;
+  readonly stdout?: unknown;
+  readonly stderr?: string;
+}
+
+/** Parses and runs one command; returns what to print instead of printing, so the decisions are testable. */
+export async function runInstallationsCommand(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  clock: () => Date = () => new Date(),
+): Promise<CommandOutput> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: { table: { type: "string" }, endpoint: { type: "string" }, account: { type: "string" } },
+    });
+  } catch (error) {
+    return { exitCode: 2, stderr: `${(error as Error).message}\n${USAGE}` };
+  }
+  const { values, positionals } = parsed;
+  const [command, ...args] = positionals;
+  const settings = readEnvironment([], env);
+  const table = values.table ?? settings.installationsTable;
+  if (!table) return { exitCode: 2, stderr: `name the table with --table or ${ENV.installationsTable}\n${USAGE}` };
+  const endpoint = values.endpoint ?? settings.dynamodbEndpoint;
+  const client = createDocumentClient(endpoint ? { dynamodbEndpoint: endpoint } : {});
+  const store = new InstallationStore({ client, table });
+  try {
+    switch (command) {
+      case "put": {
+        const [userId, installationId] = expectArgs(args, ["userId", "installationId"]);
+        const installation: Installation = {
+          userId,
+          installationId: parseInstallationId(installationId),
+          ...(values.account !== undefined ? { accountLogin: values.account } : {}),
+          createdAt: clock().toISOString(),
+        };
+        return { exitCode: 0, stdout: await store.put(installation) };
+      }
+      case "get": {
+        const [userId] = expectArgs(args, ["userId"]);
+        const installation = await store.get(userId);
+        return installation
+          ? { exitCode: 0, stdout: installation }
+          : { exitCode: 1, stderr: `no installation for user ${userId}; add one with: put ${userId} <installationId>` };
+      }
+      case "list":
+        expectArgs(args, []);
+        return { exitCode: 0, stdout: await store.list() };
+      case "delete": {
+        const [userId] = expectArgs(args, ["userId"]);
+        const removed = await store.delete(userId);
+        return removed
+          ? { exitCode: 0, stdout: { deleted: removed } }
+          : { exitCode: 1, stderr: `no installation for user ${userId}; nothing deleted` };
+      }
+      default:
+        return { exitCode: 2, stderr: command ? `unknown command ${command}\n${USAGE}` : USAGE };
+    }
+  } catch (error) {
+    if (isValidationError(error)) return { exitCode: 2, stderr: `${error.message}\n${USAGE}` };
+    throw error;
+  } finally {
+    client.destroy();
+  }
+}
+
+/** GitHub installation ids are positive integers; anything else is a typo worth catching before it is stored. */
+export function parseInstallationId(raw: string): number {
+  const id = /^[1-9][0-9]*$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(id)) {
+    throw new ValidationError(
+      "installationId",
+      `installationId must be a positive integer (the number in https://github.com/settings/installations/<id>), got ${JSON.stringify(raw)}`,
+    );
+  }
+  return id;
+}
+
+/** The positional arguments, one per name (a tuple as long as `names`), or a ValidationError (a usage mistake). */
+function expectArgs<const Names extends readonly string[]>(
+  args: readonly string[],
+  names: Names,
+): { readonly [I in keyof Names]: string } {
+  if (args.length !== names.length || args.some((arg) => arg === "")) {
+    throw new ValidationError(
+      "arguments",
+      `expected ${names.length ? names.map((n) => `<${n}>`).join(" ") : "no arguments"}`,
+    );
+  }
+  return args as unknown as { readonly [I in keyof Names]: string };
+}
+
+if (require.main === module) {
+  runInstallationsCommand(process.argv.slice(2)).then(
+    ({ exitCode, stdout, stderr }) => {
+      if (stdout !== undefined) process.stdout.write(JSON.stringify(stdout, null, 2) + "\n");
+      if (stderr) process.stderr.write(stderr + "\n");
+      process.exitCode = exitCode;
+    },
+    (error: unknown) => {
+      const message = (error as Error)?.message ?? String(error);
+      // The usual first stumble: no region or credentials configured for AWS.
+      const hint = /region|credential/i.test(message)
+        ? " (AWS region and credentials come from AWS_REGION/AWS_PROFILE etc.; use --endpoint for DynamoDB Local)"
+        : "";
+      process.stderr.write(`installations: ${message}${hint}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,163 @@
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import anyTest, { type TestFn } from "ava";
+import * as pulumi from "@pulumi/pulumi";
+import { createDeployHandler, createGetDeploymentHandler, createListDeploymentsHandler } from "../runtime/api/handlers";
+import { ENV } from "../runtime/environment";
+import type { ApiEvent, ApiResult } from "../runtime/http";
+import { getDeploymentEvent, listDeploymentsEvent, postDeploymentEvent, responseJson } from "./helpers/apiEvents";
+import { LOCAL_AWS, startDynamoDbLocal, type DynamoDbLocal } from "./helpers/dynamodbLocal";
+import { lambdaRuntimeModules } from "./helpers/lambdaArchives";
+import { createTables, type TableNames } from "./helpers/tables";
+
+/*
+ * The handler factories as Lambda runs them: serialized by Pulumi's closure serializer (what `callbackFactory` does),
+ * loaded in a fresh Node process that can resolve only the AWS SDK (what Lambda's runtime provides), configured only
+ * through environment variables, and invoked several times in one "container". Catches what unit tests cannot: a
+ * captured value that does not survive serialization (a Set, a client, an `instanceof` check) or a stray import.
+ */
+
+const test = anyTest as TestFn<{ local: DynamoDbLocal; tables: TableNames; dir: string; runtimeModules: string }>;
+const run = promisify(execFile);
+
+test.before(async (t) => {
+  const local = await startDynamoDbLocal();
+  const dir = mkdtempSync(join(tmpdir(), "slipway-serialized-"));
+  t.context = {
+    local,
+    tables: await createTables(local.endpoint),
+    dir,
+    runtimeModules: lambdaRuntimeModules(resolve(__dirname, ".."), join(dir, "runtime")),
+  };
+});
+
+test.after.always(async (t) => {
+  await t.context.local?.stop();
+  if (t.context.dir) rmSync(t.context.dir, { recursive: true, force: true });
+});
+
+/** Serializes `factory` into its own folder, as the function's `__index.js`. */
+async function serialize(name: string, factory: () => unknown, dir: string): Promise<string> {
+  const serialized = await pulumi.runtime.serializeFunction(factory as () => () => unknown, {
+    isFactoryFunction: true,
+  });
+  const folder = join(dir, name);
+  rmSync(folder, { recursive: true, force: true });
+  mkdirSync(folder);
+  writeFileSync(join(folder, "__index.js"), serialized.text);
+  writeFileSync(
+    join(folder, "invoke.js"),
+    `const events = JSON.parse(require("fs").readFileSync(0, "utf8"));
+     const handler = require("./__index.js").${serialized.exportName};
+     (async () => {
+       const results = [];
+       for (const event of events) results.push(await handler(event));
+       process.stdout.write("RESULTS " + JSON.stringify(results) + "\\n");
+     })().catch((error) => { console.error(error); process.exit(1); });`,
+  );
+  return folder;
+}
+
+/** Runs the serialized handler on `events`, in order, in one process (one warm container). */
+async function invoke(
+  folder: string,
+  events: ApiEvent[],
+  t: { context: { local: DynamoDbLocal; tables: TableNames; runtimeModules: string } },
+) {
+  const child = run(process.execPath, [join(folder, "invoke.js")], {
+    cwd: folder,
+    env: {
+      PATH: process.env.PATH,
+      NODE_PATH: t.context.runtimeModules,
+      AWS_REGION: LOCAL_AWS.region,
+      AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
+      AWS_EC2_METADATA_DISABLED: "true",
+      [ENV.deploymentsTable]: t.context.tables.deployments,
+      [ENV.idempotencyTable]: t.context.tables.idempotency,
+      [ENV.dynamodbEndpoint]: t.context.local.endpoint,
+    },
+  });
+  child.child.stdin?.end(JSON.stringify(events));
+  const { stdout } = await child;
+  // The function's own log lines share stdout, as in Lambda: every one must be a JSON object.
+  const lines = stdout.split("\n").filter((line) => line !== "");
+  const results = lines.find((line) => line.startsWith("RESULTS "));
+  const logs = lines
+    .filter((line) => !line.startsWith("RESULTS "))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { results: JSON.parse(results?.slice("RESULTS ".length) ?? "[]") as ApiResult[], logs };
+}
+
+test("the serialized API handlers create, replay, read and list deployments", async (t) => {
+  const [deploy, get, list] = await Promise.all([
+    serialize("deploy", createDeployHandler, t.context.dir),
+    serialize("get", createGetDeploymentHandler, t.context.dir),
+    serialize("list", createListDeploymentsHandler, t.context.dir),
+  ]);
+
+  const {
+    results: [created, replayed, invalid, reused],
+    logs,
+  } = await invoke(
+    deploy,
+    [
+      postDeploymentEvent(
+        { repository: "acme/shop", rootDirectory: "./web/" },
+        { userId: "alice", idempotencyKey: "k" },
+      ),
+      postDeploymentEvent({ rootDirectory: "web", repository: "acme/shop" }, { userId: "alice", idempotencyKey: "k" }),
+      postDeploymentEvent({ repository: "acme/shop", extra: true }, { userId: "alice" }),
+      postDeploymentEvent({ repository: "acme/other" }, { userId: "alice", idempotencyKey: "k" }),
+    ],
+    t,
+  );
+  t.is(created?.statusCode, 202, created?.body);
+  const id = responseJson<{ id: string }>(created!).id;
+  t.like(responseJson(created!), { repository: "acme/shop", rootDirectory: "web", status: "PENDING" });
+  t.is(replayed?.statusCode, 202);
+  t.is(replayed?.headers["idempotent-replayed"], "true");
+  t.is(responseJson(replayed!).id, id);
+  t.is(invalid?.statusCode, 400, "validation errors are told apart by kind after serialization");
+  t.like(responseJson(invalid!), { error: { field: "extra" } });
+  t.is(reused?.statusCode, 422);
+  t.like(logs[0], { level: "info", message: "deployment created", deploymentId: id });
+
+  const {
+    results: [mine, theirs, malformed],
+  } = await invoke(
+    get,
+    [
+      getDeploymentEvent(id, { userId: "alice" }),
+      getDeploymentEvent(id, { userId: "bob" }),
+      getDeploymentEvent("nope", { userId: "alice" }),
+    ],
+    t,
+  );
+  t.is(mine?.statusCode, 200);
+  t.is(responseJson(mine!).id, id);
+  t.is(theirs?.statusCode, 404);
+  t.is(malformed?.body, theirs?.body);
+
+  const {
+    results: [page, badCursor, badLimit],
+  } = await invoke(
+    list,
+    [
+      listDeploymentsEvent({ limit: "1" }, { userId: "alice" }),
+      listDeploymentsEvent({ cursor: "e30" }, { userId: "alice" }),
+      listDeploymentsEvent({ limit: "0" }, { userId: "alice" }),
+    ],
+    t,
+  );
+  t.is(page?.statusCode, 200);
+  t.deepEqual(
+    responseJson<{ items: { id: string }[] }>(page!).items.map((d) => d.id),
+    [id],
+  );
+  t.like(responseJson(badCursor!), { error: { field: "cursor" } });
+  t.like(responseJson(badLimit!), { error: { field: "limit" } });
+});
