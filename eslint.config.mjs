@@ -25,6 +25,8 @@ export default tseslint.config(
     files: ["runtime/**/*.ts"],
     rules: {
       "no-restricted-imports": ["error", { patterns: [{ group: ["@pulumi/*"], message: "runtime/ runs in Lambda: no @pulumi imports" }] }],
+      // Pulumi's closure serializer reads a label as a free variable and refuses the function.
+      "no-labels": "error",
       // Pulumi's closure serializer recreates a module-level Set or Map EMPTY in the Lambda: use arrays or objects.
       "no-restricted-syntax": [
         "error",

@@ -54,7 +54,9 @@ export class BuildProjects extends pulumi.ComponentResource {
     this.projects = projects;
     this.projectNames = pulumi
       .all(BUILDERS.map((builder) => projects[builder].name))
-      .apply((names) => Object.fromEntries(BUILDERS.map((builder, i) => [builder, names[i]!])) as Record<Builder, string>);
+      .apply(
+        (names) => Object.fromEntries(BUILDERS.map((builder, i) => [builder, names[i]!])) as Record<Builder, string>,
+      );
     this.projectArns = pulumi.all(BUILDERS.map((builder) => projects[builder].arn));
     this.registerOutputs({
       sourceBucketName: this.sourceBucket.bucket,
@@ -64,14 +66,16 @@ export class BuildProjects extends pulumi.ComponentResource {
   }
 
   private createSourceBucket(name: string, args: BuildProjectsArgs): aws.s3.Bucket {
-    const bucket = new aws.s3.Bucket(
-      `${name}-sources`,
-      { forceDestroy: args.forceDestroy ?? false },
-      { parent: this },
-    );
+    const bucket = new aws.s3.Bucket(`${name}-sources`, { forceDestroy: args.forceDestroy ?? false }, { parent: this });
     new aws.s3.BucketPublicAccessBlock(
       `${name}-sources`,
-      { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+      {
+        bucket: bucket.id,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      },
       { parent: this },
     );
     new aws.s3.BucketOwnershipControls(
@@ -140,7 +144,11 @@ export class BuildProjects extends pulumi.ComponentResource {
         serviceRole: role.arn,
         buildTimeout: args.buildTimeoutMinutes ?? 30,
         // Every build names its own S3 source; the project's is a placeholder CodeBuild requires.
-        source: { type: "S3", location: pulumi.interpolate`${this.sourceBucket.bucket}/sources/`, buildspec: buildspecFor(builder) },
+        source: {
+          type: "S3",
+          location: pulumi.interpolate`${this.sourceBucket.bucket}/sources/`,
+          buildspec: buildspecFor(builder),
+        },
         artifacts: { type: "NO_ARTIFACTS" },
         environment: {
           type: "LINUX_CONTAINER",

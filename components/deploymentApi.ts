@@ -1,10 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import {
-  createDeployHandler,
-  createGetDeploymentHandler,
-  createListDeploymentsHandler,
-} from "../runtime/api/handlers";
+import { createDeployHandler, createGetDeploymentHandler, createListDeploymentsHandler } from "../runtime/api/handlers";
 import { ENV } from "../runtime/environment";
 import { LambdaFunction } from "./lambdaFunction";
 import {
@@ -140,7 +136,9 @@ export class DeploymentApi extends pulumi.ComponentResource {
           environment: { ...deploymentsTable, [ENV.idempotencyTable]: args.idempotencyTable.name },
           permissions: pulumi
             .all([args.deploymentsTable.arn, args.idempotencyTable.arn])
-            .apply(([deploymentsTable, idempotencyTable]) => deployFunctionPermissions({ deploymentsTable, idempotencyTable })),
+            .apply(([deploymentsTable, idempotencyTable]) =>
+              deployFunctionPermissions({ deploymentsTable, idempotencyTable }),
+            ),
         },
         { parent: this },
       ),
@@ -181,7 +179,9 @@ export function invokeArnSuffix(routeKey: string): string {
 }
 
 /** CORS for the front end's origins; none configured → no CORS at all. */
-export function corsConfiguration(origins: readonly string[]): aws.types.input.apigatewayv2.ApiCorsConfiguration | undefined {
+export function corsConfiguration(
+  origins: readonly string[],
+): aws.types.input.apigatewayv2.ApiCorsConfiguration | undefined {
   if (origins.length === 0) return undefined;
   return {
     allowOrigins: [...origins],

@@ -49,13 +49,13 @@ export interface DeployFunctionArns {
 
 /** POST /deployments: a transactional put of the deployment and its idempotency record, and reads of both. */
 export const deployFunctionPermissions = (arns: DeployFunctionArns) => [
-    allow("CreateDeployments", ["dynamodb:PutItem", "dynamodb:GetItem"], [arns.deploymentsTable]),
-    allow(
-      "RecordIdempotencyKeys",
-      ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:ConditionCheckItem"],
-      [arns.idempotencyTable],
-    ),
-  ];
+  allow("CreateDeployments", ["dynamodb:PutItem", "dynamodb:GetItem"], [arns.deploymentsTable]),
+  allow(
+    "RecordIdempotencyKeys",
+    ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:ConditionCheckItem"],
+    [arns.idempotencyTable],
+  ),
+];
 
 /** GET /deployments/{id}. */
 export const getDeploymentFunctionPermissions = (arns: { deploymentsTable: string }) => [
@@ -82,25 +82,29 @@ const streamsOf = (tableArn: string) => `${tableArn}/stream/*`;
 
 /** Reading a table's stream as an event source mapping does with the function's role. */
 const readStream = (streamArn: string, tableArn: string) => [
-  allow("ReadDeploymentsStream", ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"], [streamArn]),
+  allow(
+    "ReadDeploymentsStream",
+    ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+    [streamArn],
+  ),
   allow("ListDeploymentsStreams", ["dynamodb:ListStreams"], [streamsOf(tableArn)]),
 ];
 
 /** The repo inspector. */
 export const inspectorFunctionPermissions = (arns: InspectorArns) => [
-    ...readStream(arns.deploymentsStream, arns.deploymentsTable),
-    allow("MoveDeployments", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [arns.deploymentsTable]),
-    allow("FindInstallations", ["dynamodb:GetItem"], [arns.installationsTable]),
-    allow("ReadGitHubAppKey", ["secretsmanager:GetSecretValue"], [arns.privateKeySecret]),
-    allow("StageSources", ["s3:PutObject"], [`${arns.sourceBucket}/sources/*`]),
-    allow(
-      "StartBuilds",
-      ["codebuild:StartBuild", "codebuild:ListBuildsForProject", "codebuild:BatchGetBuilds"],
-      [...arns.buildProjects],
-    ),
-    // The mapping's on-failure destination is written with the function's role.
-    allow("ReportAbandonedBatches", ["sqs:SendMessage"], [arns.failureQueue]),
-  ];
+  ...readStream(arns.deploymentsStream, arns.deploymentsTable),
+  allow("MoveDeployments", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [arns.deploymentsTable]),
+  allow("FindInstallations", ["dynamodb:GetItem"], [arns.installationsTable]),
+  allow("ReadGitHubAppKey", ["secretsmanager:GetSecretValue"], [arns.privateKeySecret]),
+  allow("StageSources", ["s3:PutObject"], [`${arns.sourceBucket}/sources/*`]),
+  allow(
+    "StartBuilds",
+    ["codebuild:StartBuild", "codebuild:ListBuildsForProject", "codebuild:BatchGetBuilds"],
+    [...arns.buildProjects],
+  ),
+  // The mapping's on-failure destination is written with the function's role.
+  allow("ReportAbandonedBatches", ["sqs:SendMessage"], [arns.failureQueue]),
+];
 
 export interface AbandonedArns {
   readonly deploymentsTable: string;
@@ -110,14 +114,14 @@ export interface AbandonedArns {
 
 /** The consumer of the inspector's failure queue. */
 export const abandonedDeploymentsFunctionPermissions = (arns: AbandonedArns) => [
-    allow(
-      "ConsumeFailureQueue",
-      ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"],
-      [arns.failureQueue],
-    ),
-    allow("ReadFailedRecords", ["dynamodb:GetShardIterator", "dynamodb:GetRecords"], [arns.deploymentsStream]),
-    allow("FailDeployments", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [arns.deploymentsTable]),
-  ];
+  allow(
+    "ConsumeFailureQueue",
+    ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"],
+    [arns.failureQueue],
+  ),
+  allow("ReadFailedRecords", ["dynamodb:GetShardIterator", "dynamodb:GetRecords"], [arns.deploymentsStream]),
+  allow("FailDeployments", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [arns.deploymentsTable]),
+];
 
 export interface BuildProjectArns {
   readonly logGroup: string;

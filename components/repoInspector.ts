@@ -89,8 +89,8 @@ export class RepoInspector extends pulumi.ComponentResource {
             args.buildProjectArns,
             this.failureQueue.arn,
           ])
-          .apply(([deploymentsTable, deploymentsStream, installationsTable, privateKeySecret, sourceBucket, buildProjects, failureQueue]) =>
-            inspectorFunctionPermissions({
+          .apply(
+            ([
               deploymentsTable,
               deploymentsStream,
               installationsTable,
@@ -98,7 +98,16 @@ export class RepoInspector extends pulumi.ComponentResource {
               sourceBucket,
               buildProjects,
               failureQueue,
-            }),
+            ]) =>
+              inspectorFunctionPermissions({
+                deploymentsTable,
+                deploymentsStream,
+                installationsTable,
+                privateKeySecret,
+                sourceBucket,
+                buildProjects,
+                failureQueue,
+              }),
           ),
       },
       { parent: this },

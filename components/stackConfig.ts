@@ -29,7 +29,9 @@ export type ConfigReader = Pick<
 >;
 
 /** CloudWatch Logs accepts only these retention periods. */
-export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
 
 export function loadStackConfig(config: ConfigReader): StackConfig {
   const key = (name: string) => `[${config.name}:${name}]`;
@@ -42,11 +44,14 @@ export function loadStackConfig(config: ConfigReader): StackConfig {
     );
   }
   const githubAppId = config.require("githubAppId");
-  if (!/^\d+$/.test(githubAppId)) throw new Error(`${key("githubAppId")} must be the GitHub App's numeric id, not "${githubAppId}".`);
+  if (!/^\d+$/.test(githubAppId))
+    throw new Error(`${key("githubAppId")} must be the GitHub App's numeric id, not "${githubAppId}".`);
   const jwtIssuer = config.require("jwtIssuer");
-  if (!jwtIssuer.startsWith("https://")) throw new Error(`${key("jwtIssuer")} must be an https:// URL (API Gateway requires it).`);
+  if (!jwtIssuer.startsWith("https://"))
+    throw new Error(`${key("jwtIssuer")} must be an https:// URL (API Gateway requires it).`);
   const jwtAudience = stringList(config, "jwtAudience") ?? [];
-  if (jwtAudience.length === 0) throw new Error(`${key("jwtAudience")} must list at least one audience (your front end's client id).`);
+  if (jwtAudience.length === 0)
+    throw new Error(`${key("jwtAudience")} must list at least one audience (your front end's client id).`);
   const logRetentionDays = config.getNumber("logRetentionDays") ?? 30;
   if (!LOG_RETENTION_DAYS.includes(logRetentionDays)) {
     throw new Error(`${key("logRetentionDays")} must be one of ${LOG_RETENTION_DAYS.join(", ")}.`);
@@ -80,7 +85,9 @@ function stringList(config: ConfigReader, name: string): string[] | undefined {
   const value = config.getObject<unknown>(name);
   if (value === undefined) return undefined;
   if (!Array.isArray(value) || !value.every((item) => typeof item === "string")) {
-    throw new Error(`[${config.name}:${name}] must be a list of strings, e.g. pulumi config set --path '${name}[0]' value.`);
+    throw new Error(
+      `[${config.name}:${name}] must be a list of strings, e.g. pulumi config set --path '${name}[0]' value.`,
+    );
   }
   return value;
 }

@@ -1,3 +1,7 @@
+import { CodeBuildClient } from "@aws-sdk/client-codebuild";
+import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
+import { S3Client } from "@aws-sdk/client-s3";
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { EnvName } from "./environment";
@@ -18,4 +22,24 @@ export function createDocumentClient(env: Endpoints, config: DynamoDBClientConfi
   return DynamoDBDocumentClient.from(new DynamoDBClient({ ...endpoint, ...config }), {
     marshallOptions: { removeUndefinedValues: true },
   });
+}
+
+/** The other services' clients, in the same way: endpoint overrides for the local platform, defaults in AWS. */
+export const createSecretsManagerClient = (env: Endpoints) =>
+  new SecretsManagerClient(env.secretsManagerEndpoint ? { endpoint: env.secretsManagerEndpoint } : {});
+
+export const createCodeBuildClient = (env: Endpoints) =>
+  new CodeBuildClient(env.codebuildEndpoint ? { endpoint: env.codebuildEndpoint } : {});
+
+export const createS3Client = (env: Endpoints) =>
+  new S3Client(env.s3Endpoint ? { endpoint: env.s3Endpoint, forcePathStyle: true } : {});
+
+export const createDynamoDbStreamsClient = (env: Endpoints) =>
+  new DynamoDBStreamsClient(env.dynamodbEndpoint ? { endpoint: env.dynamodbEndpoint } : {});
+
+/** The secret's text. The caller keeps it in memory only: never logged, never in an environment variable. */
+export async function readSecretString(client: SecretsManagerClient, secretId: string): Promise<string> {
+  const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+  if (!SecretString) throw new Error(`secret ${secretId} has no string value; store the PEM private key as text`);
+  return SecretString;
 }

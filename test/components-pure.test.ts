@@ -1,7 +1,12 @@
 import test from "ava";
 import { invokeArnSuffix, corsConfiguration, ROUTES } from "../components/deploymentApi";
 import { archiveOptions } from "../components/lambdaFunction";
-import { buildProjectPolicy, functionPolicy, inspectorFunctionPermissions, sourceBucketPolicy } from "../components/policies";
+import {
+  buildProjectPolicy,
+  functionPolicy,
+  inspectorFunctionPermissions,
+  sourceBucketPolicy,
+} from "../components/policies";
 import { PENDING_INSERTS_FILTER, streamSubscriptionArgs } from "../components/repoInspector";
 import { loadStackConfig, type ConfigReader } from "../components/stackConfig";
 import { imageLifecyclePolicy } from "../components/buildProjects";
@@ -35,7 +40,10 @@ test("CORS is off without origins and exposes Location when on", (t) => {
 });
 
 test("the stream filter passes only pending inserts, in DynamoDB JSON", (t) => {
-  t.deepEqual(PENDING_INSERTS_FILTER, { eventName: ["INSERT"], dynamodb: { NewImage: { status: { S: ["PENDING"] } } } });
+  t.deepEqual(PENDING_INSERTS_FILTER, {
+    eventName: ["INSERT"],
+    dynamodb: { NewImage: { status: { S: ["PENDING"] } } },
+  });
   const args = streamSubscriptionArgs("arn:queue", {});
   t.is(args.startingPosition, "TRIM_HORIZON");
   t.true(args.bisectBatchOnFunctionError);
@@ -58,7 +66,8 @@ test("the inspector may call exactly what it uses, on exactly its resources", (t
     }),
   );
   const byAction = new Map<string, string[]>();
-  for (const statement of policy.Statement) for (const action of statement.Action) byAction.set(action, statement.Resource);
+  for (const statement of policy.Statement)
+    for (const action of statement.Action) byAction.set(action, statement.Resource);
   t.deepEqual(byAction.get("secretsmanager:GetSecretValue"), ["arn:secret:k"]);
   t.deepEqual(byAction.get("s3:PutObject"), ["arn:aws:s3:::src/sources/*"]);
   t.deepEqual(byAction.get("codebuild:StartBuild"), ["arn:project/a", "arn:project/b"]);
@@ -70,9 +79,16 @@ test("the inspector may call exactly what it uses, on exactly its resources", (t
 });
 
 test("a build project reads only staged sources and pushes only to the image repository", (t) => {
-  const policy = buildProjectPolicy({ logGroup: "arn:lg", sourceBucket: "arn:aws:s3:::src", imageRepository: "arn:ecr:repo" });
+  const policy = buildProjectPolicy({
+    logGroup: "arn:lg",
+    sourceBucket: "arn:aws:s3:::src",
+    imageRepository: "arn:ecr:repo",
+  });
   const wildcard = policy.Statement.filter((s) => s.Resource.includes("*"));
-  t.deepEqual(wildcard.map((s) => s.Action), [["ecr:GetAuthorizationToken"]]);
+  t.deepEqual(
+    wildcard.map((s) => s.Action),
+    [["ecr:GetAuthorizationToken"]],
+  );
   t.deepEqual(policy.Statement.find((s) => s.Sid === "ReadSources")?.Resource, ["arn:aws:s3:::src/sources/*"]);
   t.true(policy.Statement.find((s) => s.Sid === "PushImages")!.Action.includes("ecr:PutImage"));
 });
@@ -99,8 +115,10 @@ function fakeConfig(values: Record<string, unknown>, secrets: Record<string, str
       if (value === undefined) throw new Error(`Missing required configuration variable 'slipway:${key}'`);
       return value;
     }) as ConfigReader["require"],
-    getNumber: ((key: string) => (values[key] === undefined ? undefined : Number(values[key]))) as ConfigReader["getNumber"],
-    getBoolean: ((key: string) => (values[key] === undefined ? undefined : values[key] === true)) as ConfigReader["getBoolean"],
+    getNumber: ((key: string) =>
+      values[key] === undefined ? undefined : Number(values[key])) as ConfigReader["getNumber"],
+    getBoolean: ((key: string) =>
+      values[key] === undefined ? undefined : values[key] === true) as ConfigReader["getBoolean"],
     getObject: ((key: string) => values[key]) as ConfigReader["getObject"],
     getSecret: ((key: string) => secrets[key] as never) as ConfigReader["getSecret"],
   };
@@ -116,15 +134,28 @@ test("stack config: defaults, and errors that name the key and the way out", (t)
   t.is(config.logRetentionDays, 30);
   t.deepEqual(config.corsAllowOrigins, []);
 
-  t.throws(() => loadStackConfig(fakeConfig(validConfig)), { message: /exactly one of \[slipway:githubAppPrivateKey\]/ });
+  t.throws(() => loadStackConfig(fakeConfig(validConfig)), {
+    message: /exactly one of \[slipway:githubAppPrivateKey\]/,
+  });
   t.throws(
-    () => loadStackConfig(fakeConfig({ ...validConfig, githubAppPrivateKeySecretArn: "arn" }, { githubAppPrivateKey: "pem" })),
+    () =>
+      loadStackConfig(
+        fakeConfig({ ...validConfig, githubAppPrivateKeySecretArn: "arn" }, { githubAppPrivateKey: "pem" }),
+      ),
     { message: /exactly one of/ },
   );
   const withArn = { ...validConfig, githubAppPrivateKeySecretArn: "arn" };
-  t.throws(() => loadStackConfig(fakeConfig({ ...withArn, githubAppId: "my-app" })), { message: /\[slipway:githubAppId\].*numeric/ });
-  t.throws(() => loadStackConfig(fakeConfig({ ...withArn, jwtIssuer: "http://x" })), { message: /\[slipway:jwtIssuer\].*https/ });
+  t.throws(() => loadStackConfig(fakeConfig({ ...withArn, githubAppId: "my-app" })), {
+    message: /\[slipway:githubAppId\].*numeric/,
+  });
+  t.throws(() => loadStackConfig(fakeConfig({ ...withArn, jwtIssuer: "http://x" })), {
+    message: /\[slipway:jwtIssuer\].*https/,
+  });
   t.throws(() => loadStackConfig(fakeConfig({ ...withArn, jwtAudience: [] })), { message: /\[slipway:jwtAudience\]/ });
-  t.throws(() => loadStackConfig(fakeConfig({ ...withArn, logRetentionDays: 10 })), { message: /\[slipway:logRetentionDays\].*14/ });
-  t.throws(() => loadStackConfig(fakeConfig({ ...withArn, corsAllowOrigins: "https://x" })), { message: /list of strings/ });
+  t.throws(() => loadStackConfig(fakeConfig({ ...withArn, logRetentionDays: 10 })), {
+    message: /\[slipway:logRetentionDays\].*14/,
+  });
+  t.throws(() => loadStackConfig(fakeConfig({ ...withArn, corsAllowOrigins: "https://x" })), {
+    message: /list of strings/,
+  });
 });

@@ -17,14 +17,17 @@ const FUNCTIONS = ["slipway-deploy", "slipway-get", "slipway-list", "slipway-ins
 
 test("the stack is composed of Slipway's components", (t) => {
   const components = stack.resources.filter((r) => r.type.startsWith("slipway:")).map((r) => `${r.type} ${r.name}`);
-  t.deepEqual(components.sort(), [
-    "slipway:api:DeploymentApi slipway",
-    "slipway:build:BuildProjects slipway",
-    "slipway:data:DeploymentTable slipway",
-    "slipway:github:GitHubAppKey slipway-github-app-key",
-    "slipway:inspect:RepoInspector slipway",
-    ...FUNCTIONS.map((name) => `slipway:lambda:LambdaFunction ${name}`),
-  ].sort());
+  t.deepEqual(
+    components.sort(),
+    [
+      "slipway:api:DeploymentApi slipway",
+      "slipway:build:BuildProjects slipway",
+      "slipway:data:DeploymentTable slipway",
+      "slipway:github:GitHubAppKey slipway-github-app-key",
+      "slipway:inspect:RepoInspector slipway",
+      ...FUNCTIONS.map((name) => `slipway:lambda:LambdaFunction ${name}`),
+    ].sort(),
+  );
 });
 
 test("the deployments table streams new and old images, bills on demand, is encrypted and indexed by user", (t) => {
@@ -72,7 +75,11 @@ test("every route is behind the JWT authorizer configured from the stack", (t) =
   t.is(authorizer.authorizerType, "JWT");
   t.deepEqual(authorizer.jwtConfiguration, { issuer: "https://issuer.example.com/", audiences: ["slipway-web"] });
   const routes = of("aws:apigatewayv2/route:Route");
-  t.deepEqual(routes.map((r) => r.inputs.routeKey).sort(), ["GET /deployments", "GET /deployments/{id}", "POST /deployments"]);
+  t.deepEqual(routes.map((r) => r.inputs.routeKey).sort(), [
+    "GET /deployments",
+    "GET /deployments/{id}",
+    "POST /deployments",
+  ]);
   for (const route of routes) {
     t.is(route.inputs.authorizationType, "JWT");
     t.is(route.inputs.authorizerId, "slipway-id");
@@ -82,10 +89,21 @@ test("every route is behind the JWT authorizer configured from the stack", (t) =
   const stage = one("aws:apigatewayv2/stage:Stage", "slipway").inputs;
   t.is(stage.defaultRouteSettings.throttlingRateLimit, 50);
   t.truthy(JSON.parse(stage.accessLogSettings.format).userId);
-  for (const permission of of("aws:lambda/permission:Permission")) {
-    t.is(permission.inputs.principal, "apigateway.amazonaws.com");
-    t.regex(permission.inputs.sourceArn, /^arn:aws:execute-api:eu-west-1:123456789012:abc123\/\*\/(GET|POST)\/deployments/);
+  const permissions = of("aws:lambda/permission:Permission");
+  const gateway = permissions.filter((p) => p.inputs.principal === "apigateway.amazonaws.com");
+  t.is(gateway.length, 3);
+  for (const permission of gateway) {
+    t.regex(
+      permission.inputs.sourceArn,
+      /^arn:aws:execute-api:eu-west-1:123456789012:abc123\/\*\/(GET|POST)\/deployments/,
+    );
   }
+  // table.onEvent's own permission: DynamoDB may invoke the inspector only for this table's stream.
+  const others = permissions.filter((p) => p.inputs.principal !== "apigateway.amazonaws.com");
+  t.deepEqual(
+    others.map((p) => [p.inputs.principal, p.inputs.sourceArn]),
+    [["dynamodb.amazonaws.com", `${table("deployments")}/stream/2026-11-26T00:00:00.000`]],
+  );
 });
 
 test("no managed policy is attached to any role", (t) => {
@@ -103,8 +121,18 @@ const logs = (fn: string) => `arn:aws:logs:eu-west-1:123456789012:log-group:/aws
 
 test("each API function may touch only its own table items", (t) => {
   t.deepEqual(policyOf("slipway-deploy"), [
-    { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [logs("slipway-deploy")] },
-    { Sid: "CreateDeployments", Effect: "Allow", Action: ["dynamodb:PutItem", "dynamodb:GetItem"], Resource: [table("deployments")] },
+    {
+      Sid: "WriteOwnLogs",
+      Effect: "Allow",
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      Resource: [logs("slipway-deploy")],
+    },
+    {
+      Sid: "CreateDeployments",
+      Effect: "Allow",
+      Action: ["dynamodb:PutItem", "dynamodb:GetItem"],
+      Resource: [table("deployments")],
+    },
     {
       Sid: "RecordIdempotencyKeys",
       Effect: "Allow",
@@ -112,7 +140,12 @@ test("each API function may touch only its own table items", (t) => {
       Resource: [table("idempotency")],
     },
   ] as never);
-  t.deepEqual(policyOf("slipway-get")[1], { Sid: "ReadDeployments", Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: [table("deployments")] } as never);
+  t.deepEqual(policyOf("slipway-get")[1], {
+    Sid: "ReadDeployments",
+    Effect: "Allow",
+    Action: ["dynamodb:GetItem"],
+    Resource: [table("deployments")],
+  } as never);
   t.deepEqual(policyOf("slipway-list")[1], {
     Sid: "QueryUserIndex",
     Effect: "Allow",
@@ -128,7 +161,9 @@ test("the inspector's role names the secret, bucket prefix, projects and queue i
     `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${secret.name}-1a2b3c-AbCdEf`,
   ]);
   t.deepEqual(statements.find((s) => s.Sid === "StartBuilds")!.Resource.length, BUILDERS.length);
-  t.deepEqual(statements.find((s) => s.Sid === "StageSources")!.Resource, ["arn:aws:s3:::slipway-sources-1a2b3c/sources/*"]);
+  t.deepEqual(statements.find((s) => s.Sid === "StageSources")!.Resource, [
+    "arn:aws:s3:::slipway-sources-1a2b3c/sources/*",
+  ]);
   t.deepEqual(statements.find((s) => s.Sid === "ReadDeploymentsStream")!.Resource, [
     `${table("deployments")}/stream/2026-11-26T00:00:00.000`,
   ]);
@@ -146,7 +181,9 @@ test("one CodeBuild project per builder, each with its own role, log group and b
     t.is(JSON.parse(project.inputs.source.buildspec).version, 0.2);
     t.is(project.inputs.logsConfig.cloudwatchLogs.groupName, `/aws/codebuild/slipway-${builder}-test`);
     const statements = policyOf(`slipway-${builder}`);
-    t.deepEqual(statements.find((s) => s.Sid === "ReadSources")!.Resource, ["arn:aws:s3:::slipway-sources-1a2b3c/sources/*"]);
+    t.deepEqual(statements.find((s) => s.Sid === "ReadSources")!.Resource, [
+      "arn:aws:s3:::slipway-sources-1a2b3c/sources/*",
+    ]);
   }
   const logGroups = of("aws:cloudwatch/logGroup:LogGroup");
   for (const group of logGroups) t.is(group.inputs.retentionInDays, 14);
@@ -157,7 +194,9 @@ test("the source bucket is private, encrypted and expires staged sources", (t) =
   t.true(block.blockPublicAcls && block.blockPublicPolicy && block.ignorePublicAcls && block.restrictPublicBuckets);
   const lifecycle = one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "slipway-sources").inputs;
   t.is(lifecycle.rules[0].expiration.days, 7);
-  t.truthy(one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "slipway-sources"));
+  t.truthy(
+    one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "slipway-sources"),
+  );
 });
 
 const functionResource = (name: string): RecordedResource => one("aws:lambda/function:Function", name);
@@ -183,7 +222,10 @@ test("archives hold the serialized handler and only the packages each function l
     const archive = await functionArchive(functionResource(name));
     t.false(archive.index.includes("PRIVATE KEY"), `${name}'s code captures no key`);
     const packages = [...archive.folders.keys()];
-    t.false(packages.some((p) => p.includes("@pulumi") || p.includes("@aws-sdk")), `${name}: ${packages.join(", ")}`);
+    t.false(
+      packages.some((p) => p.includes("@pulumi") || p.includes("@aws-sdk")),
+      `${name}: ${packages.join(", ")}`,
+    );
     if (name === "slipway-inspector") {
       t.true(packages.includes("node_modules/@octokit/auth-app"));
       t.true(packages.includes("node_modules/@octokit/request"));

@@ -23,7 +23,11 @@ export interface BuildStarter {
 }
 
 /** CodeBuild errors that pass: wait and retry. (An array: Pulumi serializes a module-level Set empty.) */
-const TRANSIENT_CODEBUILD_ERRORS: readonly string[] = ["ThrottlingException", "AccountLimitExceededException", "ServiceUnavailableException"];
+const TRANSIENT_CODEBUILD_ERRORS: readonly string[] = [
+  "ThrottlingException",
+  "AccountLimitExceededException",
+  "ServiceUnavailableException",
+];
 
 export const DEPLOYMENT_ID_VARIABLE = "DEPLOYMENT_ID";
 
@@ -37,9 +41,10 @@ export function createBuildStarter(codebuild: CodeBuildClient): BuildStarter {
             idempotencyToken: deploymentId,
             sourceTypeOverride: "S3",
             sourceLocationOverride: sourceLocation,
-            environmentVariablesOverride: Object.entries({ ...environment, [DEPLOYMENT_ID_VARIABLE]: deploymentId }).map(
-              ([name, value]) => ({ name, value, type: "PLAINTEXT" as const }),
-            ),
+            environmentVariablesOverride: Object.entries({
+              ...environment,
+              [DEPLOYMENT_ID_VARIABLE]: deploymentId,
+            }).map(([name, value]) => ({ name, value, type: "PLAINTEXT" as const })),
           }),
         );
         const id = result.build?.id;
@@ -73,7 +78,10 @@ export function createBuildStarter(codebuild: CodeBuildClient): BuildStarter {
 function translate(error: unknown, projectName: string): unknown {
   const name = typeof error === "object" && error !== null ? (error as { name?: unknown }).name : undefined;
   if (typeof name === "string" && TRANSIENT_CODEBUILD_ERRORS.includes(name)) {
-    return new TransientError("CODEBUILD_THROTTLED", `CodeBuild is throttling builds of ${projectName}; Slipway retries.`);
+    return new TransientError(
+      "CODEBUILD_THROTTLED",
+      `CodeBuild is throttling builds of ${projectName}; Slipway retries.`,
+    );
   }
   if (name === "ResourceNotFoundException") {
     return new PermanentError(

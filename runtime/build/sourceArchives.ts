@@ -16,9 +16,7 @@ export function createSourceArchives(s3: S3Client, bucket: string): SourceArchiv
   return {
     async stage(deploymentId, archive) {
       const key = sourceKey(deploymentId);
-      await s3.send(
-        new PutObjectCommand({ Bucket: bucket, Key: key, Body: archive, ContentType: "application/zip" }),
-      );
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: archive, ContentType: "application/zip" }));
       return `${bucket}/${key}`;
     },
   };

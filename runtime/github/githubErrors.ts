@@ -63,7 +63,11 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * out here becomes a TransientError (the stream retries the record later); anything else is rethrown untouched so
  * the caller translates only what it expects (404, 422…).
  */
-export async function withGitHubRetries<T>(what: string, call: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+export async function withGitHubRetries<T>(
+  what: string,
+  call: () => Promise<T>,
+  options: RetryOptions = {},
+): Promise<T> {
   const attempts = options.attempts ?? 4;
   const maxInlineWaitMs = options.maxInlineWaitMs ?? 15_000;
   const baseDelayMs = options.baseDelayMs ?? 250;
@@ -74,8 +78,7 @@ export async function withGitHubRetries<T>(what: string, call: () => Promise<T>,
       return await call();
     } catch (error) {
       const rateLimitWait = rateLimitDelayMs(error, now());
-      const wait =
-        rateLimitWait ?? (isRetryableFailure(error) ? baseDelayMs * 2 ** (attempt - 1) : undefined);
+      const wait = rateLimitWait ?? (isRetryableFailure(error) ? baseDelayMs * 2 ** (attempt - 1) : undefined);
       if (wait === undefined) throw error;
       if (attempt >= attempts || wait > maxInlineWaitMs) {
         throw rateLimitWait !== undefined

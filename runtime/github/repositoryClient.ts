@@ -1,4 +1,4 @@
-import { PermanentError } from "../errors";
+import { PermanentError, TransientError } from "../errors";
 import { forbidden, statusOf, withGitHubRetries, type RetryOptions } from "./githubErrors";
 import type { OctokitRequest } from "./installationTokens";
 
@@ -35,6 +35,11 @@ export interface RepositoryClient {
   readBlobs(commitSha: string, paths: readonly string[]): Promise<Map<string, string>>;
   /** The commit as GitHub's zipball (one top-level folder), for CodeBuild's S3 source. */
   downloadArchive(commitSha: string): Promise<Uint8Array>;
+}
+
+interface GraphQLBlobsResponse {
+  readonly data?: { readonly repository?: Record<string, BlobObject | null> | null };
+  readonly errors?: readonly { readonly type?: string; readonly message?: string }[];
 }
 
 interface BlobObject {
@@ -130,7 +135,14 @@ export function createRepositoryClient(options: RepositoryClientOptions): Reposi
           if (statusOf(error) === 403) throw forbidden(what);
           throw error;
         });
-        const data = response.data as { data?: { repository?: Record<string, BlobObject | null> | null }; errors?: unknown };
+        const data = response.data as GraphQLBlobsResponse;
+        if (data.errors?.some((error) => error.type === "RATE_LIMITED")) {
+          // GraphQL reports an exhausted budget as 200 with an error, not 403: the reset time is in the headers.
+          throw new TransientError(
+            "GITHUB_RATE_LIMITED",
+            `GitHub's GraphQL rate limit was reached while ${what}; Slipway retries.`,
+          );
+        }
         const found = data.data?.repository;
         if (!found) throw notFound();
         chunk.forEach((path, index) => {

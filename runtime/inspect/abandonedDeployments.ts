@@ -52,7 +52,9 @@ export async function deploymentIdsInFailedBatch(
     }),
   );
   for (let page = 0; iterator && page < 100; page++) {
-    const { Records = [], NextShardIterator } = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 100 }));
+    const { Records = [], NextShardIterator } = await streams.send(
+      new GetRecordsCommand({ ShardIterator: iterator, Limit: 100 }),
+    );
     for (const record of Records) {
       if (BigInt(record.dynamodb?.SequenceNumber ?? "0") > end) return ids;
       const id = pendingDeploymentId(record as Parameters<typeof pendingDeploymentId>[0]);
@@ -85,14 +87,22 @@ export async function failAbandonedDeployments(
       for (const id of ids) await failOne(id, failure.requestContext?.condition, deps);
     } catch (error) {
       const { code, message: text } = describeError(error);
-      deps.logger.error("could not settle a failure record; SQS retries it", { messageId: message.messageId, code, error: text });
+      deps.logger.error("could not settle a failure record; SQS retries it", {
+        messageId: message.messageId,
+        code,
+        error: text,
+      });
       batchItemFailures.push({ itemIdentifier: message.messageId });
     }
   }
   return { batchItemFailures };
 }
 
-async function failOne(id: string, condition: string | undefined, deps: AbandonedDeploymentsDependencies): Promise<void> {
+async function failOne(
+  id: string,
+  condition: string | undefined,
+  deps: AbandonedDeploymentsDependencies,
+): Promise<void> {
   const deployment = await deps.deployments.get(id, { consistent: true });
   if (!deployment) return;
   const cause = deployment.lastError ? ` The last error was: ${deployment.lastError.message}` : "";

@@ -1,12 +1,12 @@
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { createDocumentClient } from "../aws";
 import {
   createCodeBuildClient,
+  createDocumentClient,
   createDynamoDbStreamsClient,
   createS3Client,
   createSecretsManagerClient,
   readSecretString,
-} from "../awsClients";
+} from "../aws";
 import { createBuildStarter } from "../build/buildStarter";
 import { createSourceArchives } from "../build/sourceArchives";
 import { isBuilder, type Builder } from "../builders";
@@ -25,7 +25,14 @@ import { processStreamBatch } from "./streamBatch";
  */
 export function createInspectorHandler(env: NodeJS.ProcessEnv = process.env) {
   const settings = readEnvironment(
-    ["deploymentsTable", "installationsTable", "githubAppId", "githubAppPrivateKeyArn", "sourceBucket", "buildProjects"],
+    [
+      "deploymentsTable",
+      "installationsTable",
+      "githubAppId",
+      "githubAppPrivateKeyArn",
+      "sourceBucket",
+      "buildProjects",
+    ],
     env,
   );
   const logger = createLogger();
@@ -56,7 +63,10 @@ export function createAbandonedDeploymentsHandler(env: NodeJS.ProcessEnv = proce
   const settings = readEnvironment(["deploymentsTable"], env);
   const dependencies = {
     streams: createDynamoDbStreamsClient(settings),
-    deployments: new DeploymentStore({ client: createDocumentClient(settings), deploymentsTable: settings.deploymentsTable }),
+    deployments: new DeploymentStore({
+      client: createDocumentClient(settings),
+      deploymentsTable: settings.deploymentsTable,
+    }),
     logger: createLogger(),
   };
   return (event: SQSEvent): Promise<SQSBatchResponse> => failAbandonedDeployments(event, dependencies);

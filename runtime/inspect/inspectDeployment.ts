@@ -6,7 +6,8 @@ import type { DeploymentStatus } from "../schema";
 
 /** What detection decides, as far as the inspector needs it (runtime/detect's plan carries more). */
 export interface BuildPlan {
-  readonly framework: string;
+  /** null when only a Dockerfile says how to build (no framework recognised). */
+  readonly framework: string | null;
   readonly builder: Builder;
   /** "" for the repository root. */
   readonly rootDirectory: string;
@@ -32,7 +33,11 @@ export interface InspectorDependencies {
       fields?: Partial<Deployment>,
       options?: { incrementAttempts?: boolean },
     ): Promise<Deployment | undefined>;
-    update(id: string, fields: Partial<Deployment>, options: { whenStatus: DeploymentStatus }): Promise<Deployment | undefined>;
+    update(
+      id: string,
+      fields: Partial<Deployment>,
+      options: { whenStatus: DeploymentStatus },
+    ): Promise<Deployment | undefined>;
   };
   readonly installations: { get(userId: string): Promise<Installation | undefined> };
   /** Mints a token for the installation and opens the repository with it. */
@@ -79,8 +84,13 @@ export async function inspectDeployment(id: string, deps: InspectorDependencies)
     return { result: "skipped", status: current?.status ?? "MISSING" };
   }
   const claimed = await deployments.transition(id, "PROCESSING", {}, { incrementAttempts: true });
-  if (!claimed) return { result: "skipped", status: (await deployments.get(id, { consistent: true }))?.status ?? "MISSING" };
-  logger.info("inspecting deployment", { deploymentId: id, attempt: claimed.attempts ?? 1, resumed: current.status === "PROCESSING" });
+  if (!claimed)
+    return { result: "skipped", status: (await deployments.get(id, { consistent: true }))?.status ?? "MISSING" };
+  logger.info("inspecting deployment", {
+    deploymentId: id,
+    attempt: claimed.attempts ?? 1,
+    resumed: current.status === "PROCESSING",
+  });
 
   try {
     const buildId = await runInspection(claimed, deps, now);
@@ -95,7 +105,11 @@ export async function inspectDeployment(id: string, deps: InspectorDependencies)
       return { result: "failed", reason };
     }
     const lastError = describeError(error);
-    logger.error("inspection failed; the stream will retry", { deploymentId: id, code: lastError.code, error: lastError.message });
+    logger.error("inspection failed; the stream will retry", {
+      deploymentId: id,
+      code: lastError.code,
+      error: lastError.message,
+    });
     await deployments.update(id, { lastError }, { whenStatus: "PROCESSING" }).catch(() => undefined);
     throw error;
   }
@@ -127,7 +141,7 @@ async function runInspection(deployment: Deployment, deps: InspectorDependencies
   }
   const recorded = await deployments.update(
     deployment.id,
-    { commitSha, framework: plan.framework, builder: plan.builder, rootDirectory: plan.rootDirectory },
+    { commitSha, framework: plan.framework ?? undefined, builder: plan.builder, rootDirectory: plan.rootDirectory },
     { whenStatus: "PROCESSING" },
   );
   if (!recorded) throw new Error(`deployment ${deployment.id} left PROCESSING while being inspected`);
@@ -137,7 +151,11 @@ async function runInspection(deployment: Deployment, deps: InspectorDependencies
     if (existing) return existing;
   }
   const sourceLocation = await deps.sources.stage(deployment.id, await repository.downloadArchive(commitSha));
-  await deployments.update(deployment.id, { buildRequestedAt: deployment.buildRequestedAt ?? now() }, { whenStatus: "PROCESSING" });
+  await deployments.update(
+    deployment.id,
+    { buildRequestedAt: deployment.buildRequestedAt ?? now() },
+    { whenStatus: "PROCESSING" },
+  );
   return deps.builds.start({
     projectName,
     deploymentId: deployment.id,
@@ -159,8 +177,8 @@ export function buildEnvironment(deployment: Deployment, commitSha: string, plan
     COMMIT_SHA: commitSha,
     REPOSITORY: deployment.repository,
     ROOT_DIRECTORY: plan.rootDirectory,
-    FRAMEWORK: plan.framework,
   };
+  if (plan.framework) environment.FRAMEWORK = plan.framework;
   for (const [key, value] of Object.entries(hints)) {
     if (value !== undefined && isPlainHint(value)) environment[key] = value;
   }

@@ -22,7 +22,13 @@ export interface RepositorySessionsOptions {
 export function createRepositorySessions(options: RepositorySessionsOptions) {
   return async (installation: Installation, owner: string, name: string): Promise<RepositorySession> => {
     const token = await options.tokens.tokenFor(installation.installationId, owner, name);
-    const client = createRepositoryClient({ request: options.request ?? octokitRequest, baseUrl: options.baseUrl, owner, name, token });
+    const client = createRepositoryClient({
+      request: options.request ?? octokitRequest,
+      baseUrl: options.baseUrl,
+      owner,
+      name,
+      token,
+    });
     return {
       resolveCommit: (ref) => client.resolveCommit(ref),
       downloadArchive: (commitSha) => client.downloadArchive(commitSha),

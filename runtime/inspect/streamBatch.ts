@@ -23,17 +23,27 @@ export async function processStreamBatch(
   inspect: (deploymentId: string) => Promise<unknown>,
   logger: Logger,
 ): Promise<DynamoDBBatchResponse> {
+  // A record delivered twice in one batch is inspected once: both copies share the one outcome.
+  const inspections = new Map<string, Promise<unknown>>();
+  const inspectOnce = (id: string) => {
+    if (!inspections.has(id)) inspections.set(id, inspect(id));
+    return inspections.get(id)!;
+  };
   const results = await Promise.allSettled(
     event.Records.map(async (record) => {
       const id = pendingDeploymentId(record);
-      if (id) await inspect(id);
+      if (id) await inspectOnce(id);
     }),
   );
   const batchItemFailures = results.flatMap((result, index) => {
     if (result.status === "fulfilled") return [];
     const record = event.Records[index];
     const error = describeError(result.reason);
-    logger.error("record failed", { sequenceNumber: record?.dynamodb?.SequenceNumber, code: error.code, error: error.message });
+    logger.error("record failed", {
+      sequenceNumber: record?.dynamodb?.SequenceNumber,
+      code: error.code,
+      error: error.message,
+    });
     return [{ itemIdentifier: record?.dynamodb?.SequenceNumber ?? "" }];
   });
   return { batchItemFailures };

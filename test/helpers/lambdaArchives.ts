@@ -14,7 +14,10 @@ export interface FunctionArchive {
 
 /** Reads the archive out of a recorded `aws:lambda/function:Function` (its `code` input is an AssetArchive). */
 export async function functionArchive(resource: RecordedResource): Promise<FunctionArchive> {
-  const assets = (await resource.inputs.code.assets) as Record<string, { text?: Promise<string>; path?: Promise<string> }>;
+  const assets = (await resource.inputs.code.assets) as Record<
+    string,
+    { text?: Promise<string>; path?: Promise<string> }
+  >;
   let index: string | undefined;
   const folders = new Map<string, string>();
   for (const [name, asset] of Object.entries(assets)) {
@@ -38,7 +41,8 @@ function* filesUnder(folder: string, prefix: string): Generator<{ archivePath: s
 export function archiveFiles(archive: FunctionArchive): { archivePath: string; bytes: Buffer }[] {
   const files = [{ archivePath: "__index.js", bytes: Buffer.from(archive.index) }];
   for (const [archivePath, folder] of archive.folders) {
-    for (const file of filesUnder(folder, archivePath)) files.push({ archivePath: file.archivePath, bytes: fs.readFileSync(file.diskPath) });
+    for (const file of filesUnder(folder, archivePath))
+      files.push({ archivePath: file.archivePath, bytes: fs.readFileSync(file.diskPath) });
   }
   return files;
 }
@@ -64,6 +68,7 @@ export function archiveSize(archive: FunctionArchive): { files: number; unzipped
  * outside the archive can be resolved from them).
  */
 export function unpackArchive(archive: FunctionArchive, dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, "__index.js"), archive.index);
   for (const [archivePath, folder] of archive.folders) {
     fs.cpSync(folder, path.join(dir, archivePath), { recursive: true, dereference: true });
@@ -92,7 +97,8 @@ export function lambdaRuntimeModules(projectRoot: string, dir: string): string {
       dependencies?: Record<string, string>;
       optionalDependencies?: Record<string, string>;
     };
-    for (const dependency of Object.keys({ ...manifest.dependencies, ...manifest.optionalDependencies })) visit(dependency);
+    for (const dependency of Object.keys({ ...manifest.dependencies, ...manifest.optionalDependencies }))
+      visit(dependency);
   };
   for (const name of fs.readdirSync(path.join(nodeModules, "@aws-sdk"))) visit(`@aws-sdk/${name}`);
   return target;

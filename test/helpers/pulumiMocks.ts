@@ -67,7 +67,7 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
 export function installMocks(config: Record<string, string> = {}): RecordedResource[] {
   const resources: RecordedResource[] = [];
   pulumi.runtime.setAllConfig(config);
-  pulumi.runtime.setMocks(
+  void pulumi.runtime.setMocks(
     {
       newResource(args) {
         const id = `${args.name}-id`;

@@ -5,7 +5,8 @@ import { installMocks, type RecordedResource } from "./pulumiMocks";
 export const TEST_CONFIG: Record<string, string> = {
   "aws:region": "eu-west-1",
   "slipway:githubAppId": "424242",
-  "slipway:githubAppPrivateKey": "-----BEGIN RSA PRIVATE KEY-----\nTEST-ONLY-NOT-A-REAL-KEY\n-----END RSA PRIVATE KEY-----\n",
+  "slipway:githubAppPrivateKey":
+    "-----BEGIN RSA PRIVATE KEY-----\nTEST-ONLY-NOT-A-REAL-KEY\n-----END RSA PRIVATE KEY-----\n",
   "slipway:githubAppInstallUrl": "https://github.com/apps/slipway-test/installations/new",
   "slipway:jwtIssuer": "https://issuer.example.com/",
   "slipway:jwtAudience": JSON.stringify(["slipway-web"]),
@@ -27,10 +28,10 @@ export interface LoadedStack {
 export async function loadStack(config: Record<string, string> = TEST_CONFIG): Promise<LoadedStack> {
   const resources = installMocks(config);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const program = require("../../index") as Record<string, pulumi.Output<unknown>>;
+  const program = require("../../index") as Record<string, unknown>;
   const outputs: Record<string, unknown> = {};
   for (const [name, output] of Object.entries(program)) {
-    outputs[name] = await new Promise((resolve) => pulumi.output(output).apply(resolve));
+    outputs[name] = await new Promise((resolve) => (pulumi.output(output) as pulumi.Output<unknown>).apply(resolve));
   }
   await pulumi.runtime.disconnect(); // waits until every registration has been made
   return { resources, outputs };

@@ -32,7 +32,24 @@ export function blankComments(
   let i = 0;
   let quote: string | undefined;
   const blank = (s: string) => s.replace(/[^\n]/g, " ");
-  outer: while (i < text.length) {
+  // Where the comment starting at `i` ends, or undefined if none starts there. (No labelled loops: Pulumi's closure
+  // serializer reads a label as a free variable and refuses the function.)
+  const commentEnd = (): number | undefined => {
+    for (const [open, close] of syntax.block ?? []) {
+      if (text.startsWith(open, i)) {
+        const end = text.indexOf(close, i + open.length);
+        return end < 0 ? text.length : end + close.length;
+      }
+    }
+    for (const open of syntax.line ?? []) {
+      if (text.startsWith(open, i)) {
+        const end = text.indexOf("\n", i);
+        return end < 0 ? text.length : end;
+      }
+    }
+    return undefined;
+  };
+  while (i < text.length) {
     const char = text.charAt(i);
     if (quote !== undefined) {
       out += char;
@@ -45,23 +62,11 @@ export function blankComments(
       i++;
       continue;
     }
-    for (const [open, close] of syntax.block ?? []) {
-      if (text.startsWith(open, i)) {
-        const end = text.indexOf(close, i + open.length);
-        const stop = end < 0 ? text.length : end + close.length;
-        out += blank(text.slice(i, stop));
-        i = stop;
-        continue outer;
-      }
-    }
-    for (const open of syntax.line ?? []) {
-      if (text.startsWith(open, i)) {
-        const end = text.indexOf("\n", i);
-        const stop = end < 0 ? text.length : end;
-        out += blank(text.slice(i, stop));
-        i = stop;
-        continue outer;
-      }
+    const stop = commentEnd();
+    if (stop !== undefined) {
+      out += blank(text.slice(i, stop));
+      i = stop;
+      continue;
     }
     if (syntax.quotes.includes(char)) quote = char;
     out += char;
