@@ -99,5 +99,13 @@ export function archiveOptions(
   if (unknown.length > 0) {
     throw new Error(`packages [${unknown.join(", ")}] must be listed in package.json "dependencies" to be packed`);
   }
-  return { extraExcludePackages: dependencies.filter((name) => !packages.includes(name)) };
+  return {
+    extraExcludePackages: [...dependencies.filter((name) => !packages.includes(name)), ...TYPE_ONLY_PACKAGES],
+  };
 }
+
+/**
+ * Dependencies of packed packages that hold only TypeScript declarations: nothing loads them at run time, and
+ * `@octokit/openapi-types` alone is 5 MB of the inspector's archive.
+ */
+export const TYPE_ONLY_PACKAGES = ["@octokit/openapi-types", "@octokit/types"];

@@ -1,6 +1,6 @@
 import test from "ava";
 import { invokeArnSuffix, corsConfiguration, ROUTES } from "../components/deploymentApi";
-import { archiveOptions } from "../components/lambdaFunction";
+import { archiveOptions, TYPE_ONLY_PACKAGES } from "../components/lambdaFunction";
 import {
   buildProjectPolicy,
   functionPolicy,
@@ -17,8 +17,9 @@ test("the archive keeps only the packages a function names, and refuses one not 
     "@pulumi/pulumi",
     "@aws-sdk/client-s3",
     "@octokit/auth-app",
+    ...TYPE_ONLY_PACKAGES,
   ]);
-  t.deepEqual(archiveOptions(dependencies, []).extraExcludePackages, dependencies);
+  t.deepEqual(archiveOptions(dependencies, []).extraExcludePackages, [...dependencies, ...TYPE_ONLY_PACKAGES]);
   t.throws(() => archiveOptions(dependencies, ["left-pad"]), { message: /left-pad.*dependencies/ });
 });
 
