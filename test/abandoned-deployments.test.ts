@@ -1,5 +1,10 @@
 import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DescribeStreamCommand, DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+} from "@aws-sdk/client-dynamodb-streams";
 import anyTest, { type TestFn } from "ava";
 import type { SQSEvent } from "aws-lambda";
 import { DeploymentStore } from "../runtime/deployments/store";
@@ -28,13 +33,18 @@ async function failureMessage(
   condition: string,
 ): Promise<StreamFailureRecord> {
   const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
-  const shard = StreamDescription!.Shards![0]!;
+  const shardId = StreamDescription!.Shards![0]!.ShardId!;
+  const { ShardIterator } = await streams.send(
+    new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shardId, ShardIteratorType: "TRIM_HORIZON" }),
+  );
+  const { Records = [] } = await streams.send(new GetRecordsCommand({ ShardIterator }));
   return {
     requestContext: { condition, approximateInvokeCount: 6 },
     DDBStreamBatchInfo: {
-      shardId: shard.ShardId!,
-      startSequenceNumber: shard.SequenceNumberRange!.StartingSequenceNumber!,
-      endSequenceNumber: "9".repeat(30),
+      shardId,
+      // The batch Lambda gave up on: the first three records (the three INSERTs), by their sequence numbers.
+      startSequenceNumber: Records[0]!.dynamodb!.SequenceNumber!,
+      endSequenceNumber: Records[2]!.dynamodb!.SequenceNumber!,
       streamArn,
     },
   };

@@ -1,0 +1,169 @@
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { request } from "node:http";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const projectRoot = resolve(__dirname, "..", "..");
+const installDirectory = join(projectRoot, ".cache", "dynamodb-local");
+const jarPath = join(installDirectory, "DynamoDBLocal.jar");
+const setupScript = join(projectRoot, "scripts", "setup-dynamodb-local.mjs");
+
+const STARTUP_TIMEOUT_MS = 30_000;
+const STOP_GRACE_MS = 5_000;
+
+/**
+ * Region and credentials for clients that talk to DynamoDB Local. It accepts any, but the SDK insists on having some;
+ * passing them explicitly also keeps the SDK from looking for credentials elsewhere (e.g. the EC2 metadata address).
+ */
+export const LOCAL_AWS = {
+  region: "us-east-1",
+  credentials: { accessKeyId: "local", secretAccessKey: "local" },
+} as const;
+
+export interface DynamoDbLocal {
+  /** `http://127.0.0.1:<port>` */
+  readonly endpoint: string;
+  /** How long the jar took from spawn to its first answer, for the curious and for the report. */
+  readonly startupMs: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a private, in-memory DynamoDB Local on a free port (one per test file), installing the jar first if needed.
+ *
+ * `-sharedDb` makes every region/credential pair see the same tables, so a script run with other credentials sees
+ * what the test created. Telemetry is off (flag and env var): tests never talk to anything but loopback.
+ * DynamoDB Local has no bind-address option; it listens on all interfaces, and everything here talks to 127.0.0.1.
+ */
+export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
+  ensureJar();
+  let lastError: unknown;
+  // A port found free can be taken before Java binds it; another port fixes that.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return await launch(options.port || (await freePort()), options.dbPath);
+    } catch (error) {
+      if ((error as { javaMissing?: boolean }).javaMissing) throw error;
+      lastError = error;
+    }
+  }
+  throw lastError;
+}
+
+function ensureJar(): void {
+  if (existsSync(jarPath)) return;
+  execFileSync(process.execPath, [setupScript], { stdio: "inherit", cwd: projectRoot });
+  if (!existsSync(jarPath)) throw new Error(`${setupScript} ran but ${jarPath} is still missing`);
+}
+
+export interface DynamoDbLocalOptions {
+  /** Keep tables in this folder across runs (the local platform's `.slipway/`); default in memory. */
+  readonly dbPath?: string;
+  /** Default: a free port. */
+  readonly port?: number;
+}
+
+async function launch(port: number, dbPath: string | undefined): Promise<DynamoDbLocal> {
+  // The jar writes a metadata file into its working directory; keep that out of the shared install.
+  const workDirectory = mkdtempSync(join(tmpdir(), "slipway-ddb-local-"));
+  const started = Date.now();
+  const child = spawn(
+    "java",
+    [
+      `-Djava.library.path=${join(installDirectory, "DynamoDBLocal_lib")}`,
+      "-jar",
+      jarPath,
+      ...(dbPath ? ["-dbPath", dbPath] : ["-inMemory"]),
+      "-sharedDb",
+      "-disableTelemetry",
+      "-port",
+      String(port),
+    ],
+    { cwd: workDirectory, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, DDB_LOCAL_TELEMETRY: "0" } },
+  );
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<never>((_, reject) => {
+    child.once("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") {
+        reject(
+          Object.assign(
+            new Error(
+              "DynamoDB Local needs Java 17+ and `java` is not on PATH. Install it with " +
+                "`apt-get install openjdk-17-jre-headless` (Debian/Ubuntu) or any JRE ≥ 17, then rerun the tests.",
+            ),
+            { javaMissing: true },
+          ),
+        );
+      } else reject(error);
+    });
+    child.once("exit", (code, signal) =>
+      reject(new Error(`DynamoDB Local exited during startup (code ${code}, signal ${signal}):\n${output}`)),
+    );
+  });
+  exited.catch(() => undefined);
+
+  const endpoint = `http://127.0.0.1:${port}`;
+  try {
+    await Promise.race([waitUntilAnswering(port, started + STARTUP_TIMEOUT_MS), exited]);
+  } catch (error) {
+    await terminate(child);
+    rmSync(workDirectory, { recursive: true, force: true });
+    throw error;
+  }
+  const startupMs = Date.now() - started;
+  return {
+    endpoint,
+    startupMs,
+    async stop() {
+      await terminate(child);
+      rmSync(workDirectory, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Any HTTP answer (DynamoDB Local says 400 to a bare GET) means it is listening. */
+async function waitUntilAnswering(port: number, deadline: number): Promise<void> {
+  while (Date.now() < deadline) {
+    if (await answers(port)) return;
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  throw new Error(`DynamoDB Local did not answer on 127.0.0.1:${port} within ${STARTUP_TIMEOUT_MS} ms`);
+}
+
+function answers(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const probe = request({ host: "127.0.0.1", port, path: "/", method: "GET", timeout: 1_000 }, (response) => {
+      response.resume();
+      done(true);
+    });
+    probe.on("error", () => done(false));
+    probe.on("timeout", () => probe.destroy());
+    probe.end();
+  });
+}
+
+/** Stops exactly the process we spawned: SIGTERM, then SIGKILL if it lingers. */
+async function terminate(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const gone = new Promise<void>((done) => child.once("exit", () => done()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
+  await gone;
+  clearTimeout(timer);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => (port ? done(port) : fail(new Error("could not find a free port"))));
+    });
+  });
+}
