@@ -75,31 +75,5 @@ export function unpackArchive(archive: FunctionArchive, dir: string): void {
   }
 }
 
-/**
- * A folder standing in for what Lambda's Node.js runtime provides besides the archive: the AWS SDK v3 and what it
- * depends on (resolved through NODE_PATH, as /var/runtime/node_modules is). Built from the project's node_modules by
- * following package.json dependencies from every `@aws-sdk/*` package, so a package the archive forgot is NOT
- * found here unless the SDK itself brings it.
- */
-export function lambdaRuntimeModules(projectRoot: string, dir: string): string {
-  const nodeModules = path.join(projectRoot, "node_modules");
-  const target = path.join(dir, "node_modules");
-  fs.mkdirSync(target, { recursive: true });
-  const seen = new Set<string>();
-  const visit = (name: string) => {
-    if (seen.has(name)) return;
-    const source = path.join(nodeModules, name);
-    if (!fs.existsSync(path.join(source, "package.json"))) return;
-    seen.add(name);
-    fs.mkdirSync(path.dirname(path.join(target, name)), { recursive: true });
-    fs.symlinkSync(source, path.join(target, name), "dir");
-    const manifest = JSON.parse(fs.readFileSync(path.join(source, "package.json"), "utf8")) as {
-      dependencies?: Record<string, string>;
-      optionalDependencies?: Record<string, string>;
-    };
-    for (const dependency of Object.keys({ ...manifest.dependencies, ...manifest.optionalDependencies }))
-      visit(dependency);
-  };
-  for (const name of fs.readdirSync(path.join(nodeModules, "@aws-sdk"))) visit(`@aws-sdk/${name}`);
-  return target;
-}
+/** Moved to the local platform, which builds the same folder for `npm start`; re-exported for existing tests. */
+export { lambdaRuntimeModules } from "../../local/platform/lambda/lambdaRuntimeModules";
