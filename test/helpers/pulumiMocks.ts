@@ -12,7 +12,7 @@ const ACCOUNT = "123456789012";
 const REGION = "eu-west-1";
 
 /** The attributes AWS would compute for a resource, so outputs such as ARNs and URLs resolve as they would. */
-function computedState(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
+export function computedState(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
   const physical = inputs.name ?? `${name}-1a2b3c`;
   switch (type) {
     case "aws:dynamodb/table:Table":
@@ -57,32 +57,6 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
     default:
       return {};
   }
-}
-
-/**
- * Installs Pulumi's mocks: every `newResource` is recorded (with its inputs) and answered with the attributes AWS
- * would compute; any provider `call` (a data source) throws, because the stack is meant to make none.
- * Must run before the program is `require`d.
- */
-export function installMocks(config: Record<string, string> = {}): RecordedResource[] {
-  const resources: RecordedResource[] = [];
-  pulumi.runtime.setAllConfig(config);
-  void pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        const id = `${args.name}-id`;
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs, id });
-        return { id, state: { ...args.inputs, ...computedState(args.type, args.name, args.inputs) } };
-      },
-      call(args) {
-        throw new Error(`the stack made an unexpected provider call: ${args.token}`);
-      },
-    },
-    "slipway",
-    "test",
-    false,
-  );
-  return resources;
 }
 
 export function findResources(resources: readonly RecordedResource[], type: string): RecordedResource[] {

@@ -1,12 +1,11 @@
-import * as pulumi from "@pulumi/pulumi";
-import { installMocks, type RecordedResource } from "./pulumiMocks";
+import { runStack } from "../../local/platform/runStack";
+import { computedState, type RecordedResource } from "./pulumiMocks";
 
 /** A complete, valid stack configuration, as a platform team would set it for a dev stack. */
 export const TEST_CONFIG: Record<string, string> = {
   "aws:region": "eu-west-1",
   "slipway:githubAppId": "424242",
-  "slipway:githubAppPrivateKey":
-    "-----BEGIN RSA PRIVATE KEY-----\nTEST-ONLY-NOT-A-REAL-KEY\n-----END RSA PRIVATE KEY-----\n",
+  "slipway:githubAppPrivateKey": "-----BEGIN RSA PRIVATE KEY-----\nTEST-ONLY-NOT-A-REAL-KEY\n-----END RSA PRIVATE KEY-----\n",
   "slipway:githubAppInstallUrl": "https://github.com/apps/slipway-test/installations/new",
   "slipway:jwtIssuer": "https://issuer.example.com/",
   "slipway:jwtAudience": JSON.stringify(["slipway-web"]),
@@ -22,17 +21,22 @@ export interface LoadedStack {
 }
 
 /**
- * Runs `index.ts` under Pulumi's mocks, once per test process (a Pulumi program registers its resources once), and
- * returns every resource it registered and its resolved stack outputs.
+ * Runs `index.ts` under Pulumi's mocks, once per test process (a Pulumi program registers its resources once): every
+ * `newResource` is recorded with its inputs and answered with the attributes AWS would compute.
  */
 export async function loadStack(config: Record<string, string> = TEST_CONFIG): Promise<LoadedStack> {
-  const resources = installMocks(config);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const program = require("../../index") as Record<string, unknown>;
-  const outputs: Record<string, unknown> = {};
-  for (const [name, output] of Object.entries(program)) {
-    outputs[name] = await new Promise((resolve) => (pulumi.output(output) as pulumi.Output<unknown>).apply(resolve));
-  }
-  await pulumi.runtime.disconnect(); // waits until every registration has been made
+  const resources: RecordedResource[] = [];
+  const outputs = await runStack({
+    config,
+    secretKeys: ["slipway:githubAppPrivateKey"],
+    stackName: "test",
+    newResource(args) {
+      const id = `${args.name}-id`;
+      resources.push({ type: args.type, name: args.name, inputs: args.inputs, id });
+      return { id, state: { ...args.inputs, ...computedState(args.type, args.name, args.inputs) } };
+    },
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    program: () => require("../../index") as Record<string, unknown>,
+  });
   return { resources, outputs };
 }
