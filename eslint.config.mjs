@@ -5,7 +5,8 @@ import pulumi from "@pulumi/eslint-plugin";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", ".cache/", ".slipway/", "test/fixtures/", "eslint.config.mjs"] },
+  // examples/ holds users' apps (repositories the local platform serves), not Slipway code.
+  { ignores: ["node_modules/", ".cache/", ".slipway/", "test/fixtures/", "examples/", "eslint.config.mjs"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -115,10 +115,14 @@ async function launch(port: number, dbPath: string | undefined): Promise<DynamoD
     throw error;
   }
   const startupMs = Date.now() - started;
+  // If this process ends without stop() (a crash, an unhandled signal), Java must not outlive it.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
   return {
     endpoint,
     startupMs,
     async stop() {
+      process.removeListener("exit", killOnExit);
       await terminate(child);
       rmSync(workDirectory, { recursive: true, force: true });
     },

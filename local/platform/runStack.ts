@@ -6,7 +6,9 @@ export interface RunStackOptions {
   /** Config keys that are secrets (Pulumi marks their values secret). */
   readonly secretKeys?: string[];
   /** Called for every resource the program registers; answers with its id and state. */
-  readonly newResource: (args: pulumi.runtime.MockResourceArgs) => Promise<pulumi.runtime.MockResourceResult> | pulumi.runtime.MockResourceResult;
+  readonly newResource: (
+    args: pulumi.runtime.MockResourceArgs,
+  ) => Promise<pulumi.runtime.MockResourceResult> | pulumi.runtime.MockResourceResult;
   /** Loads the program (e.g. `() => require("../../index")`); its exports are the stack outputs. */
   readonly program: () => Record<string, unknown>;
   readonly stackName?: string;

@@ -1,0 +1,69 @@
+import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
+import type { DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
+import type { Deployment } from "../../runtime/deployment";
+import type { Logger } from "../../runtime/log";
+import { LOCAL_AWS } from "./dynamodbLocal";
+import { startStreamMapping } from "./eventSources/streamMapping";
+
+export interface DeploymentChange {
+  readonly deployment: Deployment;
+  /** Undefined for a new deployment. */
+  readonly previousStatus?: string;
+}
+
+/** The status change a stream record describes, if it is one. */
+export function deploymentChange(record: DynamoDBRecord): DeploymentChange | undefined {
+  const image = record.dynamodb?.NewImage;
+  if (!image) return undefined;
+  const deployment = unmarshall(image as never) as Deployment;
+  const previous = record.dynamodb?.OldImage
+    ? (unmarshall(record.dynamodb.OldImage as never) as Deployment)
+    : undefined;
+  if (previous && previous.status === deployment.status) return undefined;
+  return { deployment, ...(previous ? { previousStatus: previous.status } : {}) };
+}
+
+/** One line a person reads: time, id, repository, the move, and the reason or build when there is one. */
+export function describeChange({ deployment, previousStatus }: DeploymentChange, now = new Date()): string {
+  const time = now.toISOString().slice(11, 19);
+  const move = previousStatus ? `${previousStatus} → ${deployment.status}` : deployment.status;
+  const ref = deployment.ref ? `@${deployment.ref}` : "";
+  const detail =
+    deployment.status === "FAILED" && deployment.statusReason
+      ? `  ${deployment.statusReason.code}: ${deployment.statusReason.message}`
+      : deployment.status === "BUILDING"
+        ? `  ${deployment.framework ?? "?"} on ${deployment.builder} at ${deployment.commitSha?.slice(0, 7)}, build ${deployment.buildId}`
+        : "";
+  return `[${time}] ${deployment.id.slice(0, 8)} ${deployment.repository}${ref}  ${move}${detail}`;
+}
+
+/**
+ * Follows the deployments table's stream (as the platform's administrator, from now on) and reports every status
+ * change: what `npm start` prints while people deploy.
+ */
+export async function watchDeployments(options: {
+  dynamodbEndpoint: string;
+  table: string;
+  onChange: (change: DeploymentChange) => void;
+  logger: Logger;
+}): Promise<{ stop(): Promise<void> }> {
+  const described = await new DynamoDBClient({ endpoint: options.dynamodbEndpoint, ...LOCAL_AWS }).send(
+    new DescribeTableCommand({ TableName: options.table }),
+  );
+  return startStreamMapping({
+    streams: new DynamoDBStreamsClient({ endpoint: options.dynamodbEndpoint, ...LOCAL_AWS }),
+    streamArn: described.Table!.LatestStreamArn!,
+    tableName: options.table,
+    mapping: { startingPosition: "LATEST", batchSize: 100 },
+    invoke: async (event) => {
+      for (const record of (event as DynamoDBStreamEvent).Records) {
+        const change = deploymentChange(record);
+        if (change) options.onChange(change);
+      }
+      return { ok: true, result: null, durationMs: 0 };
+    },
+    logger: options.logger,
+  });
+}

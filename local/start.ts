@@ -1,0 +1,114 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { execFileSync } from "node:child_process";
+import { parseArgs } from "node:util";
+import { createLogger } from "../runtime/log";
+import { describeChange, watchDeployments } from "./platform/deploymentWatcher";
+import { DEFAULT_REPOS_DIR, repositoryOwners, startPlatform } from "./platform/platform";
+
+const USAGE = `npm start [-- --fresh] [--port <n>]
+
+  Runs Slipway on this machine: the stack (index.ts) with every AWS resource provisioned locally.
+  --fresh        start from empty state (deletes .slipway/)
+  --port <n>     the API's port (default: $PORT or 3000)
+
+  Environment: SLIPWAY_REPOS_DIR (repositories served as GitHub, <owner>/<name>/; default examples/repos),
+  SLIPWAY_STATE_DIR (default .slipway), GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY_FILE (use GitHub itself),
+  SLIPWAY_CORS_ORIGINS (comma-separated), SLIPWAY_FUNCTION_LOGS=1 (print the functions' own logs).`;
+
+function javaMissing(): boolean {
+  try {
+    execFileSync("java", ["-version"], { stdio: "ignore" });
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { fresh: { type: "boolean" }, port: { type: "string" }, help: { type: "boolean", short: "h" } },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  if (javaMissing()) {
+    console.error(
+      "Slipway's local platform runs AWS's DynamoDB Local, which needs Java 17 or newer, and `java` is not on PATH.\n" +
+        "Install it, e.g. `sudo apt-get install openjdk-17-jre-headless` (Debian/Ubuntu) or `brew install openjdk@17`, then run `npm start` again.",
+    );
+    process.exit(1);
+  }
+  const port = Number(values.port ?? process.env.PORT ?? 3000);
+  const stateDir = path.resolve(process.env.SLIPWAY_STATE_DIR ?? ".slipway");
+  const reposDir = path.resolve(process.env.SLIPWAY_REPOS_DIR ?? DEFAULT_REPOS_DIR);
+  const appKeyFile = process.env.GITHUB_APP_PRIVATE_KEY_FILE;
+  const realGitHub =
+    process.env.GITHUB_APP_ID && appKeyFile
+      ? {
+          appId: process.env.GITHUB_APP_ID,
+          privateKeyPem: fs.readFileSync(appKeyFile, "utf8"),
+          ...(process.env.GITHUB_API_URL ? { apiUrl: process.env.GITHUB_API_URL } : {}),
+        }
+      : undefined;
+  const logger = createLogger((line) => process.stderr.write(line + "\n"));
+  const showFunctionLogs = process.env.SLIPWAY_FUNCTION_LOGS === "1";
+
+  console.log(values.fresh ? "Starting Slipway locally from empty state…" : "Starting Slipway locally…");
+  const platform = await startPlatform({
+    port,
+    stateDir,
+    fresh: values.fresh ?? false,
+    reposDir,
+    ...(realGitHub ? { realGitHub } : {}),
+    ...(process.env.SLIPWAY_CORS_ORIGINS ? { corsAllowOrigins: process.env.SLIPWAY_CORS_ORIGINS.split(",") } : {}),
+    ...(showFunctionLogs ? { onFunctionLog: (name: string, line: string) => console.log(`  ${name} | ${line}`) } : {}),
+    logger,
+  });
+  const watcher = await watchDeployments({
+    dynamodbEndpoint: platform.dynamodbEndpoint,
+    table: platform.tables.deployments,
+    onChange: (change) => console.log(describeChange(change)),
+    logger,
+  });
+
+  const owners = platform.reposDir ? repositoryOwners(platform.reposDir) : [];
+  console.log(`
+Slipway is running.
+  API          ${platform.apiUrl}   (POST /deployments, GET /deployments, GET /deployments/{id})
+  Token        npm run --silent token -- <userId>${owners.length ? `   (local users: ${owners.join(", ")})` : ""}
+  Repositories ${platform.reposDir ? `${platform.reposDir} served as GitHub (each owner is one App installation)` : "GitHub itself (register installations with npm run installations)"}
+  State        ${stateDir}
+  Try          curl -s -X POST ${platform.apiUrl}/deployments -H "authorization: Bearer $(npm run --silent token -- ${owners[0] ?? "<userId>"})" \\
+                 -H 'content-type: application/json' -d '{"repository":"${owners[0] ?? "owner"}/${firstRepository(platform.reposDir, owners[0]) ?? "name"}"}'
+Deployments appear below as they move. Ctrl-C stops everything.
+`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping Slipway…`);
+    await watcher.stop().catch(() => undefined);
+    await platform.stop();
+    console.log("Stopped. State is kept in", stateDir);
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+function firstRepository(reposDir: string | undefined, owner: string | undefined): string | undefined {
+  if (!reposDir || !owner) return undefined;
+  return fs
+    .readdirSync(path.join(reposDir, owner), { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort()[0];
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.stack : error);
+  process.exit(1);
+});
