@@ -6,10 +6,11 @@ import { createLogger } from "../runtime/log";
 import { describeChange, watchDeployments } from "./platform/deploymentWatcher";
 import { DEFAULT_REPOS_DIR, repositoryOwners, startPlatform } from "./platform/platform";
 
-const USAGE = `npm start [-- --fresh] [--port <n>]
+const USAGE = `npm start [-- --fresh] [--run-builds] [--port <n>]
 
   Runs Slipway on this machine: the stack (index.ts) with every AWS resource provisioned locally.
   --fresh        start from empty state (deletes .slipway/)
+  --run-builds   run each build's buildspec for real (logs in .slipway/builds/); otherwise builds stay IN_PROGRESS
   --port <n>     the API's port (default: $PORT or 3000)
 
   Environment: SLIPWAY_REPOS_DIR (repositories served as GitHub, <owner>/<name>/; default examples/repos),
@@ -27,7 +28,12 @@ function javaMissing(): boolean {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { fresh: { type: "boolean" }, port: { type: "string" }, help: { type: "boolean", short: "h" } },
+    options: {
+      fresh: { type: "boolean" },
+      "run-builds": { type: "boolean" },
+      port: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
   });
   if (values.help) {
     console.log(USAGE);
@@ -61,6 +67,12 @@ async function main(): Promise<void> {
     stateDir,
     fresh: values.fresh ?? false,
     reposDir,
+    runBuilds: values["run-builds"] ?? false,
+    onBuildOutcome: (outcome) =>
+      console.log(
+        `[${new Date().toISOString().slice(11, 19)}] build ${outcome.buildId} ${outcome.status}` +
+          `${outcome.failedPhase ? ` in ${outcome.failedPhase}` : ""} (log: ${outcome.logFile})`,
+      ),
     ...(realGitHub ? { realGitHub } : {}),
     ...(process.env.SLIPWAY_CORS_ORIGINS ? { corsAllowOrigins: process.env.SLIPWAY_CORS_ORIGINS.split(",") } : {}),
     ...(showFunctionLogs ? { onFunctionLog: (name: string, line: string) => console.log(`  ${name} | ${line}`) } : {}),

@@ -21,6 +21,7 @@ import { createProvisioner, type LocalResources } from "./provisioner";
 import { runStack } from "./runStack";
 import { startEventSources, type EventSources } from "./startEventSources";
 import { freePort } from "./freePort";
+import { startBuildRunner, type BuildOutcome } from "./buildRunner";
 
 export const REGION = "us-east-1";
 export const ACCOUNT_ID = "000000000000";
@@ -40,6 +41,10 @@ export interface PlatformOptions {
   readonly realGitHub?: { readonly appId: string; readonly privateKeyPem: string; readonly apiUrl?: string };
   /** Origins the local front end is served from. */
   readonly corsAllowOrigins?: string[];
+  /** Run each build's buildspec for real (`--run-builds`); otherwise builds are recorded and stay IN_PROGRESS. */
+  readonly runBuilds?: boolean;
+  /** Told when a build run with `runBuilds` ends. */
+  readonly onBuildOutcome?: (outcome: BuildOutcome) => void;
   /** Function output, line by line. Default: dropped (the deployment watcher tells what matters). */
   readonly onFunctionLog?: (functionName: string, line: string) => void;
   readonly logger?: Logger;
@@ -262,6 +267,18 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       logger,
     });
     stopping.push(() => eventSources.stop());
+
+    if (options.runBuilds) {
+      const runner = startBuildRunner({
+        aws,
+        projects: resources.projects,
+        stateDir: options.stateDir,
+        region: REGION,
+        logger,
+        ...(options.onBuildOutcome ? { onOutcome: options.onBuildOutcome } : {}),
+      });
+      stopping.push(() => runner.stop());
+    }
 
     return {
       apiUrl,

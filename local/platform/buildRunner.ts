@@ -1,0 +1,174 @@
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { AwsEmulator } from "../emulators/aws";
+import type { EmulatedBuild } from "../emulators/aws/codeBuild";
+import { readZip } from "../emulators/zip";
+import type { Logger } from "../../runtime/log";
+
+/** The buildspec phases CodeBuild runs, in order. */
+export const PHASES = ["install", "pre_build", "build", "post_build"] as const;
+
+interface Buildspec {
+  readonly env?: { readonly shell?: string };
+  readonly phases?: Partial<Record<(typeof PHASES)[number], { readonly commands?: readonly string[] }>>;
+}
+
+export interface BuildOutcome {
+  readonly buildId: string;
+  readonly status: "SUCCEEDED" | "FAILED";
+  /** The phase that failed, if one did. */
+  readonly failedPhase?: string;
+  readonly logFile: string;
+}
+
+/** Extracts a staged source zip into `dir`, as CodeBuild does into CODEBUILD_SRC_DIR. */
+export function extractSource(zip: Uint8Array, dir: string): void {
+  for (const entry of readZip(zip).entries) {
+    const target = path.resolve(dir, entry.path);
+    if (!target.startsWith(path.resolve(dir) + path.sep))
+      throw new Error(`zip entry escapes the source folder: ${entry.path}`);
+    if (entry.path.endsWith("/")) fs.mkdirSync(target, { recursive: true });
+    else {
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.writeFileSync(target, entry.content, { mode: entry.mode & 0o777 || 0o644 });
+    }
+  }
+}
+
+/**
+ * Runs one build's buildspec for real: the staged source extracted into a temporary CODEBUILD_SRC_DIR, the project's
+ * and the build's variables, each phase's commands in one bash (buildspec 0.2 keeps one shell per build: here one per
+ * phase, with the commands in order and a failing command failing its phase), post_build even after a failure with
+ * CODEBUILD_BUILD_SUCCEEDING=0, as CodeBuild does. Output goes to `logFile`.
+ */
+export async function runBuild(options: {
+  build: EmulatedBuild;
+  buildspec: string;
+  projectVariables: readonly { name: string; value: string }[];
+  source: Uint8Array;
+  workDir: string;
+  logFile: string;
+  region: string;
+}): Promise<BuildOutcome> {
+  const { build } = options;
+  const spec = JSON.parse(options.buildspec) as Buildspec;
+  const sourceDir = path.join(options.workDir, "src");
+  fs.mkdirSync(sourceDir, { recursive: true });
+  extractSource(options.source, sourceDir);
+  fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
+  const log = fs.createWriteStream(options.logFile);
+  const variables: Record<string, string> = {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: options.workDir,
+    AWS_REGION: options.region,
+    AWS_DEFAULT_REGION: options.region,
+    CODEBUILD_BUILD_ID: build.id,
+    CODEBUILD_BUILD_ARN: build.arn,
+    CODEBUILD_SRC_DIR: sourceDir,
+    CODEBUILD_BUILD_SUCCEEDING: "1",
+    ...Object.fromEntries(options.projectVariables.map((v) => [v.name, v.value])),
+    ...Object.fromEntries((build.environmentVariablesOverride ?? []).map((v) => [v.name, v.value ?? ""])),
+  };
+  let failedPhase: string | undefined;
+  for (const phase of PHASES) {
+    const commands = spec.phases?.[phase]?.commands ?? [];
+    if (commands.length === 0) continue;
+    if (failedPhase && phase !== "post_build") continue;
+    log.write(`\n[Container] Entering phase ${phase.toUpperCase()}\n`);
+    const code = await runCommands(
+      commands,
+      { ...variables, CODEBUILD_BUILD_SUCCEEDING: failedPhase ? "0" : "1" },
+      sourceDir,
+      log,
+    );
+    log.write(`[Container] Phase complete: ${phase.toUpperCase()} State: ${code === 0 ? "SUCCEEDED" : "FAILED"}\n`);
+    if (code !== 0 && !failedPhase) failedPhase = phase;
+  }
+  await new Promise((resolve) => log.end(resolve));
+  return {
+    buildId: build.id,
+    status: failedPhase ? "FAILED" : "SUCCEEDED",
+    ...(failedPhase ? { failedPhase } : {}),
+    logFile: options.logFile,
+  };
+}
+
+function runCommands(
+  commands: readonly string[],
+  env: Record<string, string>,
+  cwd: string,
+  log: fs.WriteStream,
+): Promise<number> {
+  return new Promise((resolve) => {
+    // Each command runs, stopping at the first that fails: "cmd1 && cmd2" semantics without splicing their text.
+    const script = commands.map((command) => `( ${command}\n) || exit $?`).join("\n");
+    const child = spawn("bash", ["-c", script], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.on("data", (chunk: Buffer) => log.write(chunk));
+    child.stderr.on("data", (chunk: Buffer) => log.write(chunk));
+    child.on("close", (code) => resolve(code ?? 1));
+  });
+}
+
+/**
+ * `npm start -- --run-builds`: watches the CodeBuild emulator for new builds and runs each one's buildspec for real,
+ * then marks it SUCCEEDED or FAILED. Without it, builds stay IN_PROGRESS, as recorded.
+ */
+export function startBuildRunner(options: {
+  aws: AwsEmulator;
+  projects: ReadonlyMap<string, Record<string, any>>;
+  stateDir: string;
+  region: string;
+  logger: Logger;
+  onOutcome?: (outcome: BuildOutcome) => void;
+  pollIntervalMs?: number;
+}): { stop(): Promise<void> } {
+  const started = new Set(options.aws.builds().map((b) => b.id));
+  const running = new Set<Promise<void>>();
+  let stopped = false;
+  const tick = () => {
+    for (const build of options.aws.builds()) {
+      if (started.has(build.id)) continue;
+      started.add(build.id);
+      const project = options.projects.get(build.projectName);
+      const [bucket, ...key] = (build.sourceLocationOverride ?? "").split("/");
+      const source = bucket ? options.aws.getObject(bucket, key.join("/")) : undefined;
+      if (!project || !source) {
+        options.logger.error("cannot run build: project or staged source missing", { buildId: build.id });
+        options.aws.finishBuild(build.id, "FAILED");
+        continue;
+      }
+      const safeId = build.id.replace(/[^A-Za-z0-9_.-]/g, "_");
+      const work = runBuild({
+        build,
+        buildspec: String(project.source?.buildspec ?? "{}"),
+        projectVariables: project.environment?.environmentVariables ?? [],
+        source: source.body,
+        workDir: fs.mkdtempSync(path.join(options.stateDir, "builds", `${safeId}-`)),
+        logFile: path.join(options.stateDir, "builds", `${safeId}.log`),
+        region: options.region,
+      })
+        .then((outcome) => {
+          options.aws.finishBuild(build.id, outcome.status);
+          options.onOutcome?.(outcome);
+        })
+        .catch((error: unknown) => {
+          options.logger.error("build runner failed", { buildId: build.id, error: String(error) });
+          options.aws.finishBuild(build.id, "FAILED");
+        })
+        .finally(() => running.delete(work));
+      running.add(work);
+    }
+  };
+  fs.mkdirSync(path.join(options.stateDir, "builds"), { recursive: true });
+  const timer = setInterval(() => {
+    if (!stopped) tick();
+  }, options.pollIntervalMs ?? 250);
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await Promise.all(running);
+    },
+  };
+}
