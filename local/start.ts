@@ -15,7 +15,8 @@ const USAGE = `npm start [-- --fresh] [--run-builds] [--port <n>]
 
   Environment: SLIPWAY_REPOS_DIR (repositories served as GitHub, <owner>/<name>/; default examples/repos),
   SLIPWAY_STATE_DIR (default .slipway), GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY_FILE (use GitHub itself),
-  SLIPWAY_CORS_ORIGINS (comma-separated), SLIPWAY_FUNCTION_LOGS=1 (print the functions' own logs).`;
+  SLIPWAY_CORS_ORIGINS (comma-separated), SLIPWAY_FUNCTION_LOGS=1 (print the functions' own logs),
+  SLIPWAY_DEBUG=1 (the platform's own info logs).`;
 
 function javaMissing(): boolean {
   try {
@@ -58,7 +59,9 @@ async function main(): Promise<void> {
           ...(process.env.GITHUB_API_URL ? { apiUrl: process.env.GITHUB_API_URL } : {}),
         }
       : undefined;
-  const logger = createLogger((line) => process.stderr.write(line + "\n"));
+  // The platform's own info lines are for debugging (SLIPWAY_DEBUG=1); warnings and errors always show.
+  const structured = createLogger((line) => process.stderr.write(line + "\n"));
+  const logger = process.env.SLIPWAY_DEBUG === "1" ? structured : { ...structured, info: () => undefined };
   const showFunctionLogs = process.env.SLIPWAY_FUNCTION_LOGS === "1";
 
   console.log(values.fresh ? "Starting Slipway locally from empty state…" : "Starting Slipway locally…");

@@ -273,10 +273,18 @@ export class ShardWorker {
 
   /** The stream no longer holds where we were (records older than 24 h are trimmed): go on from its oldest. */
   private positionTrimmed(): void {
-    this.context.logger.warn("stream mapping: position trimmed from the stream; the records in between are lost", {
-      shardId: this.shardId,
-      position: this.position,
-    });
+    if (this.position === undefined) {
+      // Nothing was read yet, so nothing is lost. DynamoDB Local does this to an iterator taken on an empty shard
+      // once the first record arrives.
+      this.context.logger.info("stream mapping: iterator outdated before the first record; reading from the oldest", {
+        shardId: this.shardId,
+      });
+    } else {
+      this.context.logger.warn("stream mapping: position trimmed from the stream; the records in between are lost", {
+        shardId: this.shardId,
+        position: this.position,
+      });
+    }
     this.position = undefined;
     this.startingPosition = "TRIM_HORIZON";
   }
