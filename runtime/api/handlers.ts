@@ -13,42 +13,34 @@ import { listDeployments } from "./listDeployments";
  * and the handler it returns is one call into a tested function.
  */
 
-/** POST /deployments */
-export function createDeployHandler(env: NodeJS.ProcessEnv = process.env) {
-  const settings = readEnvironment(["deploymentsTable", "idempotencyTable"], env);
-  const deps = {
+/** What every API handler works with: the deployments store (with idempotency records when given) and a logger. */
+function apiDependencies(
+  settings: { deploymentsTable: string; idempotencyTable?: string } & Parameters<typeof createDocumentClient>[0],
+) {
+  return {
     deployments: new DeploymentStore({
       client: createDocumentClient(settings),
       deploymentsTable: settings.deploymentsTable,
-      idempotencyTable: settings.idempotencyTable,
+      ...(settings.idempotencyTable ? { idempotencyTable: settings.idempotencyTable } : {}),
     }),
     logger: createLogger(),
   };
+}
+
+/** POST /deployments */
+export function createDeployHandler(env: NodeJS.ProcessEnv = process.env) {
+  const deps = apiDependencies(readEnvironment(["deploymentsTable", "idempotencyTable"], env));
   return (event: ApiEvent): Promise<ApiResult> => createDeployment(event, deps);
 }
 
 /** GET /deployments/{id} */
 export function createGetDeploymentHandler(env: NodeJS.ProcessEnv = process.env) {
-  const settings = readEnvironment(["deploymentsTable"], env);
-  const deps = {
-    deployments: new DeploymentStore({
-      client: createDocumentClient(settings),
-      deploymentsTable: settings.deploymentsTable,
-    }),
-    logger: createLogger(),
-  };
+  const deps = apiDependencies(readEnvironment(["deploymentsTable"], env));
   return (event: ApiEvent): Promise<ApiResult> => getDeployment(event, deps);
 }
 
 /** GET /deployments */
 export function createListDeploymentsHandler(env: NodeJS.ProcessEnv = process.env) {
-  const settings = readEnvironment(["deploymentsTable"], env);
-  const deps = {
-    deployments: new DeploymentStore({
-      client: createDocumentClient(settings),
-      deploymentsTable: settings.deploymentsTable,
-    }),
-    logger: createLogger(),
-  };
+  const deps = apiDependencies(readEnvironment(["deploymentsTable"], env));
   return (event: ApiEvent): Promise<ApiResult> => listDeployments(event, deps);
 }
