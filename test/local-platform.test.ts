@@ -140,11 +140,47 @@ test.serial(
   },
 );
 
+test.serial("a GitHub request that never answers times out and is retried: BUILDING", async (t) => {
+  const { platform } = t.context;
+  const token = platform.token("alice");
+  platform.github!.inject({ operation: "GET /repos/{owner}/{repo}/commits/{ref}", hang: true, times: 1 });
+  const { body } = await api(platform, "POST", "/deployments", { token, body: { repository: "alice/inventory-api" } });
+  const deployment = await settled(platform, token, body.id, 60_000);
+  t.is(deployment.status, "BUILDING");
+  const resolutions = platform
+    .github!.requests()
+    .filter((r) => r.operation === "GET /repos/{owner}/{repo}/commits/{ref}");
+  t.true(resolutions.length >= 2, "the hung request was abandoned and asked again");
+  platform.github!.reset();
+});
+
+test.serial(
+  "a build started whose answer was lost is found again after the stream redelivers the record: one build",
+  async (t) => {
+    const { platform } = t.context;
+    const token = platform.token("alice");
+    // CodeBuild starts the build every time but no answer comes back: the SDK's retries (same idempotency token)
+    // all fail, the inspector fails the record, and the stream delivers it again.
+    platform.aws.inject({ operation: "codebuild:StartBuild", dropResponse: true, times: 3 });
+    const { body } = await api(platform, "POST", "/deployments", { token, body: { repository: "alice/petclinic" } });
+    const deployment = await settled(platform, token, body.id, 60_000);
+    t.is(deployment.status, "BUILDING", JSON.stringify(deployment.statusReason));
+    const builds = platform.aws
+      .builds()
+      .filter((b) => b.environmentVariablesOverride?.some((v) => v.value === body.id));
+    t.is(builds.length, 1);
+    t.is(deployment.buildId, builds[0]!.id);
+    t.true(platform.aws.requests().filter((r) => r.operation === "codebuild:StartBuild").length >= 3);
+    platform.aws.reset();
+  },
+);
+
 test.serial("an inspector killed half-way is retried by the stream: BUILDING, never two builds", async (t) => {
   const { platform } = t.context;
   const token = platform.token("alice");
   const inspector = platform.functions.get("slipway-inspector-local")!;
   // The zipball hangs, so the inspector is mid-way (PROCESSING, source not staged) when its container is killed.
+  platform.github!.reset();
   platform.github!.inject({ operation: /zipball/, hang: true, times: 1 });
   const { body } = await api(platform, "POST", "/deployments", { token, body: { repository: "alice/blog" } });
   for (let i = 0; i < 200 && !platform.github!.requests().some((r) => /zipball/.test(r.path)); i++) {

@@ -124,6 +124,10 @@ export async function startEmulatorServer(options: EmulatorServerOptions): Promi
     if (outgoing.destroyed) return;
     if (fault?.status !== undefined) return send(faultResponse(fault));
     const response = await options.handle(request, operation);
+    if (fault?.dropResponse) {
+      outgoing.destroy();
+      return;
+    }
     send(fault?.headers ? { ...response, headers: { ...response.headers, ...fault.headers } } : response);
   }
 

@@ -22,6 +22,11 @@ export interface Fault {
   readonly delayMs?: number;
   /** Never answer (the connection stays open until the client gives up or the emulator closes). */
   readonly hang?: boolean;
+  /**
+   * Do the work, then drop the connection without answering: the request took effect but its answer was lost (a
+   * crash or network cut after the server acted), so a retry must not do it twice.
+   */
+  readonly dropResponse?: boolean;
   /** How many matching requests the fault applies to. Default 1; `Infinity` until `reset()`. */
   readonly times?: number;
 }
