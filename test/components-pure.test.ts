@@ -8,7 +8,8 @@ import {
   sourceBucketPolicy,
 } from "../components/policies";
 import { PENDING_INSERTS_FILTER, streamSubscriptionArgs } from "../components/repoInspector";
-import { loadStackConfig, type ConfigReader } from "../components/stackConfig";
+import { loadStackConfig } from "../components/stackConfig";
+import { fakeConfig } from "./helpers/config";
 import { imageLifecyclePolicy } from "../components/buildProjects";
 
 test("the archive keeps only the packages a function names, and refuses one not in dependencies", (t) => {
@@ -105,25 +106,6 @@ test("image lifecycle removes untagged images first", (t) => {
   t.is(policy.rules[0]!.selection.tagStatus, "untagged");
   t.is(policy.rules[1]!.selection.countNumber, 50);
 });
-
-function fakeConfig(values: Record<string, unknown>, secrets: Record<string, string> = {}): ConfigReader {
-  const get = (key: string) => (values[key] === undefined ? undefined : String(values[key]));
-  return {
-    name: "slipway",
-    get: get as ConfigReader["get"],
-    require: ((key: string) => {
-      const value = get(key);
-      if (value === undefined) throw new Error(`Missing required configuration variable 'slipway:${key}'`);
-      return value;
-    }) as ConfigReader["require"],
-    getNumber: ((key: string) =>
-      values[key] === undefined ? undefined : Number(values[key])) as ConfigReader["getNumber"],
-    getBoolean: ((key: string) =>
-      values[key] === undefined ? undefined : values[key] === true) as ConfigReader["getBoolean"],
-    getObject: ((key: string) => values[key]) as ConfigReader["getObject"],
-    getSecret: ((key: string) => secrets[key] as never) as ConfigReader["getSecret"],
-  };
-}
 
 const validConfig = { githubAppId: "123", jwtIssuer: "https://issuer/", jwtAudience: ["web"] };
 
