@@ -19,21 +19,12 @@ import {
   postDeploymentEvent,
   responseJson,
 } from "./helpers/apiEvents";
-import { LOCAL_AWS, startDynamoDbLocal, type DynamoDbLocal } from "./helpers/dynamodbLocal";
-import { createTables, localDocumentClient, scanAll, type TableNames } from "./helpers/tables";
+import { LOCAL_AWS, useDynamoDbLocal, type DynamoDbLocal } from "./helpers/dynamodbLocal";
+import { createTables, scanAll, type TableNames } from "./helpers/tables";
 
 const test = anyTest as TestFn<{ local: DynamoDbLocal; client: DynamoDBDocumentClient }>;
 
-test.before(async (t) => {
-  const local = await startDynamoDbLocal();
-  t.log(`DynamoDB Local answered after ${local.startupMs} ms`);
-  t.context = { local, client: localDocumentClient(local.endpoint) };
-});
-
-test.after.always(async (t) => {
-  t.context.client?.destroy();
-  await t.context.local?.stop();
-});
+useDynamoDbLocal(test);
 
 const NOW = new Date("2030-06-01T12:00:00.000Z");
 

@@ -6,21 +6,12 @@ import { DeploymentStore } from "../runtime/deployments/deploymentStore";
 import { InstallationStore } from "../runtime/deployments/installationStore";
 import { isConflictError, isValidationError } from "../runtime/errors";
 import { STATUSES, TRANSITIONS, type DeploymentStatus } from "../runtime/schema";
-import { startDynamoDbLocal, type DynamoDbLocal } from "./helpers/dynamodbLocal";
-import { createTables, localDocumentClient, scanAll, type TableNames } from "./helpers/tables";
+import { useDynamoDbLocal, type DynamoDbLocal } from "./helpers/dynamodbLocal";
+import { createTables, scanAll, type TableNames } from "./helpers/tables";
 
 const test = anyTest as TestFn<{ local: DynamoDbLocal; client: DynamoDBDocumentClient }>;
 
-test.before(async (t) => {
-  const local = await startDynamoDbLocal();
-  t.log(`DynamoDB Local answered after ${local.startupMs} ms`);
-  t.context = { local, client: localDocumentClient(local.endpoint) };
-});
-
-test.after.always(async (t) => {
-  t.context.client?.destroy();
-  await t.context.local?.stop();
-});
+useDynamoDbLocal(test);
 
 const FIXED_NOW = new Date("2030-01-02T03:04:05.000Z");
 

@@ -5,7 +5,8 @@ import { computedState, type RecordedResource } from "./pulumiMocks";
 export const TEST_CONFIG: Record<string, string> = {
   "aws:region": "eu-west-1",
   "slipway:githubAppId": "424242",
-  "slipway:githubAppPrivateKey": "-----BEGIN RSA PRIVATE KEY-----\nTEST-ONLY-NOT-A-REAL-KEY\n-----END RSA PRIVATE KEY-----\n",
+  "slipway:githubAppPrivateKey":
+    "-----BEGIN RSA PRIVATE KEY-----\nTEST-ONLY-NOT-A-REAL-KEY\n-----END RSA PRIVATE KEY-----\n",
   "slipway:githubAppInstallUrl": "https://github.com/apps/slipway-test/installations/new",
   "slipway:jwtIssuer": "https://issuer.example.com/",
   "slipway:jwtAudience": JSON.stringify(["slipway-web"]),
