@@ -113,17 +113,22 @@ test("with GITHUB_INSTALLATION_ID the App skips the look-up", async (t) => {
   assertNoSecrets(t, result);
 });
 
+/** An installation token for acme/site, minted by the runtime's own code against the emulator. */
+function siteToken(github: { url: string; installationIdFor(owner: string): number }): Promise<string> {
+  return createInstallationTokens({
+    appId: String(APP_ID),
+    loadPrivateKey: async () => keys.privateKey,
+    baseUrl: github.url,
+  }).tokenFor(github.installationIdFor("acme"), "acme", "site");
+}
+
 /**
  * The tests that mint a token in this process run serially: @octokit/auth-app shares in-flight token requests between
  * instances by installation id, and every emulator gives "acme" the same id, so two at once could swap tokens.
  */
 test.serial("with GITHUB_TOKEN: used as is, never printed; @ref reads that branch or tag", async (t) => {
   const { github, run } = await setup(t);
-  const token = await createInstallationTokens({
-    appId: String(APP_ID),
-    loadPrivateKey: async () => keys.privateKey,
-    baseUrl: github.url,
-  }).tokenFor(github.installationIdFor("acme"), "acme", "site");
+  const token = await siteToken(github);
   const credentials = { GITHUB_TOKEN: token };
 
   const main = await run(["acme/site"], credentials);
@@ -167,11 +172,7 @@ test("exit 2 with the reason as JSON: a ref or repository GitHub does not have, 
 
 test.serial("a token for another repository: REPOSITORY_NOT_FOUND, exit 2", async (t) => {
   const { github, run } = await setup(t);
-  const token = await createInstallationTokens({
-    appId: String(APP_ID),
-    loadPrivateKey: async () => keys.privateKey,
-    baseUrl: github.url,
-  }).tokenFor(github.installationIdFor("acme"), "acme", "site");
+  const token = await siteToken(github);
   const result = await run(["globex/private"], { GITHUB_TOKEN: token });
   t.is(result.code, 2, result.stderr);
   t.like(JSON.parse(result.stdout), { reason: { code: "REPOSITORY_NOT_FOUND" }, candidates: [] });

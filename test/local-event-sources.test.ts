@@ -185,6 +185,17 @@ async function mapping(
   return started;
 }
 
+/** A mapping over a test table's stream, read with a client of the test's DynamoDB Local. */
+function mapTable(
+  t: Context,
+  table: { streamArn: string; tableName: string },
+  options: Omit<StreamMappingOptions, "pollIntervalMs" | "streams" | "streamArn" | "tableName"> & {
+    pollIntervalMs?: number;
+  },
+) {
+  return mapping(t, { streams: streamsClient(t), streamArn: table.streamArn, tableName: table.tableName, ...options });
+}
+
 function failureCollector() {
   const messages: { destination: string; message: StreamFailureRecord }[] = [];
   return {
@@ -348,10 +359,7 @@ test("LATEST delivers only what is written after the mapping started", async (t)
   const table = await streamTable(t);
   await table.putMany(["before-1", "before-2"]);
   const fn = recordingFunction();
-  const stream = await mapping(t, {
-    streams: streamsClient(t),
-    streamArn: table.streamArn,
-    tableName: table.tableName,
+  const stream = await mapTable(t, table, {
     mapping: { startingPosition: "LATEST" },
     invoke: fn.invoke,
   });
@@ -371,10 +379,7 @@ test("batches hold at most batchSize records, keep the stream's order and are de
     await new Promise((resolve) => setTimeout(resolve, 5));
     return ok();
   });
-  const stream = await mapping(t, {
-    streams: streamsClient(t),
-    streamArn: table.streamArn,
-    tableName: table.tableName,
+  const stream = await mapTable(t, table, {
     mapping: { startingPosition: "TRIM_HORIZON", batchSize: 10 },
     invoke: fn.invoke,
   });
@@ -393,10 +398,7 @@ test("batches hold at most batchSize records, keep the stream's order and are de
 test("a batching window gathers records that arrive within it into one invocation", async (t) => {
   const table = await streamTable(t);
   const fn = recordingFunction();
-  const stream = await mapping(t, {
-    streams: streamsClient(t),
-    streamArn: table.streamArn,
-    tableName: table.tableName,
+  const stream = await mapTable(t, table, {
     mapping: { startingPosition: "TRIM_HORIZON", maximumBatchingWindowInSeconds: 2 },
     invoke: fn.invoke,
   });
@@ -461,10 +463,7 @@ test("a partial failure is retried from the lowest failed record; earlier record
   const fn = recordingFunction((call, index) =>
     index === 0 ? failedItems(call.sequenceNumbers[3]!, call.sequenceNumbers[2]!) : ok(),
   );
-  const stream = await mapping(t, {
-    streams: streamsClient(t),
-    streamArn: table.streamArn,
-    tableName: table.tableName,
+  const stream = await mapTable(t, table, {
     mapping: { startingPosition: "TRIM_HORIZON", functionResponseTypes: ["ReportBatchItemFailures"] },
     invoke: fn.invoke,
     checkpoints,
@@ -491,10 +490,7 @@ test("a partial response naming no record of the batch fails the whole batch; an
   await table.putMany(["r1", "r2", "r3"]);
   const answers = [failedItems(""), failedItems("not-a-sequence-number"), ok({ batchItemFailures: [] })];
   const fn = recordingFunction((_, index) => answers[index] ?? ok());
-  const stream = await mapping(t, {
-    streams: streamsClient(t),
-    streamArn: table.streamArn,
-    tableName: table.tableName,
+  const stream = await mapTable(t, table, {
     mapping: { startingPosition: "TRIM_HORIZON", functionResponseTypes: ["ReportBatchItemFailures"] },
     invoke: fn.invoke,
   });
@@ -513,10 +509,7 @@ test("a function error fails the whole batch, which is retried until it succeeds
   const table = await streamTable(t);
   await table.putMany(["r1", "r2", "r3"]);
   const fn = recordingFunction((_, index) => (index < 2 ? functionError() : ok()));
-  const stream = await mapping(t, {
-    streams: streamsClient(t),
-    streamArn: table.streamArn,
-    tableName: table.tableName,
+  const stream = await mapTable(t, table, {
     mapping: { startingPosition: "TRIM_HORIZON", functionResponseTypes: ["ReportBatchItemFailures"] },
     invoke: fn.invoke,
   });
@@ -534,10 +527,7 @@ test("bisecting a failing batch isolates the poison record; only it goes to the 
   await table.putMany(ids);
   const failures = failureCollector();
   const fn = recordingFunction((call) => (call.ids.includes("r5") ? functionError("poison") : ok()));
-  const stream = await mapping(t, {
-    streams: streamsClient(t),
-    streamArn: table.streamArn,
-    tableName: table.tableName,
+  const stream = await mapTable(t, table, {
     mapping: { startingPosition: "TRIM_HORIZON", bisectBatchOnFunctionError: true, maximumRetryAttempts: 1 },
     invoke: fn.invoke,
     destinationArn: DESTINATION,
@@ -669,10 +659,7 @@ test("records older than maximumRecordAgeInSeconds go to the on-failure destinat
   let offsetMs = 2 * 3600_000;
   const failures = failureCollector();
   const fn = recordingFunction();
-  const stream = await mapping(t, {
-    streams: streamsClient(t),
-    streamArn: table.streamArn,
-    tableName: table.tableName,
+  const stream = await mapTable(t, table, {
     mapping: { startingPosition: "TRIM_HORIZON", maximumRecordAgeInSeconds: 3600 },
     invoke: fn.invoke,
     destinationArn: DESTINATION,
@@ -707,10 +694,7 @@ test("a batch that ages out while being retried is given up with its invocation 
     offsetMs = 2 * 3600_000; // time passes while the function fails
     return functionError();
   });
-  const stream = await mapping(t, {
-    streams: streamsClient(t),
-    streamArn: table.streamArn,
-    tableName: table.tableName,
+  const stream = await mapTable(t, table, {
     mapping: { startingPosition: "TRIM_HORIZON", maximumRecordAgeInSeconds: 3600 }, // retries: -1 (until expiry)
     invoke: fn.invoke,
     destinationArn: DESTINATION,
@@ -834,10 +818,7 @@ test("an invocation Lambda could not make is retried without counting against th
   let attempts = 0;
   const delivered: string[][] = [];
   const failures = failureCollector();
-  const stream = await mapping(t, {
-    streams: streamsClient(t),
-    streamArn: table.streamArn,
-    tableName: table.tableName,
+  const stream = await mapTable(t, table, {
     mapping: { startingPosition: "TRIM_HORIZON", maximumRetryAttempts: 0 },
     invoke: async (event) => {
       if (++attempts === 1) throw new Error("the function's container could not start");
@@ -857,10 +838,7 @@ test("without an on-failure destination, records given up on are dropped and the
   const table = await streamTable(t);
   await table.putMany(["bad", "good"]);
   const fn = recordingFunction((call) => (call.ids.includes("bad") ? functionError() : ok()));
-  const stream = await mapping(t, {
-    streams: streamsClient(t),
-    streamArn: table.streamArn,
-    tableName: table.tableName,
+  const stream = await mapTable(t, table, {
     mapping: { startingPosition: "TRIM_HORIZON", batchSize: 1, maximumRetryAttempts: 0 },
     invoke: fn.invoke,
   });
