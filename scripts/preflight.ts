@@ -20,6 +20,7 @@ import { loadUnderLambda } from "../local/platform/archives/loadUnderLambda";
 import { lambdaRuntimeModules } from "../local/platform/lambda/lambdaRuntimeModules";
 import { lambdaNodeFlags } from "../local/platform/lambda/lambdaNodeFlags";
 import { runStack } from "../local/platform/runStack";
+import { textTable } from "./textTable";
 
 const USAGE = "usage: preflight [--rebuild] [--json]";
 const PROJECT_ROOT = path.resolve(__dirname, "..");
@@ -154,15 +155,8 @@ function printTable(compiledBy: string, rows: readonly Row[]): void {
       row.policy,
     ]),
   ];
-  const widths = table[0]!.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
   console.log(`archives compiled by ${compiledBy}`);
-  for (const row of table)
-    console.log(
-      row
-        .map((cell, column) => cell.padEnd(widths[column]!))
-        .join("  ")
-        .trimEnd(),
-    );
+  for (const line of textTable(table)) console.log(line);
   const failed = rows.filter((row) => !row.ok).map((row) => row.function);
   console.log(
     failed.length === 0 ? `preflight: all ${rows.length} functions ok` : `preflight: FAILED for ${failed.join(", ")}`,
