@@ -24,6 +24,8 @@ export interface DeclaredFunction {
   readonly name: string;
   readonly arn: string;
   readonly roleName: string;
+  /** The log group Lambda writes the function's output to (`loggingConfig.logGroup`, else `/aws/lambda/<name>`). */
+  readonly logGroup: string;
   readonly codeDir: string;
   readonly environment: Record<string, string>;
   readonly memorySizeMb: number;
@@ -198,6 +200,7 @@ async function provisionFunction(
     name,
     arn,
     roleName: roleArn.slice(roleArn.lastIndexOf("/") + 1),
+    logGroup: String(request.inputs.loggingConfig?.logGroup ?? `/aws/lambda/${name}`),
     codeDir,
     environment: { ...(request.inputs.environment?.variables ?? {}) },
     memorySizeMb: request.inputs.memorySize ?? 128,
