@@ -48,14 +48,14 @@ export interface DeployFunctionArns {
   readonly idempotencyTable: string;
 }
 
-/** POST /deployments: a transactional put of the deployment and its idempotency record, and reads of both. */
+/**
+ * POST /deployments: a transactional put of the deployment and its idempotency record, and reads of both. Each part
+ * of a TransactWriteItems is authorized as its own action; both parts are conditional Puts (PutItem), none a
+ * ConditionCheck, so ConditionCheckItem is not needed.
+ */
 export const deployFunctionPermissions = (arns: DeployFunctionArns) => [
   allow("CreateDeployments", ["dynamodb:PutItem", "dynamodb:GetItem"], [arns.deploymentsTable]),
-  allow(
-    "RecordIdempotencyKeys",
-    ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:ConditionCheckItem"],
-    [arns.idempotencyTable],
-  ),
+  allow("RecordIdempotencyKeys", ["dynamodb:PutItem", "dynamodb:GetItem"], [arns.idempotencyTable]),
 ];
 
 /** GET /deployments/{id}. */
@@ -131,13 +131,13 @@ export interface AbandonedArns {
   readonly failureQueue: string;
 }
 
-/** The consumer of the inspector's failure queue. */
+/**
+ * The consumer of the inspector's failure queue. Its event source mapping polls with the function's role, which
+ * needs exactly these three (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html); failed
+ * messages come back when their visibility timeout ends, without ChangeMessageVisibility.
+ */
 export const abandonedDeploymentsFunctionPermissions = (arns: AbandonedArns) => [
-  allow(
-    "ConsumeFailureQueue",
-    ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"],
-    [arns.failureQueue],
-  ),
+  allow("ConsumeFailureQueue", ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], [arns.failureQueue]),
   allow("ReadFailedRecords", ["dynamodb:GetShardIterator", "dynamodb:GetRecords"], [arns.deploymentsStream]),
   allow("FailDeployments", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [arns.deploymentsTable]),
 ];
@@ -158,12 +158,16 @@ export const buildProjectPolicy = (arns: BuildProjectArns) =>
   policyDocument(
     writeLogs(arns.logGroup),
     allow("CheckSourceBucket", ["s3:GetBucketAcl", "s3:GetBucketLocation"], [arns.sourceBucket]),
-    allow("ReadSources", ["s3:GetObject", "s3:GetObjectVersion"], [`${arns.sourceBucket}/sources/*`]),
+    // Builds name no object version (the bucket is not versioned), so GetObject alone: AWS's policy adds
+    // GetObjectVersion for sources given as a version.
+    allow("ReadSources", ["s3:GetObject"], [`${arns.sourceBucket}/sources/*`]),
     // Neither token action has resource-level permissions: AWS requires "*" (Service Authorization Reference,
     // Amazon ECR, Amazon ECR Public and AWS STS: GetAuthorizationToken and GetServiceBearerToken name no resource
     // type; https://docs.aws.amazon.com/AmazonECR/latest/public/public-registry-auth.html asks for both).
     allow("LogInToEcr", ["ecr:GetAuthorizationToken"], ["*"]),
     allow("LogInToEcrPublic", ["ecr-public:GetAuthorizationToken", "sts:GetServiceBearerToken"], ["*"]),
+    // What a push is authorized as (https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-push-iam.html);
+    // builds pull nothing from the repository, so no GetDownloadUrlForLayer.
     allow(
       "PushImages",
       [
@@ -173,7 +177,6 @@ export const buildProjectPolicy = (arns: BuildProjectArns) =>
         "ecr:CompleteLayerUpload",
         "ecr:PutImage",
         "ecr:BatchGetImage",
-        "ecr:GetDownloadUrlForLayer",
       ],
       [arns.imageRepository],
     ),
