@@ -137,7 +137,11 @@ export interface AbandonedArns {
  * messages come back when their visibility timeout ends, without ChangeMessageVisibility.
  */
 export const abandonedDeploymentsFunctionPermissions = (arns: AbandonedArns) => [
-  allow("ConsumeFailureQueue", ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], [arns.failureQueue]),
+  allow(
+    "ConsumeFailureQueue",
+    ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+    [arns.failureQueue],
+  ),
   allow("ReadFailedRecords", ["dynamodb:GetShardIterator", "dynamodb:GetRecords"], [arns.deploymentsStream]),
   allow("FailDeployments", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [arns.deploymentsTable]),
 ];

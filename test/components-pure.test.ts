@@ -82,7 +82,10 @@ test("the inspector may call exactly what it uses, on exactly its resources", (t
     policy.Statement.filter((s) => s.Resource.includes("*")).map((s) => s.Action),
     [["dynamodb:ListStreams"]],
   );
-  t.false(policy.Statement.some((s) => s.Action.includes("kms:Decrypt")), "no KMS key, no kms:Decrypt");
+  t.false(
+    policy.Statement.some((s) => s.Action.includes("kms:Decrypt")),
+    "no KMS key, no kms:Decrypt",
+  );
 });
 
 test("regression: ListStreams is granted on *, not on the table's stream family", (t) => {
@@ -152,12 +155,15 @@ test("regression: a build project may check its source bucket's ACL and location
 
 test("regression: a build project may log in to ECR Public (base images), on * as AWS requires", (t) => {
   const policy = buildProjectPolicy({ logGroup: "arn:lg", sourceBucket: "arn:aws:s3:::src", imageRepository: "arn:r" });
-  t.deepEqual(policy.Statement.find((s) => s.Action.includes("ecr-public:GetAuthorizationToken")), {
-    Sid: "LogInToEcrPublic",
-    Effect: "Allow",
-    Action: ["ecr-public:GetAuthorizationToken", "sts:GetServiceBearerToken"],
-    Resource: ["*"],
-  });
+  t.deepEqual(
+    policy.Statement.find((s) => s.Action.includes("ecr-public:GetAuthorizationToken")),
+    {
+      Sid: "LogInToEcrPublic",
+      Effect: "Allow",
+      Action: ["ecr-public:GetAuthorizationToken", "sts:GetServiceBearerToken"],
+      Resource: ["*"],
+    },
+  );
 });
 
 test("the source bucket refuses plain HTTP", (t) => {
@@ -217,7 +223,9 @@ test("regression: githubAppPrivateKeySecretArn must be a full secret ARN, with i
     "arn:aws:secretsmanager:eu-west-1:123456789012:secret:slipway/github-app-key-AbC",
     "arn:aws:secretsmanager:eu-west-1:1234:secret:slipway/github-app-key-AbC123",
   ]) {
-    const error = t.throws(() => loadStackConfig(fakeConfig({ ...validConfig, githubAppPrivateKeySecretArn: partial })));
+    const error = t.throws(() =>
+      loadStackConfig(fakeConfig({ ...validConfig, githubAppPrivateKeySecretArn: partial })),
+    );
     t.regex(error!.message, /\[slipway:githubAppPrivateKeySecretArn\] must be the secret's full ARN/, partial);
     t.regex(error!.message, /6-character suffix/);
     t.regex(error!.message, /aws secretsmanager describe-secret/);

@@ -20,18 +20,24 @@ test("an existing secret with a customer-managed key: the inspector gets kms:Dec
   const statements = JSON.parse(
     findResource(stack.resources, "aws:iam/rolePolicy:RolePolicy", "slipway-inspector").inputs.policy,
   ).Statement as { Sid: string }[];
-  t.deepEqual(statements.find((s) => s.Sid === "ReadGitHubAppKey"), {
-    Sid: "ReadGitHubAppKey",
-    Effect: "Allow",
-    Action: ["secretsmanager:GetSecretValue"],
-    Resource: [SECRET],
-  } as never);
-  t.deepEqual(statements.find((s) => s.Sid === "DecryptGitHubAppKey"), {
-    Sid: "DecryptGitHubAppKey",
-    Effect: "Allow",
-    Action: ["kms:Decrypt"],
-    Resource: [KEY],
-    Condition: { StringEquals: { "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com" } },
-  } as never);
+  t.deepEqual(
+    statements.find((s) => s.Sid === "ReadGitHubAppKey"),
+    {
+      Sid: "ReadGitHubAppKey",
+      Effect: "Allow",
+      Action: ["secretsmanager:GetSecretValue"],
+      Resource: [SECRET],
+    } as never,
+  );
+  t.deepEqual(
+    statements.find((s) => s.Sid === "DecryptGitHubAppKey"),
+    {
+      Sid: "DecryptGitHubAppKey",
+      Effect: "Allow",
+      Action: ["kms:Decrypt"],
+      Resource: [KEY],
+      Condition: { StringEquals: { "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com" } },
+    } as never,
+  );
   t.is(stack.outputs.githubAppPrivateKeySecretArn, SECRET);
 });

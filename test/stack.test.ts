@@ -157,7 +157,9 @@ test("each API function may touch only its own table items", (t) => {
 test("the inspector's role names the secret, bucket prefix, projects and queue it uses, and ListStreams on *", (t) => {
   const secret = one("aws:secretsmanager/secret:Secret", "slipway-github-app-key");
   const failures = one("aws:sqs/queue:Queue", "slipway-failures");
-  const projects = BUILDERS.map((builder) => `arn:aws:codebuild:eu-west-1:123456789012:project/slipway-${builder}-test`);
+  const projects = BUILDERS.map(
+    (builder) => `arn:aws:codebuild:eu-west-1:123456789012:project/slipway-${builder}-test`,
+  );
   t.deepEqual(policyOf("slipway-inspector"), [
     {
       Sid: "WriteOwnLogs",

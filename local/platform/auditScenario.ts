@@ -194,7 +194,8 @@ function collect(platform: Platform): Omit<ScenarioRecording, "steps"> {
     (callsByRole[role] ??= []).push({ action, resource, ...(context ? { context } : {}) });
   }
   const roleOwners: Record<string, string> = {};
-  for (const declared of platform.resources.functions.values()) roleOwners[declared.roleName] = `function ${declared.name}`;
+  for (const declared of platform.resources.functions.values())
+    roleOwners[declared.roleName] = `function ${declared.name}`;
   for (const [name, project] of platform.resources.projects) {
     const roleArn = String(project.serviceRole ?? "");
     roleOwners[roleArn.slice(roleArn.lastIndexOf("/") + 1)] = `build project ${name}`;

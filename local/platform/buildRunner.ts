@@ -1,12 +1,7 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import {
-  GetBucketAclCommand,
-  GetBucketLocationCommand,
-  GetObjectCommand,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import { GetBucketAclCommand, GetBucketLocationCommand, GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { AwsEmulator } from "../emulators/aws";
 import type { PrincipalRegistry } from "./iam/principals";
 import { logStreamWriter } from "./iam/logWrites";
@@ -163,7 +158,8 @@ async function prepareBuild(options: {
     return {
       failure: {
         phase: "PROVISIONING",
-        message: "ACCESS_DENIED: Service role does not allow AWS CodeBuild to create Amazon CloudWatch Logs log streams",
+        message:
+          "ACCESS_DENIED: Service role does not allow AWS CodeBuild to create Amazon CloudWatch Logs log streams",
       },
     };
   }
@@ -218,9 +214,7 @@ export function startBuildRunner(options: {
     const logFile = path.join(options.stateDir, "builds", `${safeId}.log`);
     if (!project || !roleName) throw new Error(`build ${build.id}: its project or service role is not declared`);
     const credentials = options.iam.credentialsFor(roleName);
-    const logGroup = String(
-      project.logsConfig?.cloudwatchLogs?.groupName ?? `/aws/codebuild/${build.projectName}`,
-    );
+    const logGroup = String(project.logsConfig?.cloudwatchLogs?.groupName ?? `/aws/codebuild/${build.projectName}`);
     const logs = logStreamWriter({
       iam: options.iam,
       accessKeyId: credentials.accessKeyId,
@@ -239,7 +233,10 @@ export function startBuildRunner(options: {
       const prepared = await prepareBuild({ build, logs, s3 });
       if (prepared.failure) {
         fs.mkdirSync(path.dirname(logFile), { recursive: true });
-        fs.writeFileSync(logFile, `[Container] Phase complete: ${prepared.failure.phase} State: FAILED\n${prepared.failure.message}\n`);
+        fs.writeFileSync(
+          logFile,
+          `[Container] Phase complete: ${prepared.failure.phase} State: FAILED\n${prepared.failure.message}\n`,
+        );
         return { buildId: build.id, status: "FAILED", failedPhase: prepared.failure.phase, logFile };
       }
       const outcome = await runBuild({

@@ -56,7 +56,10 @@ export function createEcr(settings: { region: string; accountId: string; now: ()
           failureReason: "Layer does not exist",
         })),
       })),
-      InitiateLayerUpload: onRepository("InitiateLayerUpload", () => ({ uploadId: randomUUID(), partSize: 10_485_760 })),
+      InitiateLayerUpload: onRepository("InitiateLayerUpload", () => ({
+        uploadId: randomUUID(),
+        partSize: 10_485_760,
+      })),
       UploadLayerPart: onRepository("UploadLayerPart", (input) => ({
         uploadId: String(input.uploadId ?? ""),
         lastByteReceived: Number(input.partLastByte ?? 0),

@@ -24,9 +24,13 @@ async function awsRequest({ service, region, target, body }) {
   });
   const answer = JSON.parse((await response.text()) || "{}");
   if (!response.ok) {
-    const code = String(answer.__type ?? response.status).split("#").pop();
+    const code = String(answer.__type ?? response.status)
+      .split("#")
+      .pop();
     const operation = target.slice(target.lastIndexOf(".") + 1);
-    const error = new Error(`An error occurred (${code}) when calling the ${operation} operation: ${answer.message ?? ""}`);
+    const error = new Error(
+      `An error occurred (${code}) when calling the ${operation} operation: ${answer.message ?? ""}`,
+    );
     error.code = code;
     throw error;
   }

@@ -77,7 +77,8 @@ export function defaultKeyPolicy(accountId: string) {
 }
 
 /** The account an ARN names (its fifth field), if it names one. */
-const accountOf = (arn: string): string | undefined => (arn.startsWith("arn:") ? arn.split(":")[4] || undefined : undefined);
+const accountOf = (arn: string): string | undefined =>
+  arn.startsWith("arn:") ? arn.split(":")[4] || undefined : undefined;
 
 const listOf = <T>(value: T | readonly T[] | undefined): readonly T[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value as T];
@@ -126,7 +127,10 @@ export async function evaluate(policies: readonly NamedPolicy[], request: Access
       action: request.action,
       resource: { resource: request.resource, accountId: accountOf(request.resource) ?? request.accountId },
       contextVariables: Object.fromEntries(
-        Object.entries(request.context ?? {}).map(([key, value]) => [key, typeof value === "string" ? value : [...value]]),
+        Object.entries(request.context ?? {}).map(([key, value]) => [
+          key,
+          typeof value === "string" ? value : [...value],
+        ]),
       ),
     },
     identityPolicies: policies.map((policy) => ({ name: policy.name, policy: policy.document })),

@@ -178,8 +178,7 @@ export function createPrincipalRegistry(options: PrincipalRegistryOptions): Prin
       roleNamed(roleName).policies.delete(policyName);
       decisions.delete(roleName);
     },
-    policiesOf: (roleName) =>
-      [...roleNamed(roleName).policies].map(([name, document]) => ({ name, document })),
+    policiesOf: (roleName) => [...roleNamed(roleName).policies].map(([name, document]) => ({ name, document })),
     roleNames: () => [...roles.keys()],
     calls: () => [...recorded.values()].map(({ call, count }) => ({ ...call, count })),
     clearCalls: () => recorded.clear(),
