@@ -1,6 +1,7 @@
 // One AWS JSON 1.1 request, as the CLI sends it, to AWS_ENDPOINT_URL (the local AWS emulator) with the build's
 // credentials from the environment. The SigV4 credential scope is real; the signature is not (the emulator reads the
 // access key id from the scope and does not verify signatures). Shared by the `aws` and `docker` stand-ins.
+/* global process, fetch, module */
 "use strict";
 
 async function awsRequest({ service, region, target, body }) {
