@@ -21,7 +21,6 @@ import { loadUnderLambda } from "../local/platform/archives/loadUnderLambda";
 import { lambdaRuntimeModules } from "../local/platform/lambda/lambdaRuntimeModules";
 import { lambdaNodeFlags } from "../local/platform/lambda/lambdaNodeFlags";
 import { auditScenario } from "../local/platform/policyAudit";
-import { runStack } from "../local/platform/runStack";
 import { textTable } from "./textTable";
 
 const USAGE = "usage: preflight [--rebuild] [--json]";
@@ -60,7 +59,6 @@ async function main(argv: string[]): Promise<number> {
     rebuild: values.rebuild ?? false,
     onBuild: (message) => process.stderr.write(`${message}\n`),
   });
-  const declared = await declaredFunctions();
   const scratch = fs.mkdtempSync(path.join(tmpdir(), "slipway-preflight-"));
   const rows: Row[] = [];
   const findings: string[] = [];
@@ -77,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
         handler: settings.handler,
         runtime: settings.runtime,
         memorySizeMb: settings.memorySize,
-        environment: declared.get(name) ?? {},
+        environment: settings.environment,
         runtimeModulesDir: runtimeModules,
       });
       const overBudget = name.endsWith("-inspector") && size.unzippedBytes > INSPECTOR_BUDGET_BYTES;
@@ -104,40 +102,6 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify({ compiledBy: archives.manifest.compiledBy, rows }, null, 2)}\n`);
   else printTable(archives.manifest.compiledBy, rows, findings);
   return rows.every((row) => row.ok) && findings.length === 0 ? 0 : 1;
-}
-
-/** Each function's variables as the stack declares them (a local stand-in config; values do not change the code). */
-async function declaredFunctions(): Promise<Map<string, Record<string, string>>> {
-  const environments = new Map<string, Record<string, string>>();
-  await runStack({
-    config: {
-      "aws:region": "us-east-1",
-      "slipway:githubAppId": "1",
-      "slipway:githubAppPrivateKeySecretArn":
-        "arn:aws:secretsmanager:us-east-1:123456789012:secret:slipway-preflight-AbCdEf",
-      "slipway:jwtIssuer": "https://issuer.invalid/",
-      "slipway:jwtAudience": JSON.stringify(["preflight"]),
-    },
-    stackName: "preflight",
-    newResource(args) {
-      if (args.type === "aws:lambda/function:Function") {
-        environments.set(args.name, { ...(args.inputs.environment?.variables ?? {}) });
-      }
-      const physical = `${args.name}-preflight`;
-      return {
-        id: physical,
-        state: {
-          ...args.inputs,
-          name: physical,
-          bucket: physical,
-          arn: `arn:aws:preflight:us-east-1:123456789012:${physical}`,
-        },
-      };
-    },
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    program: () => require("../index") as Record<string, unknown>,
-  });
-  return environments;
 }
 
 /**
