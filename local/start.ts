@@ -5,18 +5,22 @@ import { parseArgs } from "node:util";
 import { createLogger } from "../runtime/log";
 import { describeChange, watchDeployments } from "./platform/deploymentWatcher";
 import { DEFAULT_REPOS_DIR, repositoryOwners, startPlatform } from "./platform/platform";
+import { describeSealedBuildTools } from "./platform/sealedBuildTools";
 
 const USAGE = `npm start [-- --fresh] [--run-builds] [--port <n>]
 
   Runs Slipway on this machine: the stack (index.ts) with every AWS resource provisioned locally.
   --fresh        start from empty state (deletes .slipway/)
-  --run-builds   run each build's buildspec for real (logs in .slipway/builds/); otherwise builds stay IN_PROGRESS
+  --run-builds   run each build's buildspec for real, sealed: aws and docker are Slipway's local stand-ins (never
+                 your AWS account or a remote registry); images are built by this machine's Docker and pushed to
+                 .slipway/registry/; logs in .slipway/builds/. Otherwise builds stay IN_PROGRESS
   --port <n>     the API's port (default: $PORT or 3000)
 
   Environment: SLIPWAY_REPOS_DIR (repositories served as GitHub, <owner>/<name>/; default examples/repos),
   SLIPWAY_STATE_DIR (default .slipway), GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY_FILE (use GitHub itself),
   SLIPWAY_CORS_ORIGINS (comma-separated), SLIPWAY_FUNCTION_LOGS=1 (print the functions' own logs),
-  SLIPWAY_DEBUG=1 (the platform's own info logs).`;
+  SLIPWAY_DEBUG=1 (the platform's own info logs), SLIPWAY_DOCKER (the Docker CLI --run-builds builds with; default
+  the first docker on PATH).`;
 
 function javaMissing(): boolean {
   try {
@@ -95,6 +99,7 @@ Slipway is running.
   Token        npm run --silent token -- <userId>${owners.length ? `   (local users: ${owners.join(", ")})` : ""}
   Repositories ${platform.reposDir ? `${platform.reposDir} served as GitHub (each owner is one App installation)` : "GitHub itself (register installations with npm run installations)"}
   State        ${stateDir}
+  Builds       ${platform.buildTools ? `run for real, ${describeSealedBuildTools(platform.buildTools, stateDir)}` : "recorded, not run (npm start -- --run-builds runs them, sealed)"}
   Try          curl -s -X POST ${platform.apiUrl}/deployments -H "authorization: Bearer $(npm run --silent token -- ${owners[0] ?? "<userId>"})" \\
                  -H 'content-type: application/json' -d '{"repository":"${owners[0] ?? "owner"}/${firstRepository(platform.reposDir, owners[0]) ?? "name"}"}'
 Deployments appear below as they move. Ctrl-C stops everything.

@@ -5,6 +5,7 @@ import type { AwsEmulator } from "../emulators/aws";
 import type { EmulatedBuild } from "../emulators/aws/codeBuild";
 import { readZip } from "../emulators/zip";
 import type { Logger } from "../../runtime/log";
+import type { SealedBuildTools } from "./sealedBuildTools";
 
 /** The buildspec phases CodeBuild runs, in order. */
 export const PHASES = ["install", "pre_build", "build", "post_build"] as const;
@@ -36,11 +37,18 @@ export function extractSource(zip: Uint8Array, dir: string): void {
   }
 }
 
+/** The `aws` and `docker` a build runs: a folder first on its PATH, and the variables they need. */
+export interface BuildTools {
+  readonly binDir: string;
+  readonly environment: Record<string, string>;
+}
+
 /**
  * Runs one build's buildspec for real: the staged source extracted into a temporary CODEBUILD_SRC_DIR, the project's
  * and the build's variables, each phase's commands in one bash (buildspec 0.2 keeps one shell per build: here one per
  * phase, with the commands in order and a failing command failing its phase), post_build even after a failure with
- * CODEBUILD_BUILD_SUCCEEDING=0, as CodeBuild does. Output goes to `logFile`.
+ * CODEBUILD_BUILD_SUCCEEDING=0, as CodeBuild does. Output goes to `logFile`. The environment is built from nothing
+ * but PATH: none of this machine's AWS or Docker settings reach the build; `tools` come first on PATH.
  */
 export async function runBuild(options: {
   build: EmulatedBuild;
@@ -50,6 +58,7 @@ export async function runBuild(options: {
   workDir: string;
   logFile: string;
   region: string;
+  tools?: BuildTools;
 }): Promise<BuildOutcome> {
   const { build } = options;
   const spec = JSON.parse(options.buildspec) as Buildspec;
@@ -58,8 +67,10 @@ export async function runBuild(options: {
   extractSource(options.source, sourceDir);
   fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
   const log = fs.createWriteStream(options.logFile);
+  const systemPath = process.env.PATH ?? "/usr/bin:/bin";
   const variables: Record<string, string> = {
-    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    ...options.tools?.environment,
+    PATH: options.tools ? `${options.tools.binDir}${path.delimiter}${systemPath}` : systemPath,
     HOME: options.workDir,
     AWS_REGION: options.region,
     AWS_DEFAULT_REGION: options.region,
@@ -101,8 +112,14 @@ function runCommands(
   log: fs.WriteStream,
 ): Promise<number> {
   return new Promise((resolve) => {
-    // Each command runs, stopping at the first that fails: "cmd1 && cmd2" semantics without splicing their text.
-    const script = commands.map((command) => `( ${command}\n) || exit $?`).join("\n");
+    // The commands run in order in one shell, as buildspec 0.2 runs a build's commands, stopping at the first that
+    // fails. Each is followed by a check of its status rather than wrapped in `( … ) || exit`: bash ignores
+    // `set -e` inside a command whose status `||` tests, so a failing step inside it would not fail it.
+    const script = commands
+      .map(
+        (command) => `${command}\nslipway_status=$?\nif [ "$slipway_status" -ne 0 ]; then exit "$slipway_status"; fi`,
+      )
+      .join("\n");
     const child = spawn("bash", ["-c", script], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     child.stdout.on("data", (chunk: Buffer) => log.write(chunk));
     child.stderr.on("data", (chunk: Buffer) => log.write(chunk));
@@ -112,11 +129,14 @@ function runCommands(
 
 /**
  * `npm start -- --run-builds`: watches the CodeBuild emulator for new builds and runs each one's buildspec for real,
- * then marks it SUCCEEDED or FAILED. Without it, builds stay IN_PROGRESS, as recorded.
+ * sealed (`aws` and `docker` are Slipway's stand-ins, pushing to the local registry with the repository's tag
+ * mutability), then marks it SUCCEEDED or FAILED. Without it, builds stay IN_PROGRESS, as recorded.
  */
 export function startBuildRunner(options: {
   aws: AwsEmulator;
   projects: ReadonlyMap<string, Record<string, any>>;
+  repositories: ReadonlyMap<string, { readonly imageTagMutability: string }>;
+  tools: SealedBuildTools;
   stateDir: string;
   region: string;
   logger: Logger;
@@ -139,10 +159,20 @@ export function startBuildRunner(options: {
         continue;
       }
       const safeId = build.id.replace(/[^A-Za-z0-9_.-]/g, "_");
+      const projectVariables: { name: string; value: string }[] = project.environment?.environmentVariables ?? [];
+      const repositoryUrl = projectVariables.find((v) => v.name === "IMAGE_REPOSITORY_URI")?.value ?? "";
       const work = runBuild({
         build,
         buildspec: String(project.source?.buildspec ?? "{}"),
-        projectVariables: project.environment?.environmentVariables ?? [],
+        projectVariables,
+        tools: {
+          binDir: options.tools.binDir,
+          environment: options.tools.environment({
+            registryHost: repositoryUrl.split("/")[0] ?? "",
+            // ECR's default, for a repository the stack did not declare.
+            imageTagMutability: options.repositories.get(repositoryUrl)?.imageTagMutability ?? "MUTABLE",
+          }),
+        },
         source: source.body,
         workDir: fs.mkdtempSync(path.join(options.stateDir, "builds", `${safeId}-`)),
         logFile: path.join(options.stateDir, "builds", `${safeId}.log`),

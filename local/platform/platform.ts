@@ -22,6 +22,7 @@ import { runStack } from "./runStack";
 import { startEventSources, type EventSources } from "./startEventSources";
 import { freePort } from "./freePort";
 import { startBuildRunner, type BuildOutcome } from "./buildRunner";
+import { prepareSealedBuildTools, type SealedBuildTools } from "./sealedBuildTools";
 
 export const REGION = "us-east-1";
 export const ACCOUNT_ID = "000000000000";
@@ -62,6 +63,8 @@ export interface Platform {
   readonly resources: LocalResources;
   readonly functions: ReadonlyMap<string, LocalFunction>;
   readonly eventSources: EventSources;
+  /** With `runBuilds`: the stand-ins for `aws` and `docker` the builds run with, and this machine's Docker. */
+  readonly buildTools?: SealedBuildTools;
   /** The platform's own (administrator) access to DynamoDB Local, for seeding and inspection. */
   readonly documents: DynamoDBDocumentClient;
   /** DynamoDB Local itself (no IAM proxy): the administrator's endpoint. */
@@ -268,10 +271,14 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     });
     stopping.push(() => eventSources.stop());
 
+    let buildTools: SealedBuildTools | undefined;
     if (options.runBuilds) {
+      buildTools = await prepareSealedBuildTools({ stateDir: options.stateDir });
       const runner = startBuildRunner({
         aws,
         projects: resources.projects,
+        repositories: resources.repositories,
+        tools: buildTools,
         stateDir: options.stateDir,
         region: REGION,
         logger,
@@ -290,6 +297,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       resources,
       functions,
       eventSources,
+      ...(buildTools ? { buildTools } : {}),
       documents,
       dynamodbEndpoint: dynamodb.endpoint,
       tables,
