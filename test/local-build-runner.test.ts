@@ -3,7 +3,7 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { buildspecFor } from "../components/buildspecs";
-import { createZip } from "../local/emulators/zip";
+import AdmZip from "adm-zip";
 import type { EmulatedBuild } from "../local/emulators/aws/codeBuild";
 import { runBuild, type BuildOutcome } from "../local/platform/buildRunner";
 import {
@@ -82,14 +82,16 @@ function hostileTools(dir: string): { bin: string; markers: string[] } {
   return { bin, markers };
 }
 
+/** A staged source as the inspector stages GitHub's zipball: one top-level folder, the SHA as comment. */
+function zipOf(files: Record<string, string>): Buffer {
+  const zip = new AdmZip();
+  for (const [name, content] of Object.entries(files)) zip.addFile(name, Buffer.from(content));
+  zip.addZipComment(SHA);
+  return zip.toBuffer();
+}
+
 function stagedSource(): Buffer {
-  return createZip(
-    [
-      { path: "demo-landing-0123456/", content: Buffer.alloc(0) },
-      { path: "demo-landing-0123456/index.html", content: Buffer.from("<h1>hi</h1>") },
-    ],
-    SHA,
-  );
+  return zipOf({ "demo-landing-0123456/": "", "demo-landing-0123456/index.html": "<h1>hi</h1>" });
 }
 
 interface SealedRun {
@@ -275,7 +277,7 @@ test("a failing phase fails the build, later phases are skipped but post_build r
       },
     }),
     projectVariables: [],
-    source: createZip([{ path: "x/", content: Buffer.alloc(0) }], ""),
+    source: zipOf({ "x/": "" }),
     workDir: path.join(dir, "work"),
     logFile: path.join(dir, "build.log"),
     region: "us-east-1",

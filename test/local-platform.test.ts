@@ -1,4 +1,4 @@
-import { readZip } from "../local/emulators/zip";
+import { readZip } from "./helpers/zipEntries";
 import anyTest, { type TestFn } from "ava";
 import type { Platform } from "../local/platform/platform";
 import { api, bootPlatform, repositoriesFolder, settled } from "./helpers/localPlatform";

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { AwsEmulator } from "../emulators/aws";
 import type { EmulatedBuild } from "../emulators/aws/codeBuild";
-import { readZip } from "../emulators/zip";
+import AdmZip from "adm-zip";
 import type { Logger } from "../../runtime/log";
 import type { SealedBuildTools } from "./sealedBuildTools";
 
@@ -23,18 +23,12 @@ export interface BuildOutcome {
   readonly logFile: string;
 }
 
-/** Extracts a staged source zip into `dir`, as CodeBuild does into CODEBUILD_SRC_DIR. */
+/**
+ * Extracts a staged source zip into `dir`, as CodeBuild does into CODEBUILD_SRC_DIR, keeping the files' Unix modes.
+ * adm-zip refuses entries that would land outside `dir`.
+ */
 export function extractSource(zip: Uint8Array, dir: string): void {
-  for (const entry of readZip(zip).entries) {
-    const target = path.resolve(dir, entry.path);
-    if (!target.startsWith(path.resolve(dir) + path.sep))
-      throw new Error(`zip entry escapes the source folder: ${entry.path}`);
-    if (entry.path.endsWith("/")) fs.mkdirSync(target, { recursive: true });
-    else {
-      fs.mkdirSync(path.dirname(target), { recursive: true });
-      fs.writeFileSync(target, entry.content, { mode: entry.mode & 0o777 || 0o644 });
-    }
-  }
+  new AdmZip(Buffer.from(zip)).extractAllTo(dir, true, true);
 }
 
 /** The `aws` and `docker` a build runs: a folder first on its PATH, and the variables they need. */
