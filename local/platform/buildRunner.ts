@@ -25,7 +25,7 @@ export interface BuildOutcome {
 
 /**
  * Extracts a staged source zip into `dir`, as CodeBuild does into CODEBUILD_SRC_DIR, keeping the files' Unix modes.
- * adm-zip refuses entries that would land outside `dir`.
+ * adm-zip keeps every entry inside `dir` (an entry naming a path outside it lands inside, under its last parts).
  */
 export function extractSource(zip: Uint8Array, dir: string): void {
   new AdmZip(Buffer.from(zip)).extractAllTo(dir, true, true);
