@@ -16,7 +16,7 @@ import { dynamoDbLocalTableArn } from "./iam/dynamodbAccess";
 import { startFunction, type LocalFunction } from "./lambda/startFunction";
 import { lambdaRuntimeModules } from "./lambda/lambdaRuntimeModules";
 import { startHttpApi, type HttpApi } from "./httpApi/startHttpApi";
-import { LOCAL_AUDIENCE, LOCAL_ISSUER, loadOrCreateIssuerKey, mintToken } from "./localIssuer";
+import { LOCAL_AUDIENCE, LOCAL_ISSUER, loadOrCreateIssuerKey, mintToken, startLocalIssuer } from "./localIssuer";
 import { createProvisioner, type LocalResources } from "./provisioner";
 import { runStack } from "./runStack";
 import { startEventSources, type EventSources } from "./startEventSources";
@@ -71,7 +71,7 @@ export interface Platform {
   readonly dynamodbEndpoint: string;
   readonly tables: { deployments: string; installations: string; idempotency: string };
   /** A bearer token the local authorizer accepts for this user. */
-  token(userId: string, options?: { audience?: string; issuer?: string; expiresInSeconds?: number }): string;
+  token(userId: string, options?: { audience?: string; issuer?: string; expiresInSeconds?: number }): Promise<string>;
   /** Resolves when every event source is caught up and nothing is in flight. */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -236,11 +236,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       stopping.push(() => fn.stop());
     }
 
-    const issuerKey = loadOrCreateIssuerKey(options.stateDir);
+    const issuerKey = await loadOrCreateIssuerKey(options.stateDir);
+    const issuer = await startLocalIssuer({ key: issuerKey });
+    stopping.push(() => issuer.close());
     const api: HttpApi = await startHttpApi({
       port,
       routes: apiRoutes(resources, functions),
-      authorizer: authorizerOf(resources, issuerKey.publicKeyPem),
+      authorizer: authorizerOf(resources, issuer.issuerFetch),
       ...(resources.api.cors ? { cors: resources.api.cors as never } : {}),
       ...(resources.api.throttling ? { throttling: resources.api.throttling } : {}),
       accountId: ACCOUNT_ID,
@@ -356,7 +358,8 @@ function apiRoutes(resources: LocalResources, functions: ReadonlyMap<string, Loc
   });
 }
 
-function authorizerOf(resources: LocalResources, publicKeyPem: string) {
+/** The stack's JWT authorizer, reaching the local issuer for its discovery document and keys. */
+function authorizerOf(resources: LocalResources, issuerFetch: typeof fetch) {
   const [authorizer] = resources.api.authorizers.values();
-  return authorizer ? { issuer: authorizer.issuer, audiences: authorizer.audiences, publicKeyPem } : undefined;
+  return authorizer ? { issuer: authorizer.issuer, audiences: authorizer.audiences, fetch: issuerFetch } : undefined;
 }
