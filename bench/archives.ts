@@ -1,4 +1,5 @@
 import { functionArchive, archiveSize } from "../test/helpers/lambdaArchives";
+import { formatTable } from "./formatTable";
 import { findResources } from "../test/helpers/pulumiMocks";
 import { loadStack } from "../test/helpers/stack";
 
@@ -32,6 +33,5 @@ export async function runArchiveBench(): Promise<void> {
       );
     }
   }
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  for (const row of rows) console.log(row.map((cell, column) => cell.padEnd(widths[column]!)).join("  "));
+  for (const line of formatTable(rows)) console.log(line);
 }

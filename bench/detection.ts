@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from "fs";
+import { formatTable } from "./formatTable";
 import { join, posix } from "path";
 import { DetectorFilesystem, detectFramework, getProjectPaths } from "@vercel/fs-detectors";
 import { frameworkList } from "@vercel/frameworks";
@@ -372,14 +373,7 @@ function percentile(values: readonly number[], fraction: number): number {
 }
 
 function printTable(rows: readonly (readonly string[])[]): void {
-  const widths = (rows[0] ?? []).map((_, column) => Math.max(...rows.map((row) => (row[column] ?? "").length)));
-  for (const row of rows)
-    console.log(
-      row
-        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-        .join("  ")
-        .trimEnd(),
-    );
+  for (const line of formatTable(rows)) console.log(line);
 }
 
 /**

@@ -23,6 +23,8 @@ import { startEventSources, type EventSources } from "./startEventSources";
 import { freePort } from "./freePort";
 import { startBuildRunner, type BuildOutcome } from "./buildRunner";
 import { prepareSealedBuildTools, type SealedBuildTools } from "./sealedBuildTools";
+import { clearState } from "./clearState";
+import { writeRunningPlatform } from "./runningPlatform";
 
 export const REGION = "us-east-1";
 export const ACCOUNT_ID = "000000000000";
@@ -134,7 +136,7 @@ const LOCAL_APP_ID = "100001";
  */
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
   const logger = options.logger ?? createLogger((line) => process.stderr.write(line + "\n"));
-  if (options.fresh) fs.rmSync(options.stateDir, { recursive: true, force: true });
+  if (options.fresh) clearState(options.stateDir);
   fs.mkdirSync(options.stateDir, { recursive: true });
   const stopping: (() => Promise<unknown>)[] = [];
   const stopAll = async () => {
@@ -250,6 +252,14 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     stopping.push(() => api.close());
 
     const tables = tableNames(stackOutputs);
+    const forget = writeRunningPlatform(options.stateDir, {
+      apiUrl,
+      dynamodbEndpoint: dynamodb.endpoint,
+      region: REGION,
+      tables,
+      pid: process.pid,
+    });
+    stopping.push(async () => forget());
     const documents = DynamoDBDocumentClient.from(admin, { marshallOptions: { removeUndefinedValues: true } });
     if (github && reposDir) {
       const installations = new InstallationStore({ client: documents, table: tables.installations });
