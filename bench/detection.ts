@@ -1,5 +1,4 @@
 import { readdirSync, readFileSync } from "fs";
-import { formatTable } from "./formatTable";
 import { join, posix } from "path";
 import { DetectorFilesystem, detectFramework, getProjectPaths } from "@vercel/fs-detectors";
 import { frameworkList } from "@vercel/frameworks";
@@ -10,6 +9,7 @@ import { createInstallationTokens } from "../runtime/github/installationTokens";
 import { createRepositorySessions } from "../runtime/inspect/repositorySessions";
 import { describeError } from "../runtime/errors";
 import { generateAppKeys } from "../test/helpers/emulators";
+import { textTable } from "../scripts/textTable";
 
 /** One repository of the corpus in test/fixtures/repos (format in its README). */
 export interface CorpusFixture {
@@ -373,7 +373,7 @@ function percentile(values: readonly number[], fraction: number): number {
 }
 
 function printTable(rows: readonly (readonly string[])[]): void {
-  for (const line of formatTable(rows)) console.log(line);
+  for (const line of textTable(rows)) console.log(line);
 }
 
 /**

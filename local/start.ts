@@ -98,6 +98,7 @@ async function main(): Promise<void> {
       ),
     ...(realGitHub ? { realGitHub } : {}),
     ...(process.env.SLIPWAY_CORS_ORIGINS ? { corsAllowOrigins: process.env.SLIPWAY_CORS_ORIGINS.split(",") } : {}),
+    onProgress: (message: string) => console.log(message),
     ...(showFunctionLogs ? { onFunctionLog: (name: string, line: string) => console.log(`  ${name} | ${line}`) } : {}),
     logger,
   });
@@ -115,7 +116,7 @@ Slipway is running.
   Token        npm run --silent token -- <userId>${owners.length ? `   (local users: ${owners.join(", ")})` : ""}
   Repositories ${platform.reposDir ? `${platform.reposDir} served as GitHub (each owner is one App installation)` : "GitHub itself (register installations with npm run installations)"}
   State        ${stateDir}
-  Builds       ${platform.buildTools ? `run for real, ${describeSealedBuildTools(platform.buildTools, stateDir)}` : "recorded, not run (npm start -- --run-builds runs them, sealed)"}
+  Builds       ${platform.sealedBuildTools ? `run for real, ${describeSealedBuildTools(platform.sealedBuildTools, stateDir)}` : "recorded, not run (npm start -- --run-builds runs them, sealed)"}
   Try          curl -s -X POST ${platform.apiUrl}/deployments -H "authorization: Bearer $(npm run --silent token -- ${owners[0] ?? "<userId>"})" \\
                  -H 'content-type: application/json' -d '{"repository":"${owners[0] ?? "owner"}/${firstRepository(platform.reposDir, owners[0]) ?? "name"}"}'
 Deployments appear below as they move. Ctrl-C stops everything.

@@ -1,5 +1,5 @@
 import test from "ava";
-import { formatTable } from "../bench/formatTable";
+import { textTable as formatTable } from "../scripts/textTable";
 
 test("bench tables: columns aligned, no line padded past its own last cell", (t) => {
   const packages = Array.from({ length: 40 }, (_, i) => `@octokit/package-${i}`).join(" ");

@@ -122,13 +122,11 @@ async function runSealed(
     workDir: fs.mkdtempSync(path.join(dir, "work-")),
     logFile,
     region: "us-east-1",
-    tools: {
-      binDir: tools.binDir,
-      environment: tools.environment({
-        registryHost: REPOSITORY_URL.split("/")[0]!,
-        imageTagMutability: options.mutability ?? "IMMUTABLE",
-      }),
-    },
+    toolsDir: tools.binDir,
+    environment: tools.environment({
+      registryHost: REPOSITORY_URL.split("/")[0]!,
+      imageTagMutability: options.mutability ?? "IMMUTABLE",
+    }),
   });
   return { outcome, log: fs.readFileSync(logFile, "utf8") };
 }

@@ -53,7 +53,7 @@ test.serial(
       t.is(deployment.framework, expected.framework);
       t.is(deployment.builder, expected.builder);
       const build = platform.aws.builds().find((b) => b.id === deployment.buildId)!;
-      t.is(build.projectName, `slipway-${expected.builder}-local`);
+      t.is(build.projectName, `slipway-${expected.builder}`);
       const variables = Object.fromEntries(build.environmentVariablesOverride!.map((v) => [v.name, v.value]));
       t.is(variables.COMMIT_SHA, deployment.commitSha);
       t.is(variables.DEPLOYMENT_ID, id);
@@ -95,7 +95,10 @@ test.serial("tokens for another audience, expired, or missing are 401", async (t
     (await api(platform, "GET", route, { token: await platform.token("alice", { audience: "someone-else" }) })).status,
     401,
   );
-  t.is((await api(platform, "GET", route, { token: await platform.token("alice", { expiresInSeconds: -120 }) })).status, 401);
+  t.is(
+    (await api(platform, "GET", route, { token: await platform.token("alice", { expiresInSeconds: -120 }) })).status,
+    401,
+  );
   t.is((await api(platform, "GET", route, { token: await platform.token("alice") })).status, 200);
 });
 
@@ -178,7 +181,7 @@ test.serial(
 test.serial("an inspector killed half-way is retried by the stream: BUILDING, never two builds", async (t) => {
   const { platform } = t.context;
   const token = await platform.token("alice");
-  const inspector = platform.functions.get("slipway-inspector-local")!;
+  const inspector = platform.functions.get("slipway-inspector")!;
   // The zipball hangs, so the inspector is mid-way (PROCESSING, source not staged) when its container is killed.
   platform.github!.reset();
   platform.github!.inject({ operation: /zipball/, hang: true, times: 1 });

@@ -12,6 +12,7 @@ import { startDynamoDbLocal, LOCAL_AWS, type DynamoDbLocal } from "./dynamodbLoc
 import { emulatorAuthorize } from "./iam/emulatorAuthorize";
 import { createPrincipalRegistry, type PrincipalRegistry } from "./iam/principals";
 import { startDynamoDbProxy, type DynamoDbProxy } from "./iam/dynamodbProxy";
+import { lambdaLogStreamName, logStreamWriter } from "./iam/logWrites";
 import { dynamoDbLocalTableArn } from "./iam/dynamodbAccess";
 import { startFunction, type LocalFunction } from "./lambda/startFunction";
 import { lambdaRuntimeModules } from "./lambda/lambdaRuntimeModules";
@@ -19,9 +20,10 @@ import { startHttpApi, type HttpApi } from "./httpApi/startHttpApi";
 import { LOCAL_AUDIENCE, LOCAL_ISSUER, loadOrCreateIssuerKey, mintToken, startLocalIssuer } from "./localIssuer";
 import { createProvisioner, type LocalResources } from "./provisioner";
 import { runStack } from "./runStack";
+import { ensureFunctionArchives } from "./archives/functionArchives";
 import { startEventSources, type EventSources } from "./startEventSources";
 import { freePort } from "./freePort";
-import { startBuildRunner, type BuildOutcome } from "./buildRunner";
+import { startBuildRunner, type BuildOutcome, type BuildRunner } from "./buildRunner";
 import { prepareSealedBuildTools, type SealedBuildTools } from "./sealedBuildTools";
 import { clearState } from "./clearState";
 import { writeRunningPlatform } from "./runningPlatform";
@@ -46,8 +48,15 @@ export interface PlatformOptions {
   readonly corsAllowOrigins?: string[];
   /** Run each build's buildspec for real (`--run-builds`); otherwise builds are recorded and stay IN_PROGRESS. */
   readonly runBuilds?: boolean;
+  /**
+   * A folder put first on the PATH of builds run with `runBuilds`: `BUILD_TOOL_STAND_INS` stands in for `aws` and
+   * `docker` where there is no Docker engine (the scenario of `recordScenarioCalls`). Default none.
+   */
+  readonly buildTools?: string;
   /** Told when a build run with `runBuilds` ends. */
   readonly onBuildOutcome?: (outcome: BuildOutcome) => void;
+  /** Told of slow start-up steps a person should know about (building the function archives). */
+  readonly onProgress?: (message: string) => void;
   /** Function output, line by line. Default: dropped (the deployment watcher tells what matters). */
   readonly onFunctionLog?: (functionName: string, line: string) => void;
   readonly logger?: Logger;
@@ -65,8 +74,10 @@ export interface Platform {
   readonly resources: LocalResources;
   readonly functions: ReadonlyMap<string, LocalFunction>;
   readonly eventSources: EventSources;
-  /** With `runBuilds`: the stand-ins for `aws` and `docker` the builds run with, and this machine's Docker. */
-  readonly buildTools?: SealedBuildTools;
+  /** Runs builds as CodeBuild would, with `runBuilds`. */
+  readonly buildRunner?: BuildRunner;
+  /** With `runBuilds` and no `buildTools`: the sealed stand-ins for `aws` and `docker`, and this machine's Docker. */
+  readonly sealedBuildTools?: SealedBuildTools;
   /** The platform's own (administrator) access to DynamoDB Local, for seeding and inspection. */
   readonly documents: DynamoDBDocumentClient;
   /** DynamoDB Local itself (no IAM proxy): the administrator's endpoint. */
@@ -177,7 +188,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const port = options.port || (await freePort());
     const apiUrl = `http://127.0.0.1:${port}`;
     const admin = new DynamoDBClient({ endpoint: dynamodb.endpoint, ...LOCAL_AWS });
+    const functionArchives = await ensureFunctionArchives({ onBuild: options.onProgress });
     const provisioner = createProvisioner({
+      functionArchives,
       region: REGION,
       accountId: ACCOUNT_ID,
       dynamodb: admin,
@@ -218,6 +231,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       const fn = await startFunction({
         name: declared.name,
         codeDir: declared.codeDir,
+        handler: declared.handler,
+        runtime: declared.runtime,
         environment: {
           ...declared.environment,
           ...endpoints,
@@ -233,8 +248,26 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         accountId: ACCOUNT_ID,
         onLog: options.onFunctionLog ?? (() => undefined),
       });
-      functions.set(declared.name, fn);
-      functions.set(declared.arn, fn);
+      // Lambda writes every invocation's START/END/REPORT lines (and the function's output) with the function's role.
+      const logs = logStreamWriter({
+        iam,
+        accessKeyId: credentials.accessKeyId,
+        region: REGION,
+        accountId: ACCOUNT_ID,
+        logGroup: declared.logGroup,
+        streamName: lambdaLogStreamName(),
+        onDenied: (reason) => logger.warn("function logs dropped: the role may not write them", { reason }),
+      });
+      const logged: LocalFunction = {
+        ...fn,
+        invoke: async (event) => {
+          const result = await fn.invoke(event);
+          await logs.write();
+          return result;
+        },
+      };
+      functions.set(declared.name, logged);
+      functions.set(declared.arn, logged);
       stopping.push(() => fn.stop());
     }
 
@@ -283,19 +316,24 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     });
     stopping.push(() => eventSources.stop());
 
-    let buildTools: SealedBuildTools | undefined;
+    let buildRunner: BuildRunner | undefined;
+    let sealedBuildTools: SealedBuildTools | undefined;
     if (options.runBuilds) {
-      buildTools = await prepareSealedBuildTools({ stateDir: options.stateDir });
-      const runner = startBuildRunner({
+      // Builds never run this machine's aws and docker: the audit scenario's stand-ins, or the sealed ones.
+      if (!options.buildTools) sealedBuildTools = await prepareSealedBuildTools({ stateDir: options.stateDir });
+      const runner = (buildRunner = startBuildRunner({
         aws,
         projects: resources.projects,
         repositories: resources.repositories,
-        tools: buildTools,
+        ...(sealedBuildTools ? { sealedTools: sealedBuildTools } : {}),
+        iam,
         stateDir: options.stateDir,
         region: REGION,
+        accountId: ACCOUNT_ID,
         logger,
+        ...(options.buildTools ? { toolsDir: options.buildTools } : {}),
         ...(options.onBuildOutcome ? { onOutcome: options.onBuildOutcome } : {}),
-      });
+      }));
       stopping.push(() => runner.stop());
     }
 
@@ -309,7 +347,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       resources,
       functions,
       eventSources,
-      ...(buildTools ? { buildTools } : {}),
+      ...(buildRunner ? { buildRunner } : {}),
+      ...(sealedBuildTools ? { sealedBuildTools } : {}),
       documents,
       dynamodbEndpoint: dynamodb.endpoint,
       tables,

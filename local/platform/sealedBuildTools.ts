@@ -5,7 +5,7 @@ import * as path from "node:path";
 
 /**
  * What a local build (`npm start -- --run-builds`) runs as `aws` and `docker`: Slipway's stand-ins
- * (`local/platform/buildTools/*.sh`), first on the build's PATH, so a build never reaches an AWS account or a remote
+ * (`local/platform/sealedTools/*.sh`), first on the build's PATH, so a build never reaches an AWS account or a remote
  * registry whatever this machine has installed. Images are built by this machine's Docker engine, when there is
  * one, and pushed to a folder standing in for ECR.
  */
@@ -25,7 +25,7 @@ export interface SealedBuildTools {
   }): Record<string, string>;
 }
 
-const TOOLS_DIR = path.join(__dirname, "buildTools");
+const TOOLS_DIR = path.join(__dirname, "sealedTools");
 
 /** The first `docker` on PATH that is not Slipway's own stand-in. */
 export function findDocker(searchPath: string, exclude: string): string | undefined {
