@@ -52,7 +52,7 @@ export async function runPipelineBench(): Promise<void> {
     logger: { info() {}, warn() {}, error() {} },
   });
   try {
-    const token = platform.token("demo");
+    const token = await platform.token("demo");
     const latencies: number[] = [];
     let failed = 0;
     for (let i = 0; i < 50; i++) {

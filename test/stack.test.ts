@@ -308,6 +308,12 @@ test("one CodeBuild project per builder, each with its own role, log group, buil
   for (const group of logGroups) t.is(group.inputs.retentionInDays, 14);
 });
 
+test("the image repository's tags are immutable: a pushed deployment's image can never be replaced", (t) => {
+  const repository = one("aws:ecr/repository:Repository", "slipway-images").inputs;
+  t.is(repository.imageTagMutability, "IMMUTABLE");
+  t.true(repository.imageScanningConfiguration.scanOnPush);
+});
+
 test("the source bucket is private, encrypted and expires staged sources", (t) => {
   const block = one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "slipway-sources").inputs;
   t.true(block.blockPublicAcls && block.blockPublicPolicy && block.ignorePublicAcls && block.restrictPublicBuckets);

@@ -117,7 +117,7 @@ export async function recordScenarioCalls(options: ScenarioOptions = {}): Promis
 }
 
 async function runSteps(platform: Platform, timeoutMs: number): Promise<ScenarioStep[]> {
-  const token = platform.token(OWNER);
+  const token = await platform.token(OWNER);
   const call = (method: string, route: string, body?: unknown, headers: Record<string, string> = {}) =>
     apiCall(platform, token, method, route, body, headers);
   const steps: ScenarioStep[] = [];

@@ -6,8 +6,9 @@ import type { AwsEmulator } from "../emulators/aws";
 import type { PrincipalRegistry } from "./iam/principals";
 import { logStreamWriter } from "./iam/logWrites";
 import type { EmulatedBuild } from "../emulators/aws/codeBuild";
-import { readZip } from "../emulators/zip";
+import AdmZip from "adm-zip";
 import type { Logger } from "../../runtime/log";
+import type { SealedBuildTools } from "./sealedBuildTools";
 
 /**
  * Stand-ins for the `aws` CLI and `docker`, for builds on a machine without a Docker engine (or the CLI): they make
@@ -31,18 +32,12 @@ export interface BuildOutcome {
   readonly logFile: string;
 }
 
-/** Extracts a staged source zip into `dir`, as CodeBuild does into CODEBUILD_SRC_DIR. */
+/**
+ * Extracts a staged source zip into `dir`, as CodeBuild does into CODEBUILD_SRC_DIR, keeping the files' Unix modes.
+ * adm-zip keeps every entry inside `dir` (an entry naming a path outside it lands inside, under its last parts).
+ */
 export function extractSource(zip: Uint8Array, dir: string): void {
-  for (const entry of readZip(zip).entries) {
-    const target = path.resolve(dir, entry.path);
-    if (!target.startsWith(path.resolve(dir) + path.sep))
-      throw new Error(`zip entry escapes the source folder: ${entry.path}`);
-    if (entry.path.endsWith("/")) fs.mkdirSync(target, { recursive: true });
-    else {
-      fs.mkdirSync(path.dirname(target), { recursive: true });
-      fs.writeFileSync(target, entry.content, { mode: entry.mode & 0o777 || 0o644 });
-    }
-  }
+  new AdmZip(Buffer.from(zip)).extractAllTo(dir, true, true);
 }
 
 /**
@@ -120,8 +115,14 @@ function runCommands(
   log: fs.WriteStream,
 ): Promise<number> {
   return new Promise((resolve) => {
-    // Each command runs, stopping at the first that fails: "cmd1 && cmd2" semantics without splicing their text.
-    const script = commands.map((command) => `( ${command}\n) || exit $?`).join("\n");
+    // The commands run in order in one shell, as buildspec 0.2 runs a build's commands, stopping at the first that
+    // fails. Each is followed by a check of its status rather than wrapped in `( … ) || exit`: bash ignores
+    // `set -e` inside a command whose status `||` tests, so a failing step inside it would not fail it.
+    const script = commands
+      .map(
+        (command) => `${command}\nslipway_status=$?\nif [ "$slipway_status" -ne 0 ]; then exit "$slipway_status"; fi`,
+      )
+      .join("\n");
     const child = spawn("bash", ["-c", script], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     child.stdout.on("data", (chunk: Buffer) => log.write(chunk));
     child.stderr.on("data", (chunk: Buffer) => log.write(chunk));
@@ -201,10 +202,29 @@ export function startBuildRunner(options: {
   pollIntervalMs?: number;
   /** A folder put first on every build's PATH (`local/platform/buildTools`: stand-ins for `aws` and `docker`). */
   toolsDir?: string;
+  /**
+   * `npm start -- --run-builds`: the sealed stand-ins (`local/platform/sealedTools`), first on every build's PATH,
+   * pushing to the local registry with the image repository's tag mutability. Instead of `toolsDir`.
+   */
+  sealedTools?: SealedBuildTools;
+  /** ECR repositories by URL, for their tag mutability. */
+  repositories?: ReadonlyMap<string, { readonly imageTagMutability: string }>;
 }): BuildRunner {
   const started = new Set(options.aws.builds().map((b) => b.id));
   const running = new Set<Promise<void>>();
   let stopped = false;
+
+  /** The sealed stand-ins' variables for a project's image repository. */
+  const sealedEnvironment = (project: Record<string, any>): Record<string, string> => {
+    if (!options.sealedTools) return {};
+    const variables: { name: string; value: string }[] = project.environment?.environmentVariables ?? [];
+    const repositoryUrl = variables.find((v) => v.name === "IMAGE_REPOSITORY_URI")?.value ?? "";
+    return options.sealedTools.environment({
+      registryHost: repositoryUrl.split("/")[0] ?? "",
+      // ECR's default, for a repository the stack did not declare.
+      imageTagMutability: options.repositories?.get(repositoryUrl)?.imageTagMutability ?? "MUTABLE",
+    });
+  };
 
   const execute = async (build: EmulatedBuild): Promise<BuildOutcome> => {
     const project = options.projects.get(build.projectName);
@@ -251,8 +271,13 @@ export function startBuildRunner(options: {
           AWS_ACCESS_KEY_ID: credentials.accessKeyId,
           AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
           AWS_ENDPOINT_URL: options.aws.url,
+          ...sealedEnvironment(project),
         },
-        ...(options.toolsDir ? { toolsDir: options.toolsDir } : {}),
+        ...(options.sealedTools
+          ? { toolsDir: options.sealedTools.binDir }
+          : options.toolsDir
+            ? { toolsDir: options.toolsDir }
+            : {}),
       });
       // The phases' output reaches the build's log stream.
       await logs.write();

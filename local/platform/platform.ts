@@ -17,13 +17,16 @@ import { dynamoDbLocalTableArn } from "./iam/dynamodbAccess";
 import { startFunction, type LocalFunction } from "./lambda/startFunction";
 import { lambdaRuntimeModules } from "./lambda/lambdaRuntimeModules";
 import { startHttpApi, type HttpApi } from "./httpApi/startHttpApi";
-import { LOCAL_AUDIENCE, LOCAL_ISSUER, loadOrCreateIssuerKey, mintToken } from "./localIssuer";
+import { LOCAL_AUDIENCE, LOCAL_ISSUER, loadOrCreateIssuerKey, mintToken, startLocalIssuer } from "./localIssuer";
 import { createProvisioner, type LocalResources } from "./provisioner";
 import { runStack } from "./runStack";
 import { ensureFunctionArchives } from "./archives/functionArchives";
 import { startEventSources, type EventSources } from "./startEventSources";
 import { freePort } from "./freePort";
 import { startBuildRunner, type BuildOutcome, type BuildRunner } from "./buildRunner";
+import { prepareSealedBuildTools, type SealedBuildTools } from "./sealedBuildTools";
+import { clearState } from "./clearState";
+import { writeRunningPlatform } from "./runningPlatform";
 
 export const REGION = "us-east-1";
 export const ACCOUNT_ID = "000000000000";
@@ -73,13 +76,15 @@ export interface Platform {
   readonly eventSources: EventSources;
   /** Runs builds as CodeBuild would, with `runBuilds`. */
   readonly buildRunner?: BuildRunner;
+  /** With `runBuilds` and no `buildTools`: the sealed stand-ins for `aws` and `docker`, and this machine's Docker. */
+  readonly sealedBuildTools?: SealedBuildTools;
   /** The platform's own (administrator) access to DynamoDB Local, for seeding and inspection. */
   readonly documents: DynamoDBDocumentClient;
   /** DynamoDB Local itself (no IAM proxy): the administrator's endpoint. */
   readonly dynamodbEndpoint: string;
   readonly tables: { deployments: string; installations: string; idempotency: string };
   /** A bearer token the local authorizer accepts for this user. */
-  token(userId: string, options?: { audience?: string; issuer?: string; expiresInSeconds?: number }): string;
+  token(userId: string, options?: { audience?: string; issuer?: string; expiresInSeconds?: number }): Promise<string>;
   /** Resolves when every event source is caught up and nothing is in flight. */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -142,7 +147,7 @@ const LOCAL_APP_ID = "100001";
  */
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
   const logger = options.logger ?? createLogger((line) => process.stderr.write(line + "\n"));
-  if (options.fresh) fs.rmSync(options.stateDir, { recursive: true, force: true });
+  if (options.fresh) clearState(options.stateDir);
   fs.mkdirSync(options.stateDir, { recursive: true });
   const stopping: (() => Promise<unknown>)[] = [];
   const stopAll = async () => {
@@ -266,11 +271,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       stopping.push(() => fn.stop());
     }
 
-    const issuerKey = loadOrCreateIssuerKey(options.stateDir);
+    const issuerKey = await loadOrCreateIssuerKey(options.stateDir);
+    const issuer = await startLocalIssuer({ key: issuerKey });
+    stopping.push(() => issuer.close());
     const api: HttpApi = await startHttpApi({
       port,
       routes: apiRoutes(resources, functions),
-      authorizer: authorizerOf(resources, issuerKey.publicKeyPem),
+      authorizer: authorizerOf(resources, issuer.issuerFetch),
       ...(resources.api.cors ? { cors: resources.api.cors as never } : {}),
       ...(resources.api.throttling ? { throttling: resources.api.throttling } : {}),
       accountId: ACCOUNT_ID,
@@ -278,6 +285,14 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     stopping.push(() => api.close());
 
     const tables = tableNames(stackOutputs);
+    const forget = writeRunningPlatform(options.stateDir, {
+      apiUrl,
+      dynamodbEndpoint: dynamodb.endpoint,
+      region: REGION,
+      tables,
+      pid: process.pid,
+    });
+    stopping.push(async () => forget());
     const documents = DynamoDBDocumentClient.from(admin, { marshallOptions: { removeUndefinedValues: true } });
     if (github && reposDir) {
       const installations = new InstallationStore({ client: documents, table: tables.installations });
@@ -302,10 +317,15 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     stopping.push(() => eventSources.stop());
 
     let buildRunner: BuildRunner | undefined;
+    let sealedBuildTools: SealedBuildTools | undefined;
     if (options.runBuilds) {
+      // Builds never run this machine's aws and docker: the audit scenario's stand-ins, or the sealed ones.
+      if (!options.buildTools) sealedBuildTools = await prepareSealedBuildTools({ stateDir: options.stateDir });
       const runner = (buildRunner = startBuildRunner({
         aws,
         projects: resources.projects,
+        repositories: resources.repositories,
+        ...(sealedBuildTools ? { sealedTools: sealedBuildTools } : {}),
         iam,
         stateDir: options.stateDir,
         region: REGION,
@@ -328,6 +348,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       functions,
       eventSources,
       ...(buildRunner ? { buildRunner } : {}),
+      ...(sealedBuildTools ? { sealedBuildTools } : {}),
       documents,
       dynamodbEndpoint: dynamodb.endpoint,
       tables,
@@ -386,7 +407,8 @@ function apiRoutes(resources: LocalResources, functions: ReadonlyMap<string, Loc
   });
 }
 
-function authorizerOf(resources: LocalResources, publicKeyPem: string) {
+/** The stack's JWT authorizer, reaching the local issuer for its discovery document and keys. */
+function authorizerOf(resources: LocalResources, issuerFetch: typeof fetch) {
   const [authorizer] = resources.api.authorizers.values();
-  return authorizer ? { issuer: authorizer.issuer, audiences: authorizer.audiences, publicKeyPem } : undefined;
+  return authorizer ? { issuer: authorizer.issuer, audiences: authorizer.audiences, fetch: issuerFetch } : undefined;
 }
