@@ -15,10 +15,15 @@ export interface ScenarioRecording {
   readonly callsByRole: Record<string, RecordedCall[]>;
   /** Each role's inline policies as the stack declared them, by role name. */
   readonly policiesByRole: Record<string, NamedPolicy[]>;
-  /** Whose role it is: `function <name>` or `build project <name>`, by role name. */
-  readonly roleOwners: Record<string, string>;
+  /** Whose role it is, by role name: a function or a build project, by its name on the local platform. */
+  readonly roleOwners: Record<string, RoleOwner>;
   /** Each step and how it ended (a deployment's final status and reason, a build's outcome…). */
   readonly steps: readonly ScenarioStep[];
+}
+
+export interface RoleOwner {
+  readonly kind: "function" | "build project";
+  readonly name: string;
 }
 
 export interface ScenarioStep {
@@ -193,12 +198,13 @@ function collect(platform: Platform): Omit<ScenarioRecording, "steps"> {
   for (const { role, action, resource, context } of platform.iam.calls()) {
     (callsByRole[role] ??= []).push({ action, resource, ...(context ? { context } : {}) });
   }
-  const roleOwners: Record<string, string> = {};
-  for (const declared of platform.resources.functions.values())
-    roleOwners[declared.roleName] = `function ${declared.name}`;
+  const roleOwners: Record<string, RoleOwner> = {};
+  for (const declared of platform.resources.functions.values()) {
+    roleOwners[declared.roleName] = { kind: "function", name: declared.name };
+  }
   for (const [name, project] of platform.resources.projects) {
     const roleArn = String(project.serviceRole ?? "");
-    roleOwners[roleArn.slice(roleArn.lastIndexOf("/") + 1)] = `build project ${name}`;
+    roleOwners[roleArn.slice(roleArn.lastIndexOf("/") + 1)] = { kind: "build project", name };
   }
   const policiesByRole = Object.fromEntries(
     platform.iam.roleNames().map((role) => [role, platform.iam.policiesOf(role)]),

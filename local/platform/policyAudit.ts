@@ -17,7 +17,7 @@ export type { AuditOptions, RoleAudit, ScenarioOptions, ScenarioRecording };
 export type { DeniedCall, PolicyInput, StatementRef } from "./iam/auditRolePolicies";
 export type { RecordedCall } from "./iam/principals";
 export type { NamedPolicy } from "./iam/policySimulator";
-export type { ScenarioStep } from "./auditScenario";
+export type { RoleOwner, ScenarioStep } from "./auditScenario";
 
 export interface ScenarioAudit {
   readonly recording: ScenarioRecording;
