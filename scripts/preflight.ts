@@ -116,7 +116,7 @@ async function policyAudit(): Promise<{ verdicts: Map<string, string>; findings:
     const owner = recording.roleOwners[role];
     if (!owner) continue;
     const count = audit.denied.length + audit.unusedStatements.length + audit.unusedActions.length;
-    verdicts.set(owner, audit.ok ? "ok" : `${count + audit.unusedResources.length} finding(s)`);
+    verdicts.set(`${owner.kind} ${owner.name}`, audit.ok ? "ok" : `${count + audit.unusedResources.length} finding(s)`);
   }
   for (const step of recording.steps) {
     if (step.expected !== step.actual)
