@@ -8,7 +8,7 @@ import {
   readSecretString,
 } from "../aws";
 import { createBuildStarter } from "../build/buildStarter";
-import { createSourceArchives } from "../build/sourceArchives";
+import { createSourceArchives, STAGING_MEMORY_BYTES } from "../build/sourceArchives";
 import { isBuilder, type Builder } from "../builders";
 import { DeploymentStore, InstallationStore } from "../deployments/store";
 import { readEnvironment } from "../environment";
@@ -16,6 +16,7 @@ import { createInstallationTokens } from "../github/installationTokens";
 import { createLogger } from "../log";
 import { failAbandonedDeployments } from "./abandonedDeployments";
 import { inspectDeployment } from "./inspectDeployment";
+import { budgetFromContext, type LambdaContextLike } from "./inspectionBudget";
 import { createRepositorySessions } from "./repositorySessions";
 import { processStreamBatch } from "./streamBatch";
 
@@ -54,8 +55,36 @@ export function createInspectorHandler(env: NodeJS.ProcessEnv = process.env) {
     installUrl: settings.githubAppInstallUrl,
     logger,
   };
-  return (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> =>
-    processStreamBatch(event, (id) => inspectDeployment(id, dependencies), logger);
+  const waitScale = settings.githubWaitScale === undefined ? undefined : Number(settings.githubWaitScale);
+  return (
+    event: DynamoDBStreamEvent,
+    context?: LambdaContextLike & { memoryLimitInMB?: string | number },
+  ): Promise<DynamoDBBatchResponse> => {
+    const budget = budgetFromContext(context, waitScale === undefined ? {} : { waitScale });
+    return processStreamBatch(
+      event,
+      (record) => inspectDeployment(record, { ...dependencies, budget }),
+      logger,
+      inspectionConcurrency(Number(context?.memoryLimitInMB ?? env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 0)),
+    );
+  };
+}
+
+/** Memory the Node.js runtime and the handler's clients take before any inspection (measured: ~90 MB). */
+const BASELINE_MB = 128;
+/**
+ * One inspection's memory at most: its staging upload's parts (STAGING_MEMORY_BYTES) plus a recursive tree listing
+ * (GitHub's 7 MB JSON becomes several times that as objects) and the files detection reads.
+ */
+const PER_INSPECTION_MB = Math.ceil(STAGING_MEMORY_BYTES / 1048576) + 48;
+
+/**
+ * How many records one invocation inspects at once, from the function's memory: a batch of ten fits a 1024 MB
+ * function; a smaller one inspects fewer at a time rather than run out of memory. Unknown memory (tests): no bound.
+ */
+export function inspectionConcurrency(memoryMb: number): number {
+  if (!(memoryMb > 0)) return Number.POSITIVE_INFINITY;
+  return Math.max(1, Math.floor((memoryMb - BASELINE_MB) / PER_INSPECTION_MB));
 }
 
 /** The consumer of the inspector's failure queue: marks the deployments it gave up on FAILED. */
