@@ -96,7 +96,8 @@ export const inspectorFunctionPermissions = (arns: InspectorArns) => [
   allow("MoveDeployments", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [arns.deploymentsTable]),
   allow("FindInstallations", ["dynamodb:GetItem"], [arns.installationsTable]),
   allow("ReadGitHubAppKey", ["secretsmanager:GetSecretValue"], [arns.privateKeySecret]),
-  allow("StageSources", ["s3:PutObject"], [`${arns.sourceBucket}/sources/*`]),
+  // Sources stream in as multipart uploads (each part is authorized as s3:PutObject); a failed one is aborted.
+  allow("StageSources", ["s3:PutObject", "s3:AbortMultipartUpload"], [`${arns.sourceBucket}/sources/*`]),
   allow(
     "StartBuilds",
     ["codebuild:StartBuild", "codebuild:ListBuildsForProject", "codebuild:BatchGetBuilds"],

@@ -92,7 +92,6 @@ interface GraphQLBlobsResponse {
 }
 
 interface BlobObject {
-  readonly oid?: string;
   readonly text: string | null;
   readonly isBinary: boolean | null;
   readonly isTruncated?: boolean | null;
@@ -261,19 +260,25 @@ export function createRepositoryClient(options: RepositoryClientOptions): Reposi
     return { kind: "ok", blobs: found };
   };
 
-  /** A file longer than GraphQL's text limit, read whole through the Git Blobs API (up to 100 MB). */
-  const readWholeBlob = async (oid: string, path: string): Promise<string> => {
+  /**
+   * A file longer than GraphQL's text limit, read whole through the contents API's raw media type (files up to
+   * 100 MB; "Get repository content", https://docs.github.com/en/rest/repos/contents#get-repository-content). The
+   * body is read as a stream and decoded here, whatever charset GitHub names.
+   */
+  const readWholeFile = async (commitSha: string, path: string): Promise<string> => {
     const what = `reading ${path} of ${repository}`;
     const response = await call(what, () =>
-      request("GET /repos/{owner}/{repo}/git/blobs/{file_sha}", {
+      request("GET /repos/{owner}/{repo}/contents/{path}", {
         owner,
         repo: name,
-        file_sha: oid,
-        request: { signal: signal() },
+        path,
+        ref: commitSha,
+        headers: { accept: "application/vnd.github.raw+json" },
+        request: { parseSuccessResponseBody: false, signal: signal() },
       }),
     );
-    const { content, encoding } = response.data;
-    return encoding === "base64" ? Buffer.from(content, "base64").toString("utf8") : content;
+    const body = response.data as unknown as WebReadableStream<Uint8Array> | null;
+    return body ? Buffer.from(await new Response(body as never).arrayBuffer()).toString("utf8") : "";
   };
 
   const readBatch = async (
@@ -301,15 +306,15 @@ export function createRepositoryClient(options: RepositoryClientOptions): Reposi
       throw unreadable(paths, outcome.why);
     }
     const failed = new Set(outcome.kind === "file-errors" ? outcome.indexes : []);
-    const truncated: { path: string; oid: string }[] = [];
+    const truncated: string[] = [];
     paths.forEach((path, index) => {
       const blob = outcome.blobs[`f${index}`];
       if (failed.has(index) || !blob || blob.isBinary || typeof blob.text !== "string") return;
       // GraphQL cuts Blob.text (GitHub: at 512,000 bytes) and says so in isTruncated: the rest comes by REST.
-      if (blob.isTruncated && blob.oid) truncated.push({ path, oid: blob.oid });
+      if (blob.isTruncated) truncated.push(path);
       else files.set(path, blob.text);
     });
-    for (const { path, oid } of truncated) files.set(path, await readWholeBlob(oid, path));
+    for (const path of truncated) files.set(path, await readWholeFile(commitSha, path));
     if (outcome.kind === "file-errors") {
       // An error on one aliased file nulls that file: it is unknown, not absent. Read it again, or fail the read.
       const again = [...failed].map((index) => paths[index]!);
@@ -452,7 +457,7 @@ export function blobsQuery(
   paths.forEach((path, index) => {
     variables[`e${index}`] = `${commitSha}:${path}`;
     declarations.push(`$e${index}:String!`);
-    fields.push(`f${index}:object(expression:$e${index}){...on Blob{oid text isBinary isTruncated}}`);
+    fields.push(`f${index}:object(expression:$e${index}){...on Blob{text isBinary isTruncated}}`);
   });
   return {
     query: `query(${declarations.join(",")}){repository(owner:$owner,name:$name){${fields.join(" ")}}}`,
