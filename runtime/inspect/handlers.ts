@@ -24,7 +24,16 @@ import { processStreamBatch } from "./streamBatch";
  * The repo inspector's Lambda handler, built once per container by Pulumi's `callbackFactory`: clients, the App's
  * key (read from Secrets Manager on first use) and installation tokens live as long as the container.
  */
-export function createInspectorHandler(env: NodeJS.ProcessEnv = process.env) {
+export function createInspectorHandler(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: {
+    /** The clock and sleep every wait uses (tests move time by hand). */
+    readonly now?: () => number;
+    readonly sleep?: (ms: number) => Promise<void>;
+    /** Largest source staged for a build. Default 500 MiB. */
+    readonly maxSourceBytes?: number;
+  } = {},
+) {
   const settings = readEnvironment(
     [
       "deploymentsTable",
@@ -48,7 +57,12 @@ export function createInspectorHandler(env: NodeJS.ProcessEnv = process.env) {
   const dependencies = {
     deployments: new DeploymentStore({ client: documents, deploymentsTable: settings.deploymentsTable }),
     installations: new InstallationStore({ client: documents, table: settings.installationsTable }),
-    openRepository: createRepositorySessions({ tokens, baseUrl: settings.githubApiUrl }),
+    openRepository: createRepositorySessions({
+      tokens,
+      baseUrl: settings.githubApiUrl,
+      ...(overrides.maxSourceBytes !== undefined ? { maxSourceBytes: overrides.maxSourceBytes } : {}),
+    }),
+    ...(overrides.maxSourceBytes !== undefined ? { maxSourceBytes: overrides.maxSourceBytes } : {}),
     sources: createSourceArchives(createS3Client(settings), settings.sourceBucket),
     builds: createBuildStarter(createCodeBuildClient(settings)),
     buildProjects: parseBuildProjects(settings.buildProjects),
@@ -60,7 +74,11 @@ export function createInspectorHandler(env: NodeJS.ProcessEnv = process.env) {
     event: DynamoDBStreamEvent,
     context?: LambdaContextLike & { memoryLimitInMB?: string | number },
   ): Promise<DynamoDBBatchResponse> => {
-    const budget = budgetFromContext(context, waitScale === undefined ? {} : { waitScale });
+    const budget = budgetFromContext(context, {
+      ...(waitScale === undefined ? {} : { waitScale }),
+      ...(overrides.now ? { now: overrides.now } : {}),
+      ...(overrides.sleep ? { sleep: overrides.sleep } : {}),
+    });
     return processStreamBatch(
       event,
       (record) => inspectDeployment(record, { ...dependencies, budget }),
