@@ -4,7 +4,7 @@
  * doing what GitHub documents or has been seen doing. Time is moved by hand where GitHub asks for long waits.
  */
 import { randomBytes } from "node:crypto";
-import anyTest, { type TestFn } from "ava";
+import anyTest, { type ExecutionContext, type TestFn } from "ava";
 import {
   graphqlRateLimited,
   graphqlResourceLimits,
@@ -340,7 +340,7 @@ test("7.4: records are inspected at most `concurrency` at once, and the bound fo
 // every emulator derives the same id for "acme".
 
 async function dedicatedGitHub(
-  t: Parameters<Parameters<typeof test>[1]>[0],
+  t: ExecutionContext,
   options: Partial<Parameters<typeof startGitHub>[0]> = {},
 ) {
   const keys = generateAppKeys();
