@@ -45,6 +45,11 @@ export interface PlatformOptions {
   readonly runBuilds?: boolean;
   /** Told when a build run with `runBuilds` ends. */
   readonly onBuildOutcome?: (outcome: BuildOutcome) => void;
+  /**
+   * Multiplies the waits GitHub asks the inspector for (SLIPWAY_GITHUB_WAIT_SCALE): the fault tests set 0.01 so a
+   * 60-second secondary limit takes 0.6 s. Default 1, as in AWS.
+   */
+  readonly githubWaitScale?: number;
   /** Function output, line by line. Default: dropped (the deployment watcher tells what matters). */
   readonly onFunctionLog?: (functionName: string, line: string) => void;
   readonly logger?: Logger;
@@ -206,6 +211,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       [ENV.secretsManagerEndpoint]: aws.url,
       [ENV.codebuildEndpoint]: aws.url,
       [ENV.s3Endpoint]: aws.url,
+      ...(options.githubWaitScale !== undefined ? { [ENV.githubWaitScale]: String(options.githubWaitScale) } : {}),
     };
     const functions = new Map<string, LocalFunction>();
     for (const declared of resources.functions.values()) {
