@@ -36,7 +36,9 @@ import {
 
 const test = anyTest as TestFn<{ world: InspectorWorld }>;
 
-const NEXT = withDependencies(["next", "react", "react-dom"], { scripts: { build: "next build", start: "next start" } });
+const NEXT = withDependencies(["next", "react", "react-dom"], {
+  scripts: { build: "next build", start: "next start" },
+});
 /** A package.json past GraphQL's 512,000-byte text limit: the framework is only known from the whole file. */
 const HUGE_PACKAGE_JSON = JSON.stringify(
   {
@@ -117,31 +119,37 @@ const CODELOAD = "GET /{owner}/{repo}/legacy.zip/{sha}";
 
 // ---- 1. a rate-limit wait longer than the invocation is honoured by the next attempt, not burned --------------
 
-test.serial("1: a 60 s secondary limit that outlasts the invocation is recorded as notBefore, and the next attempt waits it out", async (t) => {
-  const { world } = t.context;
-  const time = handTime();
-  const { handler, deployments, deploy, buildsFor } = await setUp(world, { now: time.now, sleep: time.sleep });
-  world.github.inject({ operation: COMMITS, ...secondaryRateLimit({ retryAfterSeconds: 60 }), times: 1 });
-  const { deployment, record } = await deploy("acme/web");
+test.serial(
+  "1: a 60 s secondary limit that outlasts the invocation is recorded as notBefore, and the next attempt waits it out",
+  async (t) => {
+    const { world } = t.context;
+    const time = handTime();
+    const { handler, deployments, deploy, buildsFor } = await setUp(world, { now: time.now, sleep: time.sleep });
+    world.github.inject({ operation: COMMITS, ...secondaryRateLimit({ retryAfterSeconds: 60 }), times: 1 });
+    const { deployment, record } = await deploy("acme/web");
 
-  const first = await handler(streamEvent(record), lambdaContext(30_000));
+    const first = await handler(streamEvent(record), lambdaContext(30_000));
 
-  t.deepEqual(first.batchItemFailures, [{ itemIdentifier: record.dynamodb!.SequenceNumber! }]);
-  const waiting = (await deployments.get(deployment.id))!;
-  t.is(waiting.status, "PROCESSING");
-  t.is(waiting.lastError!.code, "GITHUB_RATE_LIMITED");
-  t.is(Date.parse(waiting.notBefore!), time.now() + 60_000, "the wait GitHub asked for, from when it asked");
-  t.false(time.slept.some((ms) => ms >= 60_000), "not slept past the invocation's time");
+    t.deepEqual(first.batchItemFailures, [{ itemIdentifier: record.dynamodb!.SequenceNumber! }]);
+    const waiting = (await deployments.get(deployment.id))!;
+    t.is(waiting.status, "PROCESSING");
+    t.is(waiting.lastError!.code, "GITHUB_RATE_LIMITED");
+    t.is(Date.parse(waiting.notBefore!), time.now() + 60_000, "the wait GitHub asked for, from when it asked");
+    t.false(
+      time.slept.some((ms) => ms >= 60_000),
+      "not slept past the invocation's time",
+    );
 
-  // The stream redelivers at once; that attempt sleeps until notBefore before asking GitHub again.
-  const lookupsBefore = world.github.requests().filter((r) => r.operation === COMMITS).length;
-  const second = await handler(streamEvent(record), lambdaContext(300_000));
-  t.deepEqual(second.batchItemFailures, []);
-  t.true(time.slept.includes(60_000), `slept ${time.slept.join(", ")}`);
-  t.is(world.github.requests().filter((r) => r.operation === COMMITS).length, lookupsBefore + 1);
-  t.is((await deployments.get(deployment.id))!.status, "BUILDING");
-  t.is(buildsFor(deployment.id).length, 1);
-});
+    // The stream redelivers at once; that attempt sleeps until notBefore before asking GitHub again.
+    const lookupsBefore = world.github.requests().filter((r) => r.operation === COMMITS).length;
+    const second = await handler(streamEvent(record), lambdaContext(300_000));
+    t.deepEqual(second.batchItemFailures, []);
+    t.true(time.slept.includes(60_000), `slept ${time.slept.join(", ")}`);
+    t.is(world.github.requests().filter((r) => r.operation === COMMITS).length, lookupsBefore + 1);
+    t.is((await deployments.get(deployment.id))!.status, "BUILDING");
+    t.is(buildsFor(deployment.id).length, 1);
+  },
+);
 
 // ---- 2. a secondary limit without retry-after is a wait of a minute, wherever it is met -----------------------
 
@@ -179,38 +187,48 @@ const graphqlFaults = [
   },
 ];
 for (const { name, fault, waits } of graphqlFaults) {
-  test.serial(`3: GraphQL ${name} is retried (smaller batch or after the wait), not taken for a missing repository`, async (t) => {
-    const { world } = t.context;
-    const time = handTime();
-    const { handler, deployments, deploy } = await setUp(world, { now: time.now, sleep: time.sleep });
-    world.github.inject({ operation: GRAPHQL, ...fault(time.now()), times: 1 });
-    const { deployment, record } = await deploy("acme/web");
+  test.serial(
+    `3: GraphQL ${name} is retried (smaller batch or after the wait), not taken for a missing repository`,
+    async (t) => {
+      const { world } = t.context;
+      const time = handTime();
+      const { handler, deployments, deploy } = await setUp(world, { now: time.now, sleep: time.sleep });
+      world.github.inject({ operation: GRAPHQL, ...fault(time.now()), times: 1 });
+      const { deployment, record } = await deploy("acme/web");
 
-    t.deepEqual((await handler(streamEvent(record), lambdaContext(300_000))).batchItemFailures, []);
-    const stored = (await deployments.get(deployment.id))!;
-    t.is(stored.status, "BUILDING", JSON.stringify(stored.statusReason));
-    t.is(stored.framework, "nextjs");
-    if (waits) t.true(time.slept.some((ms) => ms >= 25_000 && ms <= 31_000), `slept ${time.slept.join(", ")}`);
-  });
+      t.deepEqual((await handler(streamEvent(record), lambdaContext(300_000))).batchItemFailures, []);
+      const stored = (await deployments.get(deployment.id))!;
+      t.is(stored.status, "BUILDING", JSON.stringify(stored.statusReason));
+      t.is(stored.framework, "nextjs");
+      if (waits)
+        t.true(
+          time.slept.some((ms) => ms >= 25_000 && ms <= 31_000),
+          `slept ${time.slept.join(", ")}`,
+        );
+    },
+  );
 }
 
-test.serial("3: an error on one aliased file is read again, and if it persists fails the read, never the plan", async (t) => {
-  const { world } = t.context;
-  const { handler, deployments, deploy, buildsFor } = await setUp(world);
-  world.github.failObjects({ expression: /:package\.json$/, times: 1 });
-  const once = await deploy("acme/web");
-  t.deepEqual((await handler(streamEvent(once.record))).batchItemFailures, []);
-  t.like(await deployments.get(once.deployment.id), { status: "BUILDING", framework: "nextjs" });
+test.serial(
+  "3: an error on one aliased file is read again, and if it persists fails the read, never the plan",
+  async (t) => {
+    const { world } = t.context;
+    const { handler, deployments, deploy, buildsFor } = await setUp(world);
+    world.github.failObjects({ expression: /:package\.json$/, times: 1 });
+    const once = await deploy("acme/web");
+    t.deepEqual((await handler(streamEvent(once.record))).batchItemFailures, []);
+    t.like(await deployments.get(once.deployment.id), { status: "BUILDING", framework: "nextjs" });
 
-  world.github.failObjects({ expression: /:package\.json$/, times: 100 });
-  const always = await deploy("acme/web");
-  const response = await handler(streamEvent(always.record));
-  t.is(response.batchItemFailures.length, 1, "the record fails for a retry");
-  const stored = (await deployments.get(always.deployment.id))!;
-  t.is(stored.status, "PROCESSING");
-  t.is(stored.lastError!.code, "GITHUB_READ_FAILED");
-  t.is(buildsFor(always.deployment.id).length, 0);
-});
+    world.github.failObjects({ expression: /:package\.json$/, times: 100 });
+    const always = await deploy("acme/web");
+    const response = await handler(streamEvent(always.record));
+    t.is(response.batchItemFailures.length, 1, "the record fails for a retry");
+    const stored = (await deployments.get(always.deployment.id))!;
+    t.is(stored.status, "PROCESSING");
+    t.is(stored.lastError!.code, "GITHUB_READ_FAILED");
+    t.is(buildsFor(always.deployment.id).length, 0);
+  },
+);
 
 // ---- 4. a broken download never becomes a source ------------------------------------------------------------
 
@@ -228,41 +246,51 @@ test.serial("4: a zipball that breaks off mid-transfer is downloaded again; the 
 });
 
 for (const announce of ["full", "cut"] as const) {
-  test.serial(`4: a zipball cut short (${announce === "full" ? "connection lost" : "a whole HTTP answer of part of the ZIP"}) fails the record: nothing staged, no build`, async (t) => {
-    const { world } = t.context;
-    const { handler, deployments, deploy, buildsFor } = await setUp(world);
-    world.github.inject({ operation: CODELOAD, cutBody: { afterBytes: 300, announce }, times: 10 });
-    const { deployment, record } = await deploy("acme/web");
+  test.serial(
+    `4: a zipball cut short (${announce === "full" ? "connection lost" : "a whole HTTP answer of part of the ZIP"}) fails the record: nothing staged, no build`,
+    async (t) => {
+      const { world } = t.context;
+      const { handler, deployments, deploy, buildsFor } = await setUp(world);
+      world.github.inject({ operation: CODELOAD, cutBody: { afterBytes: 300, announce }, times: 10 });
+      const { deployment, record } = await deploy("acme/web");
 
-    t.is((await handler(streamEvent(record))).batchItemFailures.length, 1);
-    const stored = (await deployments.get(deployment.id))!;
-    t.is(stored.status, "PROCESSING");
-    t.is(stored.lastError!.code, "SOURCE_DOWNLOAD_INCOMPLETE");
-    t.is(world.aws.getObject(SOURCE_BUCKET, `sources/${deployment.id}.zip`), undefined);
-    t.is(buildsFor(deployment.id).length, 0);
-  });
+      t.is((await handler(streamEvent(record))).batchItemFailures.length, 1);
+      const stored = (await deployments.get(deployment.id))!;
+      t.is(stored.status, "PROCESSING");
+      t.is(stored.lastError!.code, "SOURCE_DOWNLOAD_INCOMPLETE");
+      t.is(world.aws.getObject(SOURCE_BUCKET, `sources/${deployment.id}.zip`), undefined);
+      t.is(buildsFor(deployment.id).length, 0);
+    },
+  );
 }
 
 // ---- 5. a truncated tree is never planned from ----------------------------------------------------------------
 
-test.serial("5: a truncated listing fails with how to proceed instead of planning from part of the repository", async (t) => {
-  const { world } = t.context;
-  const { handler, deployments, deploy, buildsFor } = await setUp(world);
-  // Sorted, the first entries are apps/…: the root's own package.json (an Express app) falls past the cut.
-  world.github.configure({ maxTreeEntries: 4 });
-  const whole = await deploy("acme/mono");
-  t.deepEqual((await handler(streamEvent(whole.record))).batchItemFailures, []);
-  const failed = (await deployments.get(whole.deployment.id))!;
-  t.is(failed.status, "FAILED");
-  t.is(failed.statusReason!.code, "REPOSITORY_TOO_LARGE_TO_SEARCH");
-  t.regex(failed.statusReason!.message, /rootDirectory/);
-  t.is(buildsFor(whole.deployment.id).length, 0);
+test.serial(
+  "5: a truncated listing fails with how to proceed instead of planning from part of the repository",
+  async (t) => {
+    const { world } = t.context;
+    const { handler, deployments, deploy, buildsFor } = await setUp(world);
+    // Sorted, the first entries are apps/…: the root's own package.json (an Express app) falls past the cut.
+    world.github.configure({ maxTreeEntries: 4 });
+    const whole = await deploy("acme/mono");
+    t.deepEqual((await handler(streamEvent(whole.record))).batchItemFailures, []);
+    const failed = (await deployments.get(whole.deployment.id))!;
+    t.is(failed.status, "FAILED");
+    t.is(failed.statusReason!.code, "REPOSITORY_TOO_LARGE_TO_SEARCH");
+    t.regex(failed.statusReason!.message, /rootDirectory/);
+    t.is(buildsFor(whole.deployment.id).length, 0);
 
-  // With the folder named, that folder alone is listed and planned.
-  const named = await deploy("acme/mono", { rootDirectory: "apps/web", rootDirectoryRequested: true });
-  t.deepEqual((await handler(streamEvent(named.record))).batchItemFailures, []);
-  t.like(await deployments.get(named.deployment.id), { status: "BUILDING", framework: "nextjs", rootDirectory: "apps/web" });
-});
+    // With the folder named, that folder alone is listed and planned.
+    const named = await deploy("acme/mono", { rootDirectory: "apps/web", rootDirectoryRequested: true });
+    t.deepEqual((await handler(streamEvent(named.record))).batchItemFailures, []);
+    t.like(await deployments.get(named.deployment.id), {
+      status: "BUILDING",
+      framework: "nextjs",
+      rootDirectory: "apps/web",
+    });
+  },
+);
 
 // ---- 9. GraphQL cuts Blob.text at 512,000 bytes -------------------------------------------------------------
 
@@ -276,17 +304,23 @@ test.serial("9: a manifest longer than GraphQL's text limit is read whole", asyn
 
 // ---- issue 7, part 4: within Lambda's limits --------------------------------------------------------------------
 
-test.serial("7.4: a source over the limit fails SOURCE_TOO_LARGE, with the limit, before anything is downloaded", async (t) => {
-  const { world } = t.context;
-  const { handler, deployments, deploy } = await setUp(world, { maxSourceBytes: 1024 * 1024 });
-  const { deployment, record } = await deploy("acme/assets");
-  t.deepEqual((await handler(streamEvent(record))).batchItemFailures, []);
-  const stored = (await deployments.get(deployment.id))!;
-  t.is(stored.status, "FAILED");
-  t.is(stored.statusReason!.code, "SOURCE_TOO_LARGE");
-  t.regex(stored.statusReason!.message, /up to 1 MiB/);
-  t.false(world.github.requests().some((r) => /zipball/.test(r.path)), "no download was started");
-});
+test.serial(
+  "7.4: a source over the limit fails SOURCE_TOO_LARGE, with the limit, before anything is downloaded",
+  async (t) => {
+    const { world } = t.context;
+    const { handler, deployments, deploy } = await setUp(world, { maxSourceBytes: 1024 * 1024 });
+    const { deployment, record } = await deploy("acme/assets");
+    t.deepEqual((await handler(streamEvent(record))).batchItemFailures, []);
+    const stored = (await deployments.get(deployment.id))!;
+    t.is(stored.status, "FAILED");
+    t.is(stored.statusReason!.code, "SOURCE_TOO_LARGE");
+    t.regex(stored.statusReason!.message, /up to 1 MiB/);
+    t.false(
+      world.github.requests().some((r) => /zipball/.test(r.path)),
+      "no download was started",
+    );
+  },
+);
 
 test.serial("7.4: a large archive streams to S3 in parts and arrives whole", async (t) => {
   const { world } = t.context;
@@ -339,10 +373,7 @@ test("7.4: records are inspected at most `concurrency` at once, and the bound fo
 // Serial: @octokit/auth-app shares an in-flight token request for the same installation id across its instances, and
 // every emulator derives the same id for "acme".
 
-async function dedicatedGitHub(
-  t: ExecutionContext,
-  options: Partial<Parameters<typeof startGitHub>[0]> = {},
-) {
+async function dedicatedGitHub(t: ExecutionContext, options: Partial<Parameters<typeof startGitHub>[0]> = {}) {
   const keys = generateAppKeys();
   const github: GitHubEmulator = await startGitHub({
     appId: APP_ID,
@@ -369,13 +400,16 @@ test.serial("6: GitHub Enterprise Server's GraphQL endpoint is /api/graphql besi
   t.true(github.requests().some((r) => r.path === "/api/graphql" && r.status === 200));
 });
 
-test.serial("7: a token refused for permissions the installation lacks is told apart from an inaccessible repository", async (t) => {
-  const { github, tokens } = await dedicatedGitHub(t, { permissions: { metadata: "read" } });
-  const installationId = github.installationIdFor("acme");
-  const permissions = await t.throwsAsync(tokens.mint(installationId, "acme", "web"));
-  t.like(permissions, { kind: "permanent", code: "GITHUB_APP_PERMISSIONS_MISSING" });
-  t.regex(permissions!.message, /accept the App's updated permissions/);
-});
+test.serial(
+  "7: a token refused for permissions the installation lacks is told apart from an inaccessible repository",
+  async (t) => {
+    const { github, tokens } = await dedicatedGitHub(t, { permissions: { metadata: "read" } });
+    const installationId = github.installationIdFor("acme");
+    const permissions = await t.throwsAsync(tokens.mint(installationId, "acme", "web"));
+    t.like(permissions, { kind: "permanent", code: "GITHUB_APP_PERMISSIONS_MISSING" });
+    t.regex(permissions!.message, /accept the App's updated permissions/);
+  },
+);
 
 test.serial("7: a repository outside the installation is REPOSITORY_NOT_ACCESSIBLE", async (t) => {
   const { github, tokens } = await dedicatedGitHub(t);
@@ -383,39 +417,45 @@ test.serial("7: a repository outside the installation is REPOSITORY_NOT_ACCESSIB
   t.like(error, { kind: "permanent", code: "REPOSITORY_NOT_ACCESSIBLE" });
 });
 
-test.serial("8: a 401 within seconds of minting (GitHub's token replication lag) is retried once; a later 401 is not", async (t) => {
-  const clock = manualClock();
-  const { github, tokens } = await dedicatedGitHub(t, { now: clock.now, tokenReplicationLagMs: 800 });
-  const minted = await tokens.mint(github.installationIdFor("acme"), "acme", "web");
-  const slept: number[] = [];
-  const client = createRepositoryClient({
-    request: octokitRequest,
-    baseUrl: github.url,
-    owner: "acme",
-    name: "web",
-    token: minted.token,
-    tokenCreatedAt: minted.createdAt,
-    retry: {
-      now: () => minted.createdAt + (clock.now() - minted.createdAt),
-      sleep: async (ms) => {
-        slept.push(ms);
-        clock.advance(ms);
+test.serial(
+  "8: a 401 within seconds of minting (GitHub's token replication lag) is retried once; a later 401 is not",
+  async (t) => {
+    const clock = manualClock();
+    const { github, tokens } = await dedicatedGitHub(t, { now: clock.now, tokenReplicationLagMs: 800 });
+    const minted = await tokens.mint(github.installationIdFor("acme"), "acme", "web");
+    const slept: number[] = [];
+    const client = createRepositoryClient({
+      request: octokitRequest,
+      baseUrl: github.url,
+      owner: "acme",
+      name: "web",
+      token: minted.token,
+      tokenCreatedAt: minted.createdAt,
+      retry: {
+        now: () => minted.createdAt + (clock.now() - minted.createdAt),
+        sleep: async (ms) => {
+          slept.push(ms);
+          clock.advance(ms);
+        },
       },
-    },
-  });
-  t.regex((await client.lookupCommit(undefined)).sha, /^[0-9a-f]{40}$/);
-  t.deepEqual(slept, [1_000]);
-  t.deepEqual(
-    github.requests().filter((r) => r.operation === COMMITS).map((r) => r.status),
-    [401, 200],
-  );
+    });
+    t.regex((await client.lookupCommit(undefined)).sha, /^[0-9a-f]{40}$/);
+    t.deepEqual(slept, [1_000]);
+    t.deepEqual(
+      github
+        .requests()
+        .filter((r) => r.operation === COMMITS)
+        .map((r) => r.status),
+      [401, 200],
+    );
 
-  github.uninstall("acme"); // the token stops working long after it was minted
-  clock.advance(60_000);
-  const error = await t.throwsAsync(client.lookupCommit(undefined));
-  t.like(error, { kind: "transient", code: "GITHUB_TOKEN_REJECTED" });
-  t.deepEqual(slept, [1_000], "no second wait");
-});
+    github.uninstall("acme"); // the token stops working long after it was minted
+    clock.advance(60_000);
+    const error = await t.throwsAsync(client.lookupCommit(undefined));
+    t.like(error, { kind: "transient", code: "GITHUB_TOKEN_REJECTED" });
+    t.deepEqual(slept, [1_000], "no second wait");
+  },
+);
 
 test.serial("10: the commit is read whatever charset GitHub names (or none)", async (t) => {
   const { github, tokens } = await dedicatedGitHub(t);

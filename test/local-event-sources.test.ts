@@ -1480,7 +1480,10 @@ test("parallelizationFactor: a failing item holds up only its lane; each item's 
 
   blocked = false;
   await stream.idle();
-  t.deepEqual([...delivered].sort((x, y) => Number(x) - Number(y)), records.map((_, i) => String(i + 1)));
+  t.deepEqual(
+    [...delivered].sort((x, y) => Number(x) - Number(y)),
+    records.map((_, i) => String(i + 1)),
+  );
   t.true(delivered.indexOf("1") < delivered.indexOf(String(records.length)), "one item's records in order");
   t.deepEqual(checkpoints.saves.at(-1), ["shardId-only", records.at(-1)!.dynamodb!.SequenceNumber!]);
 });

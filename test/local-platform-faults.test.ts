@@ -92,32 +92,35 @@ const CASES: readonly Case[] = [
 ];
 
 for (const fault of CASES) {
-  test.serial(`${fault.name}: ${fault.expect.status}${"code" in fault.expect ? ` ${fault.expect.code}` : ""}`, async (t) => {
-    const { platform } = t.context;
-    const github = platform.github!;
-    for (const each of fault.faults()) github.inject(each);
-    if (fault.truncateTreesAt !== undefined) github.configure({ maxTreeEntries: fault.truncateTreesAt });
-    const token = platform.token("alice");
-    const { body } = await api(platform, "POST", "/deployments", { token, body: { repository: "alice/notes-api" } });
+  test.serial(
+    `${fault.name}: ${fault.expect.status}${"code" in fault.expect ? ` ${fault.expect.code}` : ""}`,
+    async (t) => {
+      const { platform } = t.context;
+      const github = platform.github!;
+      for (const each of fault.faults()) github.inject(each);
+      if (fault.truncateTreesAt !== undefined) github.configure({ maxTreeEntries: fault.truncateTreesAt });
+      const token = platform.token("alice");
+      const { body } = await api(platform, "POST", "/deployments", { token, body: { repository: "alice/notes-api" } });
 
-    const deployment = await settled(platform, token, body.id, 110_000);
+      const deployment = await settled(platform, token, body.id, 110_000);
 
-    t.is(deployment.status, fault.expect.status, JSON.stringify(deployment.statusReason));
-    const builds = platform.aws
-      .builds()
-      .filter((build) => build.environmentVariablesOverride?.some((variable) => variable.value === body.id));
-    if (fault.expect.status === "FAILED") {
-      t.is(deployment.statusReason.code, fault.expect.code);
-      t.regex(deployment.statusReason.message, fault.expect.message);
-      t.deepEqual(builds, [], "no build");
-      return;
-    }
-    // Built once, from a whole archive of the deployment's own commit.
-    t.is(builds.length, 1);
-    const [bucket, ...key] = builds[0]!.sourceLocationOverride!.split("/");
-    const { entries } = readZip(Buffer.from(platform.aws.getObject(bucket!, key.join("/"))!.body));
-    const top = `alice-notes-api-${deployment.commitSha.slice(0, 7)}/`;
-    t.true(entries.length > 1 && entries.every((entry) => entry.path.startsWith(top)));
-    t.true(entries.some((entry) => entry.path === `${top}package.json`));
-  });
+      t.is(deployment.status, fault.expect.status, JSON.stringify(deployment.statusReason));
+      const builds = platform.aws
+        .builds()
+        .filter((build) => build.environmentVariablesOverride?.some((variable) => variable.value === body.id));
+      if (fault.expect.status === "FAILED") {
+        t.is(deployment.statusReason.code, fault.expect.code);
+        t.regex(deployment.statusReason.message, fault.expect.message);
+        t.deepEqual(builds, [], "no build");
+        return;
+      }
+      // Built once, from a whole archive of the deployment's own commit.
+      t.is(builds.length, 1);
+      const [bucket, ...key] = builds[0]!.sourceLocationOverride!.split("/");
+      const { entries } = readZip(Buffer.from(platform.aws.getObject(bucket!, key.join("/"))!.body));
+      const top = `alice-notes-api-${deployment.commitSha.slice(0, 7)}/`;
+      t.true(entries.length > 1 && entries.every((entry) => entry.path.startsWith(top)));
+      t.true(entries.some((entry) => entry.path === `${top}package.json`));
+    },
+  );
 }

@@ -321,14 +321,31 @@ export async function startGitHub(options: GitHubEmulatorOptions): Promise<GitHu
     };
 
   // ---- JSON shapes ---------------------------------------------------------------------------------------------------
-  const accountJson = (owner: string) => ({
-    login: owner,
-    id: stableNumber(`account:${owner.toLowerCase()}`, 1_000_000),
-    type: "User",
-    site_admin: false,
-    url: `${baseUrl}/users/${owner}`,
-    html_url: `${baseUrl}/${owner}`,
-  });
+  /** A "simple-user" (GitHub's OpenAPI schema), with every required field. */
+  const accountJson = (owner: string) => {
+    const id = stableNumber(`account:${owner.toLowerCase()}`, 1_000_000);
+    const url = `${baseUrl}/users/${owner}`;
+    return {
+      login: owner,
+      id,
+      node_id: Buffer.from(`User:${id}`).toString("base64"),
+      avatar_url: `${baseUrl}/avatars/${owner}`,
+      gravatar_id: "",
+      url,
+      html_url: `${baseUrl}/${owner}`,
+      followers_url: `${url}/followers`,
+      following_url: `${url}/following{/other_user}`,
+      gists_url: `${url}/gists{/gist_id}`,
+      starred_url: `${url}/starred{/owner}{/repo}`,
+      subscriptions_url: `${url}/subscriptions`,
+      organizations_url: `${url}/orgs`,
+      repos_url: `${url}/repos`,
+      events_url: `${url}/events{/privacy}`,
+      received_events_url: `${url}/received_events`,
+      type: "User",
+      site_admin: false,
+    };
+  };
   const repositoryId = (source: RepositorySource) =>
     stableNumber(`repository:${source.owner}/${source.name}`.toLowerCase(), 100_000_000);
   const shortRepositoryJson = (source: RepositorySource) => ({
@@ -338,18 +355,90 @@ export async function startGitHub(options: GitHubEmulatorOptions): Promise<GitHu
     full_name: `${source.owner}/${source.name}`,
     private: source.private,
   });
-  const repositoryJson = async (source: RepositorySource) => ({
-    ...shortRepositoryJson(source),
-    owner: accountJson(source.owner),
-    html_url: `${baseUrl}/${source.owner}/${source.name}`,
-    url: `${baseUrl}/repos/${source.owner}/${source.name}`,
-    description: null,
-    fork: false,
-    archived: false,
-    disabled: false,
-    visibility: source.private ? "private" : "public",
-    default_branch: await source.defaultBranch(),
-  });
+  /** A "repository" (GitHub's OpenAPI schema), with every required field: what token and repository routes return. */
+  const repositoryJson = async (source: RepositorySource) => {
+    const url = `${baseUrl}/repos/${source.owner}/${source.name}`;
+    const html = `${baseUrl}/${source.owner}/${source.name}`;
+    const templated = Object.fromEntries(
+      (
+        [
+          ["archive_url", "/{archive_format}{/ref}"],
+          ["assignees_url", "/assignees{/user}"],
+          ["blobs_url", "/git/blobs{/sha}"],
+          ["branches_url", "/branches{/branch}"],
+          ["collaborators_url", "/collaborators{/collaborator}"],
+          ["comments_url", "/comments{/number}"],
+          ["commits_url", "/commits{/sha}"],
+          ["compare_url", "/compare/{base}...{head}"],
+          ["contents_url", "/contents/{+path}"],
+          ["contributors_url", "/contributors"],
+          ["deployments_url", "/deployments"],
+          ["downloads_url", "/downloads"],
+          ["events_url", "/events"],
+          ["forks_url", "/forks"],
+          ["git_commits_url", "/git/commits{/sha}"],
+          ["git_refs_url", "/git/refs{/sha}"],
+          ["git_tags_url", "/git/tags{/sha}"],
+          ["hooks_url", "/hooks"],
+          ["issue_comment_url", "/issues/comments{/number}"],
+          ["issue_events_url", "/issues/events{/number}"],
+          ["issues_url", "/issues{/number}"],
+          ["keys_url", "/keys{/key_id}"],
+          ["labels_url", "/labels{/name}"],
+          ["languages_url", "/languages"],
+          ["merges_url", "/merges"],
+          ["milestones_url", "/milestones{/number}"],
+          ["notifications_url", "/notifications{?since,all,participating}"],
+          ["pulls_url", "/pulls{/number}"],
+          ["releases_url", "/releases{/id}"],
+          ["stargazers_url", "/stargazers"],
+          ["statuses_url", "/statuses/{sha}"],
+          ["subscribers_url", "/subscribers"],
+          ["subscription_url", "/subscription"],
+          ["tags_url", "/tags"],
+          ["teams_url", "/teams"],
+          ["trees_url", "/git/trees{/sha}"],
+        ] as const
+      ).map(([name, suffix]) => [name, `${url}${suffix}`]),
+    );
+    return {
+      ...shortRepositoryJson(source),
+      owner: accountJson(source.owner),
+      html_url: html,
+      url,
+      description: null,
+      fork: false,
+      ...templated,
+      clone_url: `${html}.git`,
+      git_url: `${html.replace(/^https?:/, "git:")}.git`,
+      ssh_url: `git@${new URL(baseUrl).host}:${source.owner}/${source.name}.git`,
+      svn_url: html,
+      mirror_url: null,
+      homepage: null,
+      language: null,
+      license: null,
+      size: 0,
+      forks: 0,
+      forks_count: 0,
+      open_issues: 0,
+      open_issues_count: 0,
+      stargazers_count: 0,
+      watchers: 0,
+      watchers_count: 0,
+      has_downloads: true,
+      has_issues: true,
+      has_projects: true,
+      has_wiki: true,
+      has_pages: false,
+      archived: false,
+      disabled: false,
+      visibility: source.private ? "private" : "public",
+      default_branch: await source.defaultBranch(),
+      pushed_at: "2024-01-01T00:00:00Z",
+      created_at: "2024-01-01T00:00:00Z",
+      updated_at: "2024-01-01T00:00:00Z",
+    };
+  };
   const commitJson = (source: RepositorySource, commit: CommitInfo) => {
     const repoUrl = `${baseUrl}/repos/${source.owner}/${source.name}`;
     return {
@@ -357,6 +446,7 @@ export async function startGitHub(options: GitHubEmulatorOptions): Promise<GitHu
       node_id: Buffer.from(`Commit:${commit.sha}`).toString("base64"),
       url: `${repoUrl}/commits/${commit.sha}`,
       html_url: `${baseUrl}/${source.owner}/${source.name}/commit/${commit.sha}`,
+      comments_url: `${repoUrl}/commits/${commit.sha}/comments`,
       commit: {
         author: commit.author,
         committer: commit.committer,
@@ -497,7 +587,7 @@ export async function startGitHub(options: GitHubEmulatorOptions): Promise<GitHu
         expires_at: new Date(expiresAt).toISOString().replace(/\.\d{3}Z$/, "Z"),
         permissions: granted,
         repository_selection: selected ? "selected" : "all",
-        ...(selected ? { repositories: selected.map(shortRepositoryJson) } : {}),
+        ...(selected ? { repositories: await Promise.all(selected.map(repositoryJson)) } : {}),
       },
       headers,
     );
@@ -621,7 +711,8 @@ export async function startGitHub(options: GitHubEmulatorOptions): Promise<GitHu
     if (!(await source.hasCommits())) return notFound(headers);
     const ref = request.url.searchParams.get("ref") ?? (await source.defaultBranch());
     const sha = await source.resolveCommit(ref);
-    if (!sha) return message(404, `No commit found for the ref ${ref}`, "/rest/repos/contents#get-repository-content", headers);
+    if (!sha)
+      return message(404, `No commit found for the ref ${ref}`, "/rest/repos/contents#get-repository-content", headers);
     const path = params.path!;
     const [object] = await source.objects(sha, [path]);
     if (!object || object.type !== "blob") return notFound(headers);
@@ -631,7 +722,12 @@ export async function startGitHub(options: GitHubEmulatorOptions): Promise<GitHu
     if (/application\/vnd\.github(\.v3)?\.raw/.test(String(request.headers.accept ?? ""))) {
       return {
         status: 200,
-        headers: { ...headers, "content-type": "application/vnd.github.raw; charset=utf-8", "x-github-media-type": "github.v3; param=raw" },
+        // As @octokit/fixtures' get-content recording shows GitHub answering.
+        headers: {
+          ...headers,
+          "content-type": "application/vnd.github.v3.raw; charset=utf-8",
+          "x-github-media-type": "github.v3; param=raw",
+        },
         body: object.content,
       };
     }

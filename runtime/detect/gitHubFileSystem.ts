@@ -35,7 +35,7 @@ export function createGitHubFileSystem(reader: GitHubRepoReader): CachedFileSyst
           throw new DetectionError(
             "REPOSITORY_TOO_LARGE_TO_SEARCH",
             "GitHub listed only part of this repository (over 100,000 entries or 7 MB), so Slipway cannot search " +
-              "it for the app. Send rootDirectory with the app's folder (for example \"apps/web\"), and deploy again.",
+              'it for the app. Send rootDirectory with the app\'s folder (for example "apps/web"), and deploy again.',
           );
         }
         return { paths, known: new Set(paths) as ReadonlySet<string> | undefined };

@@ -45,7 +45,8 @@ export function rateLimitDelayMs(error: unknown, now: number, repeats = 0): numb
   if (!failure || (failure.status !== 403 && failure.status !== 429)) return undefined;
   const retryAfter = header(failure, "retry-after");
   if (retryAfter !== undefined && /^\d+$/.test(retryAfter.trim())) return Number(retryAfter) * 1000;
-  if (retryAfter !== undefined && !Number.isNaN(Date.parse(retryAfter))) return Math.max(0, Date.parse(retryAfter) - now);
+  if (retryAfter !== undefined && !Number.isNaN(Date.parse(retryAfter)))
+    return Math.max(0, Date.parse(retryAfter) - now);
   const remaining = header(failure, "x-ratelimit-remaining");
   const reset = header(failure, "x-ratelimit-reset");
   if (remaining === "0" && reset !== undefined && /^\d+$/.test(reset)) return Math.max(0, Number(reset) * 1000 - now);

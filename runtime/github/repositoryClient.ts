@@ -239,7 +239,9 @@ export function createRepositoryClient(options: RepositoryClientOptions): Reposi
     if (errors.some((e) => e.type === "FORBIDDEN")) throw forbidden(what);
     if (!found) {
       const why = errors.map((e) => e.type ?? e.message ?? "").join("; ") || "no data";
-      if (errors.some((e) => GRAPHQL_SMALLER_BATCH_TYPES.includes(e.type ?? "") || GRAPHQL_TIMEOUT.test(e.message ?? ""))) {
+      if (
+        errors.some((e) => GRAPHQL_SMALLER_BATCH_TYPES.includes(e.type ?? "") || GRAPHQL_TIMEOUT.test(e.message ?? ""))
+      ) {
         return { kind: "smaller-batch", why };
       }
       throw new Error(`GitHub's GraphQL API answered ${what} with errors: ${why.slice(0, 300)}`);

@@ -150,8 +150,7 @@ export async function inspectDeployment(
   logger.info("inspecting deployment", { deploymentId: id, attempt: claimed.attempts ?? 1 });
 
   try {
-    const installation =
-      claimed.userId === userId ? earlyInstallation : await deps.installations.get(claimed.userId);
+    const installation = claimed.userId === userId ? earlyInstallation : await deps.installations.get(claimed.userId);
     await waitForGitHub(claimed, budget);
     const buildId = await runInspection(claimed, installation, deps, budget);
     const building = await deployments.transition(id, "BUILDING", { buildId });
@@ -330,4 +329,3 @@ function splitRepository(repository: string): [string, string] {
   if (!owner || !name) throw new PermanentError("INVALID_REPOSITORY", `"${repository}" is not owner/name.`);
   return [owner, name];
 }
-

@@ -48,7 +48,10 @@ export async function processStreamBatch(
   const inspectOnce = (record: DynamoDBRecord, id: string) => {
     if (!inspections.has(id)) {
       const userId = recordUserId(record);
-      inspections.set(id, slot(() => inspect(userId === undefined ? { id } : { id, userId })));
+      inspections.set(
+        id,
+        slot(() => inspect(userId === undefined ? { id } : { id, userId })),
+      );
     }
     return inspections.get(id)!;
   };
