@@ -156,7 +156,10 @@ export async function startGitHubCorpus(fixtures: readonly CorpusFixture[]): Pro
           }),
         );
       // Minting is not counted; the commit lookup (which the inspector needs for the archive anyway) is counted apart.
-      const log = emulator.requests().slice(before).filter((record) => record.operation !== MINT_OPERATION);
+      const log = emulator
+        .requests()
+        .slice(before)
+        .filter((record) => record.operation !== MINT_OPERATION);
       const isLookup = (record: RequestRecord) => record.operation === COMMIT_OPERATION;
       return {
         outcome,

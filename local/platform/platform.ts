@@ -50,6 +50,8 @@ export interface PlatformOptions {
    * 60-second secondary limit takes 0.6 s. Default 1, as in AWS.
    */
   readonly githubWaitScale?: number;
+  /** Every DynamoDB request the functions make, once answered (`npm run bench`'s critical path). */
+  readonly onDynamoDbExchange?: (exchange: { operation: string; startedAt: number; endedAt: number }) => void;
   /** Function output, line by line. Default: dropped (the deployment watcher tells what matters). */
   readonly onFunctionLog?: (functionName: string, line: string) => void;
   readonly logger?: Logger;
@@ -157,6 +159,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       authorize: (accessKeyId, action, resource) => iam.authorize(accessKeyId, action, resource),
       resolveTableArn: dynamoDbLocalTableArn,
       logger,
+      ...(options.onDynamoDbExchange ? { onExchange: options.onDynamoDbExchange } : {}),
     });
     stopping.push(() => proxy.close());
     const aws = await startAws({ region: REGION, accountId: ACCOUNT_ID, authorize: emulatorAuthorize(iam, logger) });

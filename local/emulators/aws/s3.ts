@@ -231,7 +231,8 @@ export function createS3(settings: { now: () => number }): S3Emulator {
   const createMultipartUpload = (request: EmulatorRequest, bucket: string, key: string): EmulatorResponse => {
     bucketOf(bucket);
     const uploadId = createHash("sha256").update(`${bucket}/${key}/${Math.random()}/${settings.now()}`).digest("hex");
-    const contentType = typeof request.headers["content-type"] === "string" ? request.headers["content-type"] : undefined;
+    const contentType =
+      typeof request.headers["content-type"] === "string" ? request.headers["content-type"] : undefined;
     uploads.set(uploadId, { bucket, key, ...(contentType ? { contentType } : {}), parts: new Map() });
     return xml(
       200,
@@ -266,7 +267,10 @@ export function createS3(settings: { now: () => number }): S3Emulator {
         throw new AwsServiceError("InvalidPartOrder", "The list of parts was not in ascending order.");
       }
       if (index < listed.length - 1 && stored.body.length < 5 * 1024 * 1024) {
-        throw new AwsServiceError("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed object size.");
+        throw new AwsServiceError(
+          "EntityTooSmall",
+          "Your proposed upload is smaller than the minimum allowed object size.",
+        );
       }
       return stored;
     });

@@ -32,6 +32,8 @@ export interface RequestRecord {
   readonly status?: number;
   /** Whether an injected fault answered or delayed it. */
   readonly faulted: boolean;
+  /** When the answer was sent (ms since the epoch, the host's clock); undefined until then. */
+  readonly answeredAt?: number;
   /** When it arrived, by the emulator's clock (ISO-8601). */
   readonly at: string;
 }
@@ -57,7 +59,7 @@ export interface EmulatorServerOptions {
 /** A request log and fault queue two servers of one emulator share (see EmulatorServerOptions.shared). */
 export interface SharedServerState {
   readonly faults: ReturnType<typeof createFaultQueue>;
-  readonly log: { record: RequestRecord; mutable: { status?: number; faulted: boolean } }[];
+  readonly log: { record: RequestRecord; mutable: { status?: number; faulted: boolean; answeredAt?: number } }[];
 }
 
 export function createSharedServerState(): SharedServerState {
@@ -115,7 +117,8 @@ export async function startEmulatorServer(options: EmulatorServerOptions): Promi
       body: body ?? Buffer.alloc(0),
     };
     const operation = options.describe(request);
-    const state: { status?: number; faulted: boolean } = { faulted: false };
+    const state: { status?: number; faulted: boolean; answeredAt?: number } = { faulted: false };
+    outgoing.once("finish", () => (state.answeredAt = Date.now()));
     const entry = {
       mutable: state,
       record: {
@@ -173,7 +176,11 @@ export async function startEmulatorServer(options: EmulatorServerOptions): Promi
       await closed;
     },
     inject: (fault) => faults.inject(fault),
-    requests: () => log.map(({ record, mutable }) => ({ ...record, ...mutable })),
+    requests: () =>
+      log.map(({ record, mutable }) => {
+        const { answeredAt, ...rest } = mutable;
+        return { ...record, ...rest, ...(answeredAt !== undefined ? { answeredAt } : {}) };
+      }),
     reset() {
       faults.clear();
       log.length = 0;
@@ -236,11 +243,7 @@ function write(outgoing: http.ServerResponse, response: EmulatorResponse): void 
 const CHUNK_BYTES = 64 * 1024;
 
 /** An answer whose body breaks off (see Fault.cutBody). */
-function writeCut(
-  outgoing: http.ServerResponse,
-  response: EmulatorResponse,
-  cut: NonNullable<Fault["cutBody"]>,
-): void {
+function writeCut(outgoing: http.ServerResponse, response: EmulatorResponse, cut: NonNullable<Fault["cutBody"]>): void {
   if (outgoing.destroyed) return;
   const body = response.body === undefined ? Buffer.alloc(0) : Buffer.from(response.body);
   const kept = body.subarray(0, Math.min(cut.afterBytes, body.length));
