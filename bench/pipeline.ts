@@ -16,12 +16,16 @@ const percentile = (values: number[], p: number) => {
 const median = (values: number[]) => percentile(values, 50);
 
 async function deploy(platform: Platform, token: string, repository: string): Promise<string> {
-  const response = await fetch(`${platform.apiUrl}/deployments`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: JSON.stringify({ repository }),
-  });
-  return ((await response.json()) as { id: string }).id;
+  for (let attempt = 1; ; attempt++) {
+    const response = await fetch(`${platform.apiUrl}/deployments`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ repository }),
+    });
+    const body = (await response.json()) as { id?: string };
+    if (response.status === 202 && body.id) return body.id;
+    if (attempt >= 3) throw new Error(`POST /deployments answered ${response.status}: ${JSON.stringify(body)}`);
+  }
 }
 
 /**
@@ -33,8 +37,8 @@ function createWatcher(platform: Platform) {
   const waiting = new Map<string, { resolve: (status: string) => void; deadline: number }>();
   let timer: NodeJS.Timeout | undefined;
   let reads = 0;
+  // `timer` stays set while a tick runs, so ticks never overlap.
   const tick = async () => {
-    timer = undefined;
     const ids = [...waiting.keys()].slice(0, 100);
     if (ids.length > 0) {
       reads++;
@@ -55,14 +59,15 @@ function createWatcher(platform: Platform) {
       );
       for (const id of ids) {
         const status = statuses.get(id);
-        const entry = waiting.get(id)!;
+        const entry = waiting.get(id);
+        if (!entry) continue;
         if (status === "BUILDING" || status === "FAILED" || performance.now() > entry.deadline) {
           waiting.delete(id);
           entry.resolve(status ?? "MISSING");
         }
       }
     }
-    if (waiting.size > 0) timer = setTimeout(() => void tick(), 20);
+    timer = waiting.size > 0 ? setTimeout(() => void tick(), 20) : undefined;
   };
   return {
     settled(id: string, timeoutMs = 120_000): Promise<string> {
