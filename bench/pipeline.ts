@@ -204,7 +204,7 @@ export async function runPipelineBench(): Promise<void> {
         `(${statuses.filter((s) => s !== "BUILDING").length} not BUILDING; the watcher made ${watcher.reads() - readsBefore} reads)`,
     );
 
-    const inspector = platform.functions.get("slipway-inspector-local")!;
+    const inspector = platform.functions.get("slipway-inspector")!;
     const coldStarts = inspector.coldStarts();
     console.log(
       `inspector cold start (spawn → handler ready): ${coldStarts.map((ms) => `${ms.toFixed(0)} ms`).join(", ")} ` +

@@ -13,6 +13,11 @@ export interface RepoInspectorArgs {
   readonly githubAppId: pulumi.Input<string>;
   /** ARN of the Secrets Manager secret holding the App's PEM private key; the key itself never reaches the stack. */
   readonly githubAppPrivateKeySecretArn: pulumi.Input<string>;
+  /**
+   * The customer-managed KMS key that secret is encrypted with, if it is not Secrets Manager's own `aws/secretsmanager`
+   * key: the inspector may then decrypt with it, through Secrets Manager only. Default none.
+   */
+  readonly githubAppPrivateKeyKmsKeyArn?: pulumi.Input<string>;
   /** GitHub's API root. Default https://api.github.com (set for GitHub Enterprise Server). */
   readonly githubApiUrl?: pulumi.Input<string>;
   /** Where users install the App, quoted when they have not. Default none. */
@@ -65,7 +70,6 @@ export class RepoInspector extends pulumi.ComponentResource {
       {
         description: "Slipway repo inspector: PENDING deployment → PROCESSING → BUILDING (or FAILED)",
         callbackFactory: createInspectorHandler,
-        packages: ["@octokit/auth-app", "@octokit/request"],
         // Sources stream through (lib-storage holds two 8 MiB parts per upload): the memory bounds how many records
         // one invocation inspects at once (inspectionConcurrency: a batch of ten fits in 1024 MB).
         memorySize: 1024,
@@ -87,6 +91,7 @@ export class RepoInspector extends pulumi.ComponentResource {
             table.streamArn,
             args.installationsTable.arn,
             args.githubAppPrivateKeySecretArn,
+            args.githubAppPrivateKeyKmsKeyArn,
             args.sourceBucket.arn,
             args.buildProjectArns,
             this.failureQueue.arn,
@@ -97,6 +102,7 @@ export class RepoInspector extends pulumi.ComponentResource {
               deploymentsStream,
               installationsTable,
               privateKeySecret,
+              privateKeyKmsKey,
               sourceBucket,
               buildProjects,
               failureQueue,
@@ -106,6 +112,7 @@ export class RepoInspector extends pulumi.ComponentResource {
                 deploymentsStream,
                 installationsTable,
                 privateKeySecret,
+                ...(privateKeyKmsKey ? { privateKeyKmsKey } : {}),
                 sourceBucket,
                 buildProjects,
                 failureQueue,

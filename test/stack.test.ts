@@ -1,3 +1,4 @@
+import { isBuiltin } from "node:module";
 import test from "ava";
 import { PENDING_INSERTS_FILTER } from "../components/repoInspector";
 import { BUILDERS } from "../runtime/builders";
@@ -13,6 +14,21 @@ test.before(async () => {
 
 const of = (type: string) => findResources(stack.resources, type);
 const one = (type: string, name: string) => findResource(stack.resources, type, name);
+/** Resource types whose physical name is account-wide: each must be auto-named. */
+const PHYSICALLY_NAMED = [
+  "aws:lambda/function:Function",
+  "aws:cloudwatch/logGroup:LogGroup",
+  "aws:codebuild/project:Project",
+  "aws:iam/role:Role",
+  "aws:dynamodb/table:Table",
+  "aws:sqs/queue:Queue",
+  "aws:s3/bucket:Bucket",
+  "aws:ecr/repository:Repository",
+  "aws:secretsmanager/secret:Secret",
+  "aws:apigatewayv2/api:Api",
+];
+/** Loaded by the AWS SDK inside try/catch, only for SigV4a signing (multi-Region access points), which no function uses. */
+const OPTIONAL_REQUIRES = ["@aws-sdk/signature-v4-crt"];
 const FUNCTIONS = ["slipway-deploy", "slipway-get", "slipway-list", "slipway-inspector", "slipway-abandoned"];
 
 test("the stack is composed of Slipway's components", (t) => {
@@ -117,7 +133,7 @@ function policyOf(roleName: string): { Sid: string; Action: string[]; Resource: 
 }
 
 const table = (name: string) => `arn:aws:dynamodb:eu-west-1:123456789012:table/slipway-${name}-1a2b3c`;
-const logs = (fn: string) => `arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/${fn}-test:*`;
+const logs = (fn: string) => `arn:aws:logs:eu-west-1:123456789012:log-group:/slipway/test/lambda/${fn}-1a2b3c:*`;
 
 test("each API function may touch only its own table items", (t) => {
   t.deepEqual(policyOf("slipway-deploy"), [
@@ -136,7 +152,7 @@ test("each API function may touch only its own table items", (t) => {
     {
       Sid: "RecordIdempotencyKeys",
       Effect: "Allow",
-      Action: ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:ConditionCheckItem"],
+      Action: ["dynamodb:PutItem", "dynamodb:GetItem"],
       Resource: [table("idempotency")],
     },
   ] as never);
@@ -154,24 +170,90 @@ test("each API function may touch only its own table items", (t) => {
   } as never);
 });
 
-test("the inspector's role names the secret, bucket prefix, projects and queue it uses", (t) => {
-  const statements = policyOf("slipway-inspector");
+test("the inspector's role names the secret, bucket prefix, projects and queue it uses, and ListStreams on *", (t) => {
   const secret = one("aws:secretsmanager/secret:Secret", "slipway-github-app-key");
-  t.deepEqual(statements.find((s) => s.Sid === "ReadGitHubAppKey")!.Resource, [
-    `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${secret.name}-1a2b3c-AbCdEf`,
-  ]);
-  t.deepEqual(statements.find((s) => s.Sid === "StartBuilds")!.Resource.length, BUILDERS.length);
-  t.deepEqual(statements.find((s) => s.Sid === "StageSources")!.Resource, [
-    "arn:aws:s3:::slipway-sources-1a2b3c/sources/*",
-  ]);
-  t.deepEqual(statements.find((s) => s.Sid === "ReadDeploymentsStream")!.Resource, [
-    `${table("deployments")}/stream/2026-11-26T00:00:00.000`,
-  ]);
-  t.false(statements.some((s) => s.Resource.includes("*")));
+  const failures = one("aws:sqs/queue:Queue", "slipway-failures");
+  const projects = BUILDERS.map(
+    (builder) => `arn:aws:codebuild:eu-west-1:123456789012:project/slipway-${builder}-1a2b3c`,
+  );
+  t.deepEqual(policyOf("slipway-inspector"), [
+    {
+      Sid: "WriteOwnLogs",
+      Effect: "Allow",
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      Resource: [logs("slipway-inspector")],
+    },
+    {
+      Sid: "ReadDeploymentsStream",
+      Effect: "Allow",
+      Action: ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+      Resource: [`${table("deployments")}/stream/2026-11-26T00:00:00.000`],
+    },
+    // ListStreams has no resource-level permissions: only "*" grants it.
+    { Sid: "ListDeploymentsStreams", Effect: "Allow", Action: ["dynamodb:ListStreams"], Resource: ["*"] },
+    {
+      Sid: "MoveDeployments",
+      Effect: "Allow",
+      Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+      Resource: [table("deployments")],
+    },
+    { Sid: "FindInstallations", Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: [table("installations")] },
+    {
+      Sid: "ReadGitHubAppKey",
+      Effect: "Allow",
+      Action: ["secretsmanager:GetSecretValue"],
+      Resource: [`arn:aws:secretsmanager:eu-west-1:123456789012:secret:${secret.name}-1a2b3c-AbCdEf`],
+    },
+    {
+      Sid: "StageSources",
+      Effect: "Allow",
+      Action: ["s3:PutObject"],
+      Resource: ["arn:aws:s3:::slipway-sources-1a2b3c/sources/*"],
+    },
+    {
+      Sid: "StartBuilds",
+      Effect: "Allow",
+      Action: ["codebuild:StartBuild", "codebuild:ListBuildsForProject", "codebuild:BatchGetBuilds"],
+      Resource: projects,
+    },
+    {
+      Sid: "ReportAbandonedBatches",
+      Effect: "Allow",
+      Action: ["sqs:SendMessage"],
+      Resource: [`arn:aws:sqs:eu-west-1:123456789012:${failures.name}-1a2b3c`],
+    },
+  ] as never);
 });
 
-test("one CodeBuild project per builder, each with its own role, log group and buildspec", (t) => {
+test("the failure queue's consumer may poll its queue, read the stream's failed records and fail deployments", (t) => {
+  const failures = one("aws:sqs/queue:Queue", "slipway-failures");
+  t.deepEqual(policyOf("slipway-abandoned").slice(1), [
+    {
+      Sid: "ConsumeFailureQueue",
+      Effect: "Allow",
+      Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+      Resource: [`arn:aws:sqs:eu-west-1:123456789012:${failures.name}-1a2b3c`],
+    },
+    {
+      Sid: "ReadFailedRecords",
+      Effect: "Allow",
+      Action: ["dynamodb:GetShardIterator", "dynamodb:GetRecords"],
+      Resource: [`${table("deployments")}/stream/2026-11-26T00:00:00.000`],
+    },
+    {
+      Sid: "FailDeployments",
+      Effect: "Allow",
+      Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+      Resource: [table("deployments")],
+    },
+  ] as never);
+});
+
+test("one CodeBuild project per builder, each with its own role, log group, buildspec and exact policy", (t) => {
   const projects = of("aws:codebuild/project:Project");
+  const imageRepository = `arn:aws:ecr:eu-west-1:123456789012:repository/${
+    one("aws:ecr/repository:Repository", "slipway-images").name
+  }-1a2b3c`;
   t.deepEqual(projects.map((p) => p.name).sort(), BUILDERS.map((b) => `slipway-${b}`).sort());
   for (const project of projects) {
     const builder = project.name.replace("slipway-", "");
@@ -179,11 +261,48 @@ test("one CodeBuild project per builder, each with its own role, log group and b
     t.true(project.inputs.environment.privilegedMode);
     t.is(project.inputs.source.type, "S3");
     t.is(JSON.parse(project.inputs.source.buildspec).version, 0.2);
-    t.is(project.inputs.logsConfig.cloudwatchLogs.groupName, `/aws/codebuild/slipway-${builder}-test`);
-    const statements = policyOf(`slipway-${builder}`);
-    t.deepEqual(statements.find((s) => s.Sid === "ReadSources")!.Resource, [
-      "arn:aws:s3:::slipway-sources-1a2b3c/sources/*",
-    ]);
+    t.is(project.inputs.logsConfig.cloudwatchLogs.groupName, `/slipway/test/codebuild/slipway-${builder}-1a2b3c`);
+    t.deepEqual(policyOf(`slipway-${builder}`), [
+      {
+        Sid: "WriteOwnLogs",
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: [`arn:aws:logs:eu-west-1:123456789012:log-group:/slipway/test/codebuild/slipway-${builder}-1a2b3c:*`],
+      },
+      // AWS's minimum CodeBuild service role checks the source bucket's ACL and location.
+      {
+        Sid: "CheckSourceBucket",
+        Effect: "Allow",
+        Action: ["s3:GetBucketAcl", "s3:GetBucketLocation"],
+        Resource: ["arn:aws:s3:::slipway-sources-1a2b3c"],
+      },
+      {
+        Sid: "ReadSources",
+        Effect: "Allow",
+        Action: ["s3:GetObject"],
+        Resource: ["arn:aws:s3:::slipway-sources-1a2b3c/sources/*"],
+      },
+      { Sid: "LogInToEcr", Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: ["*"] },
+      {
+        Sid: "LogInToEcrPublic",
+        Effect: "Allow",
+        Action: ["ecr-public:GetAuthorizationToken", "sts:GetServiceBearerToken"],
+        Resource: ["*"],
+      },
+      {
+        Sid: "PushImages",
+        Effect: "Allow",
+        Action: [
+          "ecr:BatchCheckLayerAvailability",
+          "ecr:InitiateLayerUpload",
+          "ecr:UploadLayerPart",
+          "ecr:CompleteLayerUpload",
+          "ecr:PutImage",
+          "ecr:BatchGetImage",
+        ],
+        Resource: [imageRepository],
+      },
+    ] as never);
   }
   const logGroups = of("aws:cloudwatch/logGroup:LogGroup");
   for (const group of logGroups) t.is(group.inputs.retentionInDays, 14);
@@ -217,22 +336,27 @@ test("functions get names and ARNs in their environment, never the private key",
   t.truthy(version.inputs.secretString, "the key goes to Secrets Manager");
 });
 
-test("archives hold the serialized handler and only the packages each function loads", async (t) => {
+test("each archive is one CommonJS file holding every package it loads, and no key", async (t) => {
+  const keyLine = TEST_CONFIG["slipway:githubAppPrivateKey"]!.split("\n")[1]!;
   for (const name of FUNCTIONS) {
     const archive = await functionArchive(functionResource(name));
-    t.false(archive.index.includes("PRIVATE KEY"), `${name}'s code captures no key`);
-    const packages = [...archive.folders.keys()];
-    t.false(
-      packages.some((p) => p.includes("@pulumi") || p.includes("@aws-sdk")),
-      `${name}: ${packages.join(", ")}`,
-    );
-    if (name === "slipway-inspector") {
-      t.true(packages.includes("node_modules/@octokit/auth-app"));
-      t.true(packages.includes("node_modules/@octokit/request"));
-    } else {
-      t.deepEqual(packages, [], `${name} needs only the AWS SDK, which Lambda provides`);
-    }
+    t.deepEqual([...archive.folders.keys()], [], `${name}: nothing beside __index.js`);
+    t.false(archive.index.includes(keyLine), `${name}'s code captures no key`);
+    const required = [...archive.index.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]!);
+    const notBuiltIn = required.filter((id) => !isBuiltin(id) && !OPTIONAL_REQUIRES.includes(id));
+    t.deepEqual(notBuiltIn, [], `${name} requires only Node.js built-ins at run time`);
   }
+});
+
+test("no physical name is fixed: two stacks named alike in one account, or a replacement, never collide", (t) => {
+  const named = stack.resources.filter(
+    (r) => PHYSICALLY_NAMED.includes(r.type) && (r.inputs.name !== undefined || r.inputs.functionName !== undefined),
+  );
+  t.deepEqual(
+    named.map((r) => `${r.type} ${r.name}`),
+    [],
+  );
+  for (const group of of("aws:cloudwatch/logGroup:LogGroup")) t.regex(group.inputs.namePrefix, /^\/slipway\/test\//);
 });
 
 test("stack outputs: the API URL and table names, and nothing secret", (t) => {

@@ -80,7 +80,7 @@ export function createInspectorHandler(
       ...(overrides.sleep ? { sleep: overrides.sleep } : {}),
     });
     return processStreamBatch(
-      event,
+      withRecords(event),
       (record) => inspectDeployment(record, { ...dependencies, budget }),
       logger,
       inspectionConcurrency(Number(context?.memoryLimitInMB ?? env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 0)),
@@ -116,7 +116,12 @@ export function createAbandonedDeploymentsHandler(env: NodeJS.ProcessEnv = proce
     }),
     logger: createLogger(),
   };
-  return (event: SQSEvent): Promise<SQSBatchResponse> => failAbandonedDeployments(event, dependencies);
+  return (event: SQSEvent): Promise<SQSBatchResponse> => failAbandonedDeployments(withRecords(event), dependencies);
+}
+
+/** A test invocation from the console or `npm run preflight` may carry no `Records`: an empty batch, not a crash. */
+function withRecords<T extends { Records?: unknown[] }>(event: T): T {
+  return Array.isArray(event?.Records) ? event : { ...event, Records: [] };
 }
 
 /** `BUILD_PROJECTS` is a JSON object builder → project name; anything else is a stack mistake, reported at start. */
