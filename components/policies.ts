@@ -115,8 +115,9 @@ export const inspectorFunctionPermissions = (arns: InspectorArns) => [
   allow("FindInstallations", ["dynamodb:GetItem"], [arns.installationsTable]),
   allow("ReadGitHubAppKey", ["secretsmanager:GetSecretValue"], [arns.privateKeySecret]),
   ...(arns.privateKeyKmsKey ? [decryptSecretKey(arns.privateKeyKmsKey, arns.privateKeySecret)] : []),
-  // Sources stream in as multipart uploads (each part is authorized as s3:PutObject); a failed one is aborted.
-  allow("StageSources", ["s3:PutObject", "s3:AbortMultipartUpload"], [`${arns.sourceBucket}/sources/*`]),
+  // Sources stream in as multipart uploads (each part is authorized as s3:PutObject). A failed one is left to the
+  // bucket's lifecycle rule (abortIncompleteMultipartUpload), so no s3:AbortMultipartUpload is granted.
+  allow("StageSources", ["s3:PutObject"], [`${arns.sourceBucket}/sources/*`]),
   allow(
     "StartBuilds",
     ["codebuild:StartBuild", "codebuild:ListBuildsForProject", "codebuild:BatchGetBuilds"],

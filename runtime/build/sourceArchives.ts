@@ -5,7 +5,7 @@ import { Upload } from "@aws-sdk/lib-storage";
 export interface SourceArchives {
   /**
    * Streams a commit's archive to where the build can read it; returns CodeBuild's `bucket/key` location. The object
-   * appears only if `body` ends without an error (a failed or aborted upload leaves no object behind).
+   * appears only if `body` ends without an error (a failed or stopped upload leaves no object behind).
    */
   stage(deploymentId: string, body: Readable, options?: { abortSignal?: AbortSignal }): Promise<string>;
 }
@@ -38,7 +38,9 @@ export function createSourceArchives(s3: S3Client, bucket: string): SourceArchiv
         params: { Bucket: bucket, Key: key, Body: body, ContentType: "application/zip" },
         partSize: PART_BYTES,
         queueSize: PARTS_IN_FLIGHT,
-        leavePartsOnError: false,
+        // A failed upload's parts are not aborted here: the role has no s3:AbortMultipartUpload, and the source
+        // bucket's lifecycle rule ends incomplete uploads after a day. Nothing is visible until a complete upload.
+        leavePartsOnError: true,
         abortController,
       });
       const abort = () => abortController.abort();
