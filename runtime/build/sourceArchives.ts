@@ -26,7 +26,7 @@ export const STAGING_MEMORY_BYTES = PART_BYTES * PARTS_IN_FLIGHT;
 /**
  * Sources go to a private bucket and the build reads them with its own role: no GitHub token ever reaches CodeBuild,
  * where anyone allowed to read builds could read it. The archive is streamed from GitHub to S3 (lib-storage's
- * Upload: multipart for large archives, an abort on any error), never held whole in the function's memory.
+ * Upload: multipart for large archives), never held whole in the function's memory.
  */
 export function createSourceArchives(s3: S3Client, bucket: string): SourceArchives {
   return {
