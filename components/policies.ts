@@ -115,6 +115,8 @@ export const inspectorFunctionPermissions = (arns: InspectorArns) => [
   allow("FindInstallations", ["dynamodb:GetItem"], [arns.installationsTable]),
   allow("ReadGitHubAppKey", ["secretsmanager:GetSecretValue"], [arns.privateKeySecret]),
   ...(arns.privateKeyKmsKey ? [decryptSecretKey(arns.privateKeyKmsKey, arns.privateKeySecret)] : []),
+  // Sources stream in as multipart uploads (each part is authorized as s3:PutObject). A failed one is left to the
+  // bucket's lifecycle rule (abortIncompleteMultipartUpload), so no s3:AbortMultipartUpload is granted.
   allow("StageSources", ["s3:PutObject"], [`${arns.sourceBucket}/sources/*`]),
   allow(
     "StartBuilds",

@@ -70,7 +70,9 @@ export class RepoInspector extends pulumi.ComponentResource {
       {
         description: "Slipway repo inspector: PENDING deployment → PROCESSING → BUILDING (or FAILED)",
         callbackFactory: createInspectorHandler,
-        memorySize: 1024, // holds a source archive in memory while staging it
+        // Sources stream through (lib-storage holds two 8 MiB parts per upload): the memory bounds how many records
+        // one invocation inspects at once (inspectionConcurrency: a batch of ten fits in 1024 MB).
+        memorySize: 1024,
         timeout: 300,
         logRetentionDays: args.logRetentionDays,
         environment: {
@@ -170,6 +172,11 @@ export const PENDING_INSERTS_FILTER = {
  * How the inspector reads the stream: from the oldest record still in it (TRIM_HORIZON, so deployments written
  * before the mapping existed are not lost), only pending inserts, partial batch failures, bisecting a failing batch
  * to isolate the bad record, bounded retries and record age, then the failure queue.
+ *
+ * Ten batches per shard at once (parallelizationFactor, Lambda's maximum): a record that keeps failing, or waits out a
+ * GitHub rate limit, holds up only the deployments dealt to its lane rather than every deployment on the shard.
+ * Lambda keeps order per item (the deployment id), and each deployment is one item, so nothing depends on order across
+ * deployments.
  */
 export function streamSubscriptionArgs(
   failureQueueArn: pulumi.Input<string>,
@@ -179,7 +186,7 @@ export function streamSubscriptionArgs(
     startingPosition: "TRIM_HORIZON",
     batchSize: 10,
     maximumBatchingWindowInSeconds: 0,
-    parallelizationFactor: 1,
+    parallelizationFactor: 10,
     bisectBatchOnFunctionError: true,
     maximumRetryAttempts: args.maximumRetryAttempts ?? 5,
     maximumRecordAgeInSeconds: args.maximumRecordAgeInSeconds ?? 3600,

@@ -46,6 +46,7 @@ test("the stream filter passes only pending inserts, in DynamoDB JSON", (t) => {
   t.true(args.bisectBatchOnFunctionError);
   t.deepEqual(args.functionResponseTypes, ["ReportBatchItemFailures"]);
   t.is(args.maximumRetryAttempts, 5);
+  t.is(args.parallelizationFactor, 10, "a failing record holds up one lane of ten, not the shard");
   t.is(args.maximumRecordAgeInSeconds, 3600);
 });
 

@@ -55,6 +55,13 @@ export interface PlatformOptions {
   readonly buildTools?: string;
   /** Told when a build run with `runBuilds` ends. */
   readonly onBuildOutcome?: (outcome: BuildOutcome) => void;
+  /**
+   * Multiplies the waits GitHub asks the inspector for (SLIPWAY_GITHUB_WAIT_SCALE): the fault tests set 0.01 so a
+   * 60-second secondary limit takes 0.6 s. Default 1, as in AWS.
+   */
+  readonly githubWaitScale?: number;
+  /** Every DynamoDB request the functions make, once answered (`npm run bench`'s critical path). */
+  readonly onDynamoDbExchange?: (exchange: { operation: string; startedAt: number; endedAt: number }) => void;
   /** Told of slow start-up steps a person should know about (building the function archives). */
   readonly onProgress?: (message: string) => void;
   /** Function output, line by line. Default: dropped (the deployment watcher tells what matters). */
@@ -168,6 +175,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       authorize: (accessKeyId, action, resource) => iam.authorize(accessKeyId, action, resource),
       resolveTableArn: dynamoDbLocalTableArn,
       logger,
+      ...(options.onDynamoDbExchange ? { onExchange: options.onDynamoDbExchange } : {}),
     });
     stopping.push(() => proxy.close());
     const aws = await startAws({ region: REGION, accountId: ACCOUNT_ID, authorize: emulatorAuthorize(iam, logger) });
@@ -224,6 +232,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       [ENV.secretsManagerEndpoint]: aws.url,
       [ENV.codebuildEndpoint]: aws.url,
       [ENV.s3Endpoint]: aws.url,
+      ...(options.githubWaitScale !== undefined ? { [ENV.githubWaitScale]: String(options.githubWaitScale) } : {}),
     };
     const functions = new Map<string, LocalFunction>();
     for (const declared of resources.functions.values()) {

@@ -157,6 +157,9 @@ export async function startEventSources(options: EventSourcesOptions): Promise<E
           ...(mapping.maximumBatchingWindowInSeconds !== undefined
             ? { maximumBatchingWindowInSeconds: mapping.maximumBatchingWindowInSeconds }
             : {}),
+          ...(mapping.parallelizationFactor !== undefined
+            ? { parallelizationFactor: mapping.parallelizationFactor }
+            : {}),
         },
         invoke: (event) => fn.invoke(event),
         ...(destinationArn

@@ -21,7 +21,10 @@ export function repositoriesFolder(owner: string, extra: Record<string, Record<s
 }
 
 /** Boots the whole platform on free ports with fresh state in a temporary folder. */
-export async function bootPlatform(reposDir: string): Promise<Platform & { cleanUp(): Promise<void> }> {
+export async function bootPlatform(
+  reposDir: string,
+  options: { githubWaitScale?: number } = {},
+): Promise<Platform & { cleanUp(): Promise<void> }> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-state-"));
   const platform = await startPlatform({
     port: 0,
@@ -29,6 +32,7 @@ export async function bootPlatform(reposDir: string): Promise<Platform & { clean
     fresh: true,
     reposDir,
     logger: { info() {}, warn() {}, error() {} },
+    ...options,
   });
   return Object.assign(platform, {
     async cleanUp() {
