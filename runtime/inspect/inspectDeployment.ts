@@ -1,5 +1,6 @@
 import type { Builder } from "../builders";
 import type { Deployment, Installation, StatusReason } from "../deployment";
+import { candidatesOf } from "../detect/detectionError";
 import { describeError, isPermanentError, PermanentError } from "../errors";
 import type { Logger } from "../log";
 import type { DeploymentStatus } from "../schema";
@@ -99,7 +100,7 @@ export async function inspectDeployment(id: string, deps: InspectorDependencies)
     return { result: "building", buildId };
   } catch (error) {
     if (isPermanentError(error)) {
-      const reason = { code: error.code, message: error.message };
+      const reason = statusReasonOf(error);
       await deployments.transition(id, "FAILED", { statusReason: reason });
       logger.warn("deployment failed", { deploymentId: id, code: reason.code });
       return { result: "failed", reason };
@@ -194,4 +195,13 @@ function splitRepository(repository: string): [string, string] {
   const [owner, name] = repository.split("/");
   if (!owner || !name) throw new PermanentError("INVALID_REPOSITORY", `"${repository}" is not owner/name.`);
   return [owner, name];
+}
+
+/** A permanent error as the deployment records it: code and message, and the candidate folders when detection had any. */
+export function statusReasonOf(error: PermanentError): StatusReason {
+  const candidates = (candidatesOf(error) ?? []).map((candidate) => ({
+    rootDirectory: candidate.rootDirectory,
+    ...(candidate.framework ? { framework: candidate.framework } : {}),
+  }));
+  return { code: error.code, message: error.message, ...(candidates.length > 0 ? { candidates } : {}) };
 }
