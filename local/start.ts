@@ -3,12 +3,14 @@ import * as path from "node:path";
 import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { createLogger } from "../runtime/log";
+import { ensureDashboardBuilt } from "./platform/dashboardSite";
 import { describeChange, watchDeployments } from "./platform/deploymentWatcher";
 import { DEFAULT_REPOS_DIR, repositoryOwners, startPlatform } from "./platform/platform";
 
 const USAGE = `npm start [-- --fresh] [--run-builds] [--port <n>]
 
-  Runs Slipway on this machine: the stack (index.ts) with every AWS resource provisioned locally.
+  Runs Slipway on this machine: the stack (index.ts) with every AWS resource provisioned locally, and the web
+  dashboard (web/, built with Vite when its sources changed) at http://127.0.0.1:<port>/.
   --fresh        start from empty state (deletes .slipway/)
   --run-builds   run each build's buildspec for real (logs in .slipway/builds/); otherwise builds stay IN_PROGRESS
   --port <n>     the API's port (default: $PORT or 3000)
@@ -65,6 +67,7 @@ async function main(): Promise<void> {
   const showFunctionLogs = process.env.SLIPWAY_FUNCTION_LOGS === "1";
 
   console.log(values.fresh ? "Starting Slipway locally from empty state…" : "Starting Slipway locally…");
+  ensureDashboardBuilt(undefined, (message) => console.log(message));
   const platform = await startPlatform({
     port,
     stateDir,
@@ -92,6 +95,7 @@ async function main(): Promise<void> {
   const owners = platform.reposDir ? repositoryOwners(platform.reposDir) : [];
   console.log(`
 Slipway is running.
+  Dashboard    ${platform.apiUrl}/   (sign in as a local user)
   API          ${platform.apiUrl}   (POST /deployments, GET /deployments, GET /deployments/{id})
   Token        npm run --silent token -- <userId>${owners.length ? `   (local users: ${owners.join(", ")})` : ""}
   Repositories ${platform.reposDir ? `${platform.reposDir} served as GitHub (each owner is one App installation)` : "GitHub itself (register installations with npm run installations)"}

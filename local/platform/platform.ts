@@ -23,6 +23,8 @@ import { ensureFunctionArchives } from "./archives/functionArchives";
 import { startEventSources, type EventSources } from "./startEventSources";
 import { freePort } from "./freePort";
 import { startBuildRunner, type BuildOutcome } from "./buildRunner";
+import { createDashboardSite } from "./dashboardSite";
+import { createLocalSignIn, LOCAL_SIGN_IN_PATHS } from "./localSignIn";
 
 export const REGION = "us-east-1";
 export const ACCOUNT_ID = "000000000000";
@@ -241,7 +243,22 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     }
 
     const issuerKey = loadOrCreateIssuerKey(options.stateDir);
+    const corsOrigins = options.corsAllowOrigins ?? ["http://localhost:5173"];
     const api: HttpApi = await startHttpApi({
+      fallback: createDashboardSite({
+        config: () => ({
+          apiUrl: "",
+          issuer: LOCAL_ISSUER,
+          clientId: LOCAL_AUDIENCE,
+          authorizationEndpoint: `${apiUrl}${LOCAL_SIGN_IN_PATHS.authorize}`,
+          tokenEndpoint: `${apiUrl}${LOCAL_SIGN_IN_PATHS.token}`,
+        }),
+        signIn: createLocalSignIn({
+          privateKeyPem: issuerKey.privateKeyPem,
+          users: () => (reposDir ? repositoryOwners(reposDir) : []),
+          redirectOrigins: () => [apiUrl, `http://localhost:${port}`, ...corsOrigins],
+        }),
+      }),
       port,
       routes: apiRoutes(resources, functions),
       authorizer: authorizerOf(resources, issuerKey.publicKeyPem),
