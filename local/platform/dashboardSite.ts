@@ -99,7 +99,7 @@ function newestChange(entry: string): number {
 export function dashboardBuildIsStale(webDir = WEB_DIR): boolean {
   const built = path.join(webDir, "dist", "index.html");
   if (!isFile(built)) return true;
-  const sources = [path.join(webDir, "src"), path.join(webDir, "index.html"), path.join(webDir, "vite.config.ts")];
+  const sources = [path.join(webDir, "src"), path.join(webDir, "index.html"), path.join(webDir, "vite.config.mts")];
   return Math.max(...sources.filter(fs.existsSync).map(newestChange)) > fs.statSync(built).mtimeMs;
 }
 
@@ -107,8 +107,8 @@ export function dashboardBuildIsStale(webDir = WEB_DIR): boolean {
 export function ensureDashboardBuilt(webDir = WEB_DIR, onProgress: (message: string) => void = () => undefined): boolean {
   if (!dashboardBuildIsStale(webDir)) return false;
   onProgress("Building the dashboard (vite build)…");
-  const vite = require.resolve("vite/bin/vite.js");
-  execFileSync(process.execPath, [vite, "build", "--config", path.join(webDir, "vite.config.ts"), "--logLevel", "warn"], {
+  const vite = path.join(path.dirname(require.resolve("vite/package.json")), "bin", "vite.js");
+  execFileSync(process.execPath, [vite, "build", "--config", path.join(webDir, "vite.config.mts"), "--logLevel", "warn"], {
     stdio: ["ignore", "ignore", "inherit"],
   });
   return true;

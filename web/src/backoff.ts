@@ -29,10 +29,14 @@ export interface Poller {
 export function startPolling(
   poll: (signal: AbortSignal) => Promise<"changed" | "unchanged" | "stop">,
   settings: BackoffSettings = DEFAULT_BACKOFF,
-  timers: { set: typeof setTimeout; clear: typeof clearTimeout } = { set: setTimeout, clear: clearTimeout },
+  // Arrow functions: a browser's setTimeout called as a method of another object throws "Illegal invocation".
+  timers: { set: (run: () => void, ms: number) => unknown; clear: (timer: unknown) => void } = {
+    set: (run, ms) => setTimeout(run, ms),
+    clear: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>),
+  },
 ): Poller {
   let delay = settings.minMs;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: unknown;
   let controller: AbortController | undefined;
   let stopped = false;
 

@@ -1,5 +1,6 @@
 import { ApiError } from "../api";
 import { h, render } from "../h";
+import { createKeyKeeper, deploymentRequest } from "../deploymentRequest";
 import type { CreateDeploymentRequest, Deployment } from "../types";
 import type { PageContext } from "./context";
 
@@ -8,36 +9,6 @@ const FIELDS = [
   { name: "ref", label: "Ref", hint: "branch, tag or commit SHA; empty = the default branch", required: false },
   { name: "rootDirectory", label: "Root directory", hint: "the app's folder; empty = detect it", required: false },
 ] as const;
-
-/** The body a form's values make: empty optional fields are left out, as the API's defaults apply then. */
-export function deploymentRequest(values: Readonly<Record<string, string>>): CreateDeploymentRequest {
-  const ref = values.ref?.trim();
-  const rootDirectory = values.rootDirectory?.trim();
-  return {
-    repository: (values.repository ?? "").trim(),
-    ...(ref ? { ref } : {}),
-    ...(rootDirectory ? { rootDirectory } : {}),
-  };
-}
-
-/**
- * Idempotency-Key per intent: the same body keeps its key, so a double click or a retry after a network failure makes
- * one deployment; a changed body (another intent) gets a new key.
- */
-export function createKeyKeeper(newKey: () => string = () => crypto.randomUUID()) {
-  let last: { body: string; key: string } | undefined;
-  return {
-    keyFor(request: CreateDeploymentRequest): string {
-      const body = JSON.stringify(request);
-      if (last?.body !== body) last = { body, key: newKey() };
-      return last.key;
-    },
-    /** After a deployment was made: the next click is a new intent, even with the same values. */
-    reset() {
-      last = undefined;
-    },
-  };
-}
 
 /** Deploys `request` with a fresh key (one-click redeploys). */
 export function deployNow(context: PageContext, request: CreateDeploymentRequest): Promise<Deployment> {
