@@ -69,6 +69,16 @@ test.serial("a user signs in, deploys an example repository and watches it reach
     const facts = page.locator("dl");
     await facts.getByText(STATUS_SETTLED).waitFor(WAIT);
     await facts.getByText("express").waitFor(WAIT);
+    // The build log shows where the API has the logs route (issue 9), and is hidden where the gateway has none.
+    const id = new URL(page.url()).pathname.split("/").pop()!;
+    const logs = await api(platform, "GET", `/deployments/${id}/logs`, { token: platform.token("demo") });
+    const logHeading = page.getByRole("heading", { name: "Build log" });
+    if (logs.status === 404 && logs.body?.message === "Not Found") {
+      await page.locator("section[hidden] pre.log").waitFor({ ...WAIT, state: "attached" });
+      t.false(await logHeading.isVisible());
+    } else {
+      await logHeading.waitFor(WAIT);
+    }
     await shoot(page, "deployment");
 
     // Back to the list (a link, by keyboard): the deployment is there with its status, without a reload.
@@ -112,6 +122,7 @@ test.serial("an AMBIGUOUS_ROOT failure offers its candidates, and one click rede
     await page.getByText("AMBIGUOUS_ROOT").waitFor(WAIT);
     const actions = page.getByRole("list", { name: "Suggested actions" });
     t.deepEqual(await actions.getByRole("button").allInnerTexts(), ["Deploy apps/api (express)", "Deploy apps/web (nextjs)"]);
+    t.false(await page.getByRole("button", { name: "Cancel deployment" }).isVisible(), "a final deployment has no Cancel");
     await shoot(page, "ambiguous-root");
     const failedUrl = page.url();
     await actions.getByRole("button", { name: "Deploy apps/web (nextjs)" }).click();
@@ -141,7 +152,7 @@ test.serial("one user never sees another's deployments, in the list or by addres
 });
 
 test.serial("the dashboard's files carry the build's cache headers, and page paths fall back to index.html", async (t) => {
-  const index = await fetch(`${platform.apiUrl}/deployment/anything`);
+  const index = await fetch(`${platform.apiUrl}/deployment/anything`, { headers: { accept: "text/html" } });
   t.is(index.status, 200);
   t.is(index.headers.get("cache-control"), "no-cache");
   const html = await index.text();
@@ -150,5 +161,8 @@ test.serial("the dashboard's files carry the build's cache headers, and page pat
   const script = await fetch(`${platform.apiUrl}${asset}`);
   t.is(script.headers.get("cache-control"), "public, max-age=31536000, immutable");
   t.is((await fetch(`${platform.apiUrl}/assets/missing.js`)).status, 404);
-  t.is((await fetch(`${platform.apiUrl}/deployments`)).status, 401, "API paths stay the API's");
+  t.is((await fetch(`${platform.apiUrl}/deployments`, { headers: { accept: "text/html" } })).status, 401, "API paths stay the API's");
+  const missingRoute = await fetch(`${platform.apiUrl}/deployments/x/nothing`, { headers: { accept: "application/json" } });
+  t.is(missingRoute.status, 404, "a fetch of a route the API lacks gets the gateway's 404, not the page");
+  t.deepEqual(await missingRoute.json(), { message: "Not Found" });
 });

@@ -61,8 +61,10 @@ export function createDashboardSite(options: DashboardSiteOptions) {
     if (relative !== "" && resolved.startsWith(distDir + path.sep) && isFile(resolved)) {
       return file(200, fs.readFileSync(resolved), relative);
     }
-    // A page path (no extension) is the single-page app's: CloudFront answers index.html the same way.
-    if (path.extname(relative) !== "") return undefined;
+    // A page the browser navigates to (no extension, asking for HTML) is the single-page app's, as CloudFront answers
+    // index.html for it. Anything else (a fetch of a route the API lacks) keeps the gateway's JSON 404, which the
+    // dashboard reads as "this API has no such route".
+    if (path.extname(relative) !== "" || !String(request.headers.accept ?? "").includes("text/html")) return undefined;
     const index = path.join(distDir, "index.html");
     if (!isFile(index)) {
       return file(503, Buffer.from("The dashboard is not built: run `npm run build:web`.\n"), "missing.txt");

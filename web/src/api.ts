@@ -67,6 +67,7 @@ export function createApiClient(options: ApiClientOptions) {
     }
     if (response.status === 401) options.onUnauthorized();
     if (!response.ok) throw apiErrorOf(response.status, body);
+    if (body === undefined) throw new ApiError(response.status, "NOT_JSON", `${method} ${path} answered without a JSON body.`);
     return body as T;
   }
 
