@@ -111,6 +111,7 @@ async function declaredFunctions(): Promise<Map<string, Record<string, string>>>
       "slipway:githubAppPrivateKeySecretArn":
         "arn:aws:secretsmanager:us-east-1:123456789012:secret:slipway-preflight-AbCdEf",
       "slipway:jwtIssuer": "https://issuer.invalid/",
+      "slipway:dashboard": "false", // functions only
       "slipway:jwtAudience": JSON.stringify(["preflight"]),
     },
     stackName: "preflight",

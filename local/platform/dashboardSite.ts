@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { cacheControlFor } from "../../components/dashboard";
 import type { DashboardConfig } from "../../web/src/dashboardConfig";
 import type { GatewayResponse } from "./httpApi/gatewayResponse";
 import type { FallbackRequest } from "./httpApi/startHttpApi";
@@ -15,10 +16,8 @@ import type { SignInRequest } from "./localSignIn";
 export const WEB_DIR = path.resolve(__dirname, "../../web");
 export const WEB_DIST_DIR = path.join(WEB_DIR, "dist");
 
-/** Cache-Control per served file, shared with the Dashboard component so local and AWS agree. */
-export function cacheControlFor(file: string): string {
-  return file.startsWith("assets/") ? "public, max-age=31536000, immutable" : "no-cache";
-}
+// Cache-Control per file is the Dashboard component's, so local and AWS agree.
+export { cacheControlFor };
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   ".html": "text/html; charset=utf-8",

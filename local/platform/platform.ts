@@ -120,6 +120,8 @@ export function localStackConfig(settings: {
     "slipway:jwtIssuer": LOCAL_ISSUER,
     "slipway:jwtAudience": JSON.stringify([LOCAL_AUDIENCE]),
     "slipway:corsAllowOrigins": JSON.stringify(settings.corsAllowOrigins),
+    // Locally the HTTP API serves the dashboard itself (local/platform/dashboardSite.ts), not CloudFront.
+    "slipway:dashboard": "false",
     "slipway:logRetentionDays": "7",
     "slipway:deletionProtection": "false",
     "slipway:pointInTimeRecovery": "false",
