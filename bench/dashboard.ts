@@ -39,7 +39,7 @@ export async function runDashboardBench(): Promise<void> {
     console.log(
       `First render of the deployments page (navigation → first row, ${RUNS} loads, 20 rows): ` +
         `median ${times[Math.floor(RUNS / 2)]} ms, worst ${times[RUNS - 1]} ms (budget 1000 ms); ` +
-        "requests: document → script + config.json → GET /deployments (two round trips after the document)",
+        "requests in sequence: document → script → config.json → GET /deployments",
     );
   } finally {
     await browser.close();

@@ -42,6 +42,7 @@ test("the stack is composed of Slipway's components", (t) => {
       "slipway:github:GitHubAppKey slipway-github-app-key",
       "slipway:inspect:RepoInspector slipway",
       ...FUNCTIONS.map((name) => `slipway:lambda:LambdaFunction ${name}`),
+      "slipway:web:Dashboard slipway",
     ].sort(),
   );
 });
