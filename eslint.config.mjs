@@ -6,7 +6,7 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   // examples/ holds users' apps (repositories the local platform serves), not Slipway code.
-  { ignores: ["node_modules/", ".cache/", ".slipway/", "test/fixtures/", "examples/", "eslint.config.mjs"] },
+  { ignores: ["node_modules/", ".cache/", ".slipway/", "test/fixtures/", "examples/", "eslint.config.mjs", "web/dist/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { BuildProjects } from "./components/buildProjects";
+import { Dashboard } from "./components/dashboard";
 import { DeploymentApi } from "./components/deploymentApi";
 import { DeploymentTable } from "./components/deploymentTable";
 import { GitHubAppKey } from "./components/githubAppKey";
@@ -41,19 +42,33 @@ const inspector = new RepoInspector("slipway", {
   logRetentionDays: config.logRetentionDays,
 });
 
+// The dashboard's config.json needs the API's URL and the API's CORS needs the dashboard's: the URL is deferred.
+const [deferredApiUrl, resolveApiUrl] = pulumi.deferredOutput<string>();
+const dashboard = config.dashboard
+  ? new Dashboard("slipway", {
+      apiUrl: deferredApiUrl,
+      issuer: config.jwtIssuer,
+      clientId: config.jwtAudience[0]!,
+      forceDestroy: config.forceDestroy,
+    })
+  : undefined;
+
 const api = new DeploymentApi("slipway", {
   deploymentsTable: tables.deployments,
   idempotencyTable: tables.idempotency,
   byUserIndexArn: tables.byUserIndexArn,
   jwtIssuer: config.jwtIssuer,
   jwtAudience: config.jwtAudience,
-  corsAllowOrigins: config.corsAllowOrigins,
+  corsAllowOrigins: dashboard ? [...config.corsAllowOrigins, dashboard.url] : config.corsAllowOrigins,
   throttlingRateLimit: config.throttlingRateLimit,
   throttlingBurstLimit: config.throttlingBurstLimit,
   logRetentionDays: config.logRetentionDays,
 });
 
+resolveApiUrl(api.url);
+
 export const apiUrl = api.url;
+export const dashboardUrl = dashboard?.url;
 export const deploymentsTableName = tables.deployments.name;
 export const installationsTableName = tables.installations.name;
 export const idempotencyTableName = tables.idempotency.name;

@@ -1,6 +1,7 @@
 import { runArchiveBench } from "./archives";
 import { runDetectionBench } from "./detection";
 import { runPipelineBench } from "./pipeline";
+import { runDashboardBench } from "./dashboard";
 
 /** Each benchmark by name; `bench/index.ts` runs each in its own process (a Pulumi program runs once per process). */
 export const BENCHMARKS: Readonly<Record<string, { title: string; run: () => Promise<void> }>> = {
@@ -10,6 +11,7 @@ export const BENCHMARKS: Readonly<Record<string, { title: string; run: () => Pro
     run: runDetectionBench,
   },
   pipeline: { title: "The local platform end to end", run: runPipelineBench },
+  dashboard: { title: "The web dashboard: bundle size, first render in Chromium", run: runDashboardBench },
 };
 
 if (require.main === module) {

@@ -13,6 +13,8 @@ export interface StackConfig {
   readonly jwtIssuer: string;
   readonly jwtAudience: string[];
   readonly corsAllowOrigins: string[];
+  /** Host the web dashboard (CloudFront + S3) and allow its origin in CORS. Default true. */
+  readonly dashboard: boolean;
   readonly throttlingRateLimit: number;
   readonly throttlingBurstLimit: number;
   readonly logRetentionDays: number;
@@ -100,6 +102,7 @@ export function loadStackConfig(config: ConfigReader): StackConfig {
     jwtIssuer,
     jwtAudience,
     corsAllowOrigins: stringList(config, "corsAllowOrigins") ?? [],
+    dashboard: config.getBoolean("dashboard") ?? true,
     throttlingRateLimit: positive(config, "throttlingRateLimit", 50),
     throttlingBurstLimit: positive(config, "throttlingBurstLimit", 100),
     logRetentionDays,

@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { createLogger } from "../runtime/log";
+import { ensureDashboardBuilt } from "./platform/dashboardSite";
 import { describeChange, watchDeployments } from "./platform/deploymentWatcher";
 import { DEFAULT_REPOS_DIR, repositoryOwners, startPlatform } from "./platform/platform";
 import { describeSealedBuildTools } from "./platform/sealedBuildTools";
@@ -12,7 +13,8 @@ import { applyNodeVersionPolicy } from "../scripts/nodeVersionPolicy";
 
 const USAGE = `npm start [-- --fresh] [--run-builds] [--port <n>]
 
-  Runs Slipway on this machine: the stack (index.ts) with every AWS resource provisioned locally.
+  Runs Slipway on this machine: the stack (index.ts) with every AWS resource provisioned locally, and the web
+  dashboard (web/, built with Vite when its sources changed) at http://127.0.0.1:<port>/.
   --fresh        start from empty state (empties .slipway/ but keeps the token signing key, so tokens stay valid)
   --run-builds   run each build's buildspec for real, sealed: aws and docker are Slipway's local stand-ins (never
                  your AWS account or a remote registry); images are built by this machine's Docker and pushed to
@@ -85,6 +87,7 @@ async function main(): Promise<void> {
       ? `Starting Slipway locally from empty state (keeping ${KEPT_ACROSS_FRESH.map((file) => path.join(path.relative(process.cwd(), stateDir) || stateDir, file)).join(", ")}: tokens minted before still work)…`
       : "Starting Slipway locally…",
   );
+  ensureDashboardBuilt(undefined, (message) => console.log(message));
   const platform = await startPlatform({
     port,
     stateDir,
@@ -112,6 +115,7 @@ async function main(): Promise<void> {
   const owners = platform.reposDir ? repositoryOwners(platform.reposDir) : [];
   console.log(`
 Slipway is running.
+  Dashboard    ${platform.apiUrl}/   (sign in as a local user)
   API          ${platform.apiUrl}   (POST /deployments, GET /deployments, GET /deployments/{id})
   Token        npm run --silent token -- <userId>${owners.length ? `   (local users: ${owners.join(", ")})` : ""}
   Repositories ${platform.reposDir ? `${platform.reposDir} served as GitHub (each owner is one App installation)` : "GitHub itself (register installations with npm run installations)"}

@@ -5,6 +5,14 @@ import type { DeploymentStatus } from "./schema";
 export interface StatusReason {
   readonly code: string;
   readonly message: string;
+  /** AMBIGUOUS_ROOT: the folders that hold an app, each a valid `rootDirectory` to deploy again with. */
+  readonly candidates?: readonly RootCandidate[];
+}
+
+/** A folder detection found an app in ("" = the repository root), and the framework it saw (absent: Dockerfile only). */
+export interface RootCandidate {
+  readonly rootDirectory: string;
+  readonly framework?: string;
 }
 
 /** A deployment as stored in the `deployments` table (and, minus internal fields, as the API returns it). */

@@ -3,6 +3,7 @@ import type {
   APIGatewayProxyEventV2WithJWTAuthorizer,
   APIGatewayProxyStructuredResultV2,
 } from "aws-lambda";
+import type { ApiErrorBody } from "./api/apiShapes";
 import { describeError, type ErrorKind } from "./errors";
 import type { Logger } from "./log";
 
@@ -26,7 +27,8 @@ export function jsonResponse(statusCode: number, body: unknown, headers: Record<
 
 /** `{ "error": { "code", "message", "field"? } }`, the one error shape every route returns. */
 export function errorResponse(statusCode: number, code: string, message: string, field?: string): ApiResult {
-  return jsonResponse(statusCode, { error: field === undefined ? { code, message } : { code, message, field } });
+  const body: ApiErrorBody = { error: field === undefined ? { code, message } : { code, message, field } };
+  return jsonResponse(statusCode, body);
 }
 
 /** A header by name; API Gateway lowercases names, but a test or another proxy may not. */

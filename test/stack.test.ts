@@ -42,6 +42,7 @@ test("the stack is composed of Slipway's components", (t) => {
       "slipway:github:GitHubAppKey slipway-github-app-key",
       "slipway:inspect:RepoInspector slipway",
       ...FUNCTIONS.map((name) => `slipway:lambda:LambdaFunction ${name}`),
+      "slipway:web:Dashboard slipway",
     ].sort(),
   );
 });
@@ -101,7 +102,8 @@ test("every route is behind the JWT authorizer configured from the stack", (t) =
     t.is(route.inputs.authorizerId, "slipway-id");
   }
   const api = one("aws:apigatewayv2/api:Api", "slipway").inputs;
-  t.deepEqual(api.corsConfiguration.allowOrigins, ["https://app.example.com"]);
+  // The configured origins, and the dashboard's own (components/dashboard.ts) added by the stack.
+  t.deepEqual(api.corsConfiguration.allowOrigins, ["https://app.example.com", stack.outputs.dashboardUrl]);
   const stage = one("aws:apigatewayv2/stage:Stage", "slipway").inputs;
   t.is(stage.defaultRouteSettings.throttlingRateLimit, 50);
   t.truthy(JSON.parse(stage.accessLogSettings.format).userId);

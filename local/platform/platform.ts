@@ -27,6 +27,8 @@ import { startBuildRunner, type BuildOutcome, type BuildRunner } from "./buildRu
 import { prepareSealedBuildTools, type SealedBuildTools } from "./sealedBuildTools";
 import { clearState } from "./clearState";
 import { writeRunningPlatform } from "./runningPlatform";
+import { createDashboardSite } from "./dashboardSite";
+import { createLocalSignIn, LOCAL_SIGN_IN_PATHS } from "./localSignIn";
 
 export const REGION = "us-east-1";
 export const ACCOUNT_ID = "000000000000";
@@ -138,6 +140,8 @@ export function localStackConfig(settings: {
     "slipway:jwtIssuer": LOCAL_ISSUER,
     "slipway:jwtAudience": JSON.stringify([LOCAL_AUDIENCE]),
     "slipway:corsAllowOrigins": JSON.stringify(settings.corsAllowOrigins),
+    // Locally the HTTP API serves the dashboard itself (local/platform/dashboardSite.ts), not CloudFront.
+    "slipway:dashboard": "false",
     "slipway:logRetentionDays": "7",
     "slipway:deletionProtection": "false",
     "slipway:pointInTimeRecovery": "false",
@@ -283,7 +287,22 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const issuerKey = await loadOrCreateIssuerKey(options.stateDir);
     const issuer = await startLocalIssuer({ key: issuerKey });
     stopping.push(() => issuer.close());
+    const corsOrigins = options.corsAllowOrigins ?? ["http://localhost:5173"];
     const api: HttpApi = await startHttpApi({
+      fallback: createDashboardSite({
+        config: () => ({
+          apiUrl: "",
+          issuer: LOCAL_ISSUER,
+          clientId: LOCAL_AUDIENCE,
+          authorizationEndpoint: `${apiUrl}${LOCAL_SIGN_IN_PATHS.authorize}`,
+          tokenEndpoint: `${apiUrl}${LOCAL_SIGN_IN_PATHS.token}`,
+        }),
+        signIn: createLocalSignIn({
+          privateKeyPem: issuerKey.privateKeyPem,
+          users: () => (reposDir ? repositoryOwners(reposDir) : []),
+          redirectOrigins: () => [apiUrl, `http://localhost:${port}`, ...corsOrigins],
+        }),
+      }),
       port,
       routes: apiRoutes(resources, functions),
       authorizer: authorizerOf(resources, issuer.issuerFetch),

@@ -1,6 +1,7 @@
 import { ValidationError } from "../errors";
 import { handleApiRequest, jsonResponse, type ApiEvent, type ApiResult } from "../http";
 import type { ApiDependencies } from "./apiDependencies";
+import type { DeploymentPage } from "./apiShapes";
 import { toPublicDeployment } from "./publicDeployment";
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -15,8 +16,10 @@ export function listDeployments(
     const limit = parseLimit(event.queryStringParameters?.limit);
     const cursor = event.queryStringParameters?.cursor;
     const page = await deps.deployments.listByUser(userId, { limit, ...(cursor !== undefined ? { cursor } : {}) });
-    const body: { items: unknown[]; nextCursor?: string } = { items: page.items.map(toPublicDeployment) };
-    if (page.nextCursor !== undefined) body.nextCursor = page.nextCursor;
+    const body: DeploymentPage = {
+      items: page.items.map(toPublicDeployment),
+      ...(page.nextCursor !== undefined ? { nextCursor: page.nextCursor } : {}),
+    };
     return jsonResponse(200, body);
   });
 }

@@ -4,6 +4,7 @@ import type { Deployment, Installation, StatusReason } from "../deployment";
 import { describeError, isPermanentError, isTransientError, PermanentError, TransientError } from "../errors";
 import { tooLarge } from "../github/archiveCheck";
 import type { RetryOptions } from "../github/githubErrors";
+import { candidatesOf } from "../detect/detectionError";
 import type { Logger } from "../log";
 import type { DeploymentStatus } from "../schema";
 import type { InspectionBudget } from "./inspectionBudget";
@@ -158,7 +159,7 @@ export async function inspectDeployment(
     return { result: "building", buildId };
   } catch (error) {
     if (isPermanentError(error)) {
-      const reason = { code: error.code, message: error.message };
+      const reason = statusReasonOf(error);
       await deployments.transition(id, "FAILED", { statusReason: reason });
       logger.warn("deployment failed", { deploymentId: id, code: reason.code });
       return { result: "failed", reason };
@@ -328,4 +329,13 @@ function splitRepository(repository: string): [string, string] {
   const [owner, name] = repository.split("/");
   if (!owner || !name) throw new PermanentError("INVALID_REPOSITORY", `"${repository}" is not owner/name.`);
   return [owner, name];
+}
+
+/** A permanent error as the deployment records it: code and message, and the candidate folders when detection had any. */
+export function statusReasonOf(error: PermanentError): StatusReason {
+  const candidates = (candidatesOf(error) ?? []).map((candidate) => ({
+    rootDirectory: candidate.rootDirectory,
+    ...(candidate.framework ? { framework: candidate.framework } : {}),
+  }));
+  return { code: error.code, message: error.message, ...(candidates.length > 0 ? { candidates } : {}) };
 }

@@ -36,6 +36,11 @@ export function computedState(type: string, name: string, inputs: Record<string,
         arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${physical}`,
         url: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${physical}`,
       };
+    case "aws:cloudfront/distribution:Distribution":
+      return {
+        domainName: "d1a2b3c4example.cloudfront.net",
+        arn: `arn:aws:cloudfront::${ACCOUNT}:distribution/E1A2B3C4EXAMPLE`,
+      };
     case "aws:s3/bucket:Bucket":
       return { bucket: physical, arn: `arn:aws:s3:::${physical}` };
     case "aws:ecr/repository:Repository":

@@ -1,3 +1,4 @@
+import { ensureDashboardBuilt } from "../../local/platform/dashboardSite";
 import { runStack } from "../../local/platform/runStack";
 import { computedState, type RecordedResource } from "./pulumiMocks";
 
@@ -26,6 +27,7 @@ export interface LoadedStack {
  * `newResource` is recorded with its inputs and answered with the attributes AWS would compute.
  */
 export async function loadStack(config: Record<string, string> = TEST_CONFIG): Promise<LoadedStack> {
+  ensureDashboardBuilt(); // the Dashboard component uploads web/dist
   const resources: RecordedResource[] = [];
   const outputs = await runStack({
     config,

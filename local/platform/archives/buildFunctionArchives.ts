@@ -16,6 +16,7 @@ const BUILD_CONFIG: Record<string, string> = {
   "slipway:githubAppId": "1",
   "slipway:githubAppPrivateKey": "-----BEGIN PRIVATE KEY-----\nARCHIVE-BUILD-PLACEHOLDER\n-----END PRIVATE KEY-----\n",
   "slipway:jwtIssuer": "https://issuer.invalid/",
+  "slipway:dashboard": "false", // functions only
   "slipway:jwtAudience": JSON.stringify(["archive-build"]),
 };
 

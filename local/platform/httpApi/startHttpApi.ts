@@ -60,6 +60,20 @@ export interface StartHttpApiOptions {
   readonly apiId?: string;
   /** API Gateway gives an integration 30 s before answering 503. */
   readonly integrationTimeoutMs?: number;
+  /**
+   * Answers requests no route matches (the local dashboard's files and the local issuer's pages, which AWS serves
+   * from other origins); undefined = API Gateway's 404. Default none.
+   */
+  readonly fallback?: (request: FallbackRequest) => Promise<GatewayResponse | undefined>;
+}
+
+/** A request no API route matched, as `fallback` sees it. */
+export interface FallbackRequest {
+  readonly method: string;
+  /** Path and query, as sent. */
+  readonly target: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: Buffer;
 }
 
 export interface HttpApi {
@@ -116,7 +130,10 @@ export async function startHttpApi(options: StartHttpApiOptions): Promise<HttpAp
     }
     const target = incoming.url ?? "/";
     const match = matchRoute(method, target.split("?")[0]!);
-    if (!match) return { response: gatewayResponse("notFound") };
+    if (!match) {
+      const served = await options.fallback?.({ method, target, headers: incoming.headers, body });
+      return { response: served ?? gatewayResponse("notFound") };
+    }
     const routeKey = match.route.routeKey;
 
     let jwt: { claims: Record<string, string>; scopes: string[] | null } | undefined;

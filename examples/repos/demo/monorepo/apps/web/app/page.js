@@ -1,0 +1,3 @@
+export default function Page() {
+  return <h1>The monorepo's web app</h1>;
+}

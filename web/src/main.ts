@@ -1,0 +1,109 @@
+import { createApiClient } from "./api";
+import { completeSignIn, currentSession, signOut } from "./auth";
+import { parseDashboardConfig, type DashboardConfig } from "./dashboardConfig";
+import { h, render } from "./h";
+import "./style.css";
+import type { PageContext } from "./views/context";
+import { deploymentPage } from "./views/deploymentPage";
+import { deploymentsPage } from "./views/deploymentsPage";
+import { signInPage } from "./views/signInPage";
+
+/*
+ * Pages by path. Dashboard paths never collide with the API's (`/deployments…`), because locally both are served
+ * from one origin: `/`, `/deployment/{id}`, `/callback`.
+ */
+
+const main = document.getElementById("main")!;
+const account = document.getElementById("account")!;
+let leaving: (() => void)[] = [];
+
+async function start(): Promise<void> {
+  let config: DashboardConfig;
+  try {
+    const response = await fetch("/config.json", { cache: "no-store" });
+    config = parseDashboardConfig(await response.json());
+  } catch (error) {
+    render(main, h("h1", {}, "Slipway"), h("p", { role: "alert" }, `The dashboard has no usable config.json: ${String(error)}`));
+    return;
+  }
+  const api = createApiClient({
+    baseUrl: config.apiUrl,
+    token: () => currentSession()?.accessToken,
+    onUnauthorized: () => {
+      signOut();
+      show(config, api, "Your session ended; sign in again.");
+    },
+  });
+  window.addEventListener("popstate", () => show(config, api));
+  document.addEventListener("click", (event) => {
+    const link = (event.target as Element).closest?.("a");
+    if (!link || link.target || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
+    const url = new URL(link.href);
+    if (url.origin !== location.origin) return;
+    event.preventDefault();
+    navigate(config, api, url.pathname + url.search);
+  });
+  show(config, api);
+}
+
+function navigate(config: DashboardConfig, api: ReturnType<typeof createApiClient>, path: string): void {
+  history.pushState(null, "", path);
+  show(config, api);
+}
+
+function show(config: DashboardConfig, api: ReturnType<typeof createApiClient>, problem?: string): void {
+  for (const cleanup of leaving) cleanup();
+  leaving = [];
+  const path = location.pathname;
+  if (path === "/callback") {
+    render(main, h("p", { "aria-busy": "true" }, "Signing in…"));
+    completeSignIn(config, new URL(location.href))
+      .then((returnTo) => {
+        history.replaceState(null, "", returnTo);
+        show(config, api);
+      })
+      .catch((error: unknown) => {
+        history.replaceState(null, "", "/");
+        show(config, api, `Sign-in failed: ${error instanceof Error ? error.message : String(error)}`);
+      });
+    return;
+  }
+  const session = currentSession();
+  if (!session) {
+    render(account);
+    document.title = "Sign in · Slipway";
+    signInPage(main, config, path + location.search, problem);
+    return;
+  }
+  render(
+    account,
+    h("span", { class: "who" }, "Signed in as ", h("strong", {}, session.user)),
+    h(
+      "button",
+      {
+        type: "button",
+        onclick: () => {
+          signOut();
+          show(config, api);
+        },
+      },
+      "Sign out",
+    ),
+  );
+  const context: PageContext = {
+    api,
+    navigate: (to) => navigate(config, api, to),
+    onLeave: (cleanup) => leaving.push(cleanup),
+  };
+  const match = /^\/deployment\/([^/]+)$/.exec(path);
+  if (match) {
+    document.title = "Deployment · Slipway";
+    deploymentPage(main, context, decodeURIComponent(match[1]!));
+  } else {
+    document.title = "Deployments · Slipway";
+    deploymentsPage(main, context);
+  }
+  main.focus({ preventScroll: true });
+}
+
+void start();
