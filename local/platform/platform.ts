@@ -241,6 +241,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       ...(resources.api.cors ? { cors: resources.api.cors as never } : {}),
       ...(resources.api.throttling ? { throttling: resources.api.throttling } : {}),
       accountId: ACCOUNT_ID,
+      logger: (entry) => {
+        // The access log, as API Gateway writes it; a 5xx is a line a person should see, the rest is for debugging.
+        if (entry.status >= 500) logger.error("api request failed", { ...entry });
+        else logger.info("api request", { ...entry });
+      },
     });
     stopping.push(() => api.close());
 

@@ -17,6 +17,17 @@ export type JwtVerification =
 /** The RSA algorithms API Gateway's JWT authorizer accepts, and the digest each signs with. */
 const RSA_DIGESTS: Readonly<Record<string, string>> = { RS256: "sha256", RS384: "sha384", RS512: "sha512" };
 
+/**
+ * The JWA names (RFC 7518 §3.1, RFC 8037) the challenge may repeat, as API Gateway does ("signing method HS256 is
+ * invalid"). Any other `alg` is the caller's own text: it is never copied into the `www-authenticate` header, where a
+ * CR/LF or a character above Latin-1 would make Node refuse to write the response (issue 8, finding 1).
+ */
+const KNOWN_ALGORITHMS: readonly string[] = [
+  "none",
+  ...["HS", "RS", "ES", "PS"].flatMap((family) => ["256", "384", "512"].map((bits) => family + bits)),
+  "EdDSA",
+];
+
 /** Clocks drift: `nbf` and `iat` may be this far in the future. */
 const CLOCK_SKEW_SECONDS = 60;
 
@@ -47,7 +58,10 @@ function verifyJwt(
   const claims = decodeJson(encodedPayload);
   if (!header || !claims) return { ok: false, description: "the token is malformed" };
   const digest = typeof header.alg === "string" ? RSA_DIGESTS[header.alg] : undefined;
-  if (!digest) return { ok: false, description: `signing method ${String(header.alg)} is invalid` };
+  if (!digest) {
+    const named = typeof header.alg === "string" && KNOWN_ALGORITHMS.includes(header.alg) ? `${header.alg} ` : "";
+    return { ok: false, description: `signing method ${named}is invalid` };
+  }
   if (!signatureValid(digest, `${encodedHeader}.${encodedPayload}`, key, encodedSignature))
     return { ok: false, description: "the token signature is invalid" };
 
