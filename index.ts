@@ -43,6 +43,8 @@ const inspector = new RepoInspector("slipway", {
 const api = new DeploymentApi("slipway", {
   deploymentsTable: tables.deployments,
   idempotencyTable: tables.idempotency,
+  rateLimitsTable: tables.rateLimits,
+  deploymentsPerUserPerMinute: config.deploymentsPerUserPerMinute,
   byUserIndexArn: tables.byUserIndexArn,
   jwtIssuer: config.jwtIssuer,
   jwtAudience: config.jwtAudience,
@@ -56,6 +58,7 @@ export const apiUrl = api.url;
 export const deploymentsTableName = tables.deployments.name;
 export const installationsTableName = tables.installations.name;
 export const idempotencyTableName = tables.idempotency.name;
+export const rateLimitsTableName = tables.rateLimits.name;
 export const sourceBucketName = builds.sourceBucket.bucket;
 export const imageRepositoryUrl = builds.imageRepository.repositoryUrl;
 export const buildProjectNames = builds.projectNames;

@@ -45,9 +45,13 @@ export const writeLogs = (logGroupArn: string) =>
 export interface DeployFunctionArns {
   readonly deploymentsTable: string;
   readonly idempotencyTable: string;
+  readonly rateLimitsTable: string;
 }
 
-/** POST /deployments: a transactional put of the deployment and its idempotency record, and reads of both. */
+/**
+ * POST /deployments: a transactional put of the deployment and its idempotency record, reads of both, and the
+ * user's per-minute counter (one conditional UpdateItem to count, another to give back).
+ */
 export const deployFunctionPermissions = (arns: DeployFunctionArns) => [
   allow("CreateDeployments", ["dynamodb:PutItem", "dynamodb:GetItem"], [arns.deploymentsTable]),
   allow(
@@ -55,6 +59,7 @@ export const deployFunctionPermissions = (arns: DeployFunctionArns) => [
     ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:ConditionCheckItem"],
     [arns.idempotencyTable],
   ),
+  allow("CountDeploymentsPerUser", ["dynamodb:UpdateItem"], [arns.rateLimitsTable]),
 ];
 
 /** GET /deployments/{id}. */

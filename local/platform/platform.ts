@@ -66,7 +66,7 @@ export interface Platform {
   readonly documents: DynamoDBDocumentClient;
   /** DynamoDB Local itself (no IAM proxy): the administrator's endpoint. */
   readonly dynamodbEndpoint: string;
-  readonly tables: { deployments: string; installations: string; idempotency: string };
+  readonly tables: { deployments: string; installations: string; idempotency: string; rateLimits: string };
   /** A bearer token the local authorizer accepts for this user. */
   token(userId: string, options?: { audience?: string; issuer?: string; expiresInSeconds?: number }): string;
   /** Resolves when every event source is caught up and nothing is in flight. */
@@ -319,6 +319,7 @@ function tableNames(outputs: Record<string, unknown>) {
     deployments: String(outputs.deploymentsTableName),
     installations: String(outputs.installationsTableName),
     idempotency: String(outputs.idempotencyTableName),
+    rateLimits: String(outputs.rateLimitsTableName),
   };
 }
 

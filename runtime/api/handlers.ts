@@ -1,5 +1,6 @@
 import { createDocumentClient } from "../aws";
 import { DeploymentStore } from "../deployments/deploymentStore";
+import { createRateLimiter } from "../deployments/rateLimiter";
 import { readEnvironment } from "../environment";
 import type { ApiEvent, ApiResult } from "../http";
 import { createLogger } from "../log";
@@ -13,23 +14,38 @@ import { listDeployments } from "./listDeployments";
  * and the handler it returns is one call into a tested function.
  */
 
-/** What every API handler works with: the deployments store (with idempotency records when given) and a logger. */
-function apiDependencies(
-  settings: { deploymentsTable: string; idempotencyTable?: string } & Parameters<typeof createDocumentClient>[0],
-) {
+/** What the read routes work with: the deployments store and a logger. */
+function apiDependencies(settings: { deploymentsTable: string } & Parameters<typeof createDocumentClient>[0]) {
   return {
     deployments: new DeploymentStore({
       client: createDocumentClient(settings),
       deploymentsTable: settings.deploymentsTable,
-      ...(settings.idempotencyTable ? { idempotencyTable: settings.idempotencyTable } : {}),
     }),
     logger: createLogger(),
   };
 }
 
-/** POST /deployments */
+/** POST /deployments: with idempotency records and the per-user limit on deployments started per minute. */
 export function createDeployHandler(env: NodeJS.ProcessEnv = process.env) {
-  const deps = apiDependencies(readEnvironment(["deploymentsTable", "idempotencyTable"], env));
+  const settings = readEnvironment(
+    ["deploymentsTable", "idempotencyTable", "rateLimitsTable", "deploymentsPerUserPerMinute"],
+    env,
+  );
+  const client = createDocumentClient(settings);
+  const deps = {
+    deployments: new DeploymentStore({
+      client,
+      deploymentsTable: settings.deploymentsTable,
+      idempotencyTable: settings.idempotencyTable,
+      rateLimiter: createRateLimiter({
+        client,
+        table: settings.rateLimitsTable,
+        scope: "deployments",
+        limit: Number(settings.deploymentsPerUserPerMinute),
+      }),
+    }),
+    logger: createLogger(),
+  };
   return (event: ApiEvent): Promise<ApiResult> => createDeployment(event, deps);
 }
 
