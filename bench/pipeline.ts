@@ -79,7 +79,7 @@ export async function runPipelineBench(): Promise<void> {
     );
     platform.github!.reset();
 
-    const inspector = platform.functions.get("slipway-inspector-local")!;
+    const inspector = platform.functions.get("slipway-inspector")!;
     const coldStarts = inspector.coldStarts();
     console.log(
       `inspector cold start (spawn → handler ready): ${coldStarts.map((ms) => `${ms.toFixed(0)} ms`).join(", ")} ` +

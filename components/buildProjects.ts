@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { BUILDERS, type Builder } from "../runtime/builders";
 import { buildspecFor } from "./buildspecs";
+import { logGroupPrefix } from "./physicalNames";
 import { assumeRolePolicy, buildProjectPolicy, sourceBucketPolicy } from "./policies";
 
 export interface BuildProjectsArgs {
@@ -113,10 +114,9 @@ export class BuildProjects extends pulumi.ComponentResource {
   }
 
   private createProject(name: string, builder: Builder, args: BuildProjectsArgs): aws.codebuild.Project {
-    const projectName = `${name}-${builder}-${pulumi.getStack()}`;
     const logGroup = new aws.cloudwatch.LogGroup(
       `${name}-${builder}`,
-      { name: `/aws/codebuild/${projectName}`, retentionInDays: args.logRetentionDays ?? 30 },
+      { namePrefix: logGroupPrefix("codebuild", `${name}-${builder}`), retentionInDays: args.logRetentionDays ?? 30 },
       { parent: this },
     );
     const role = new aws.iam.Role(
@@ -139,7 +139,6 @@ export class BuildProjects extends pulumi.ComponentResource {
     return new aws.codebuild.Project(
       `${name}-${builder}`,
       {
-        name: projectName,
         description: `Slipway ${builder} builds: source from S3, image to ECR`,
         serviceRole: role.arn,
         buildTimeout: args.buildTimeoutMinutes ?? 30,

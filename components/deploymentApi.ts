@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createDeployHandler, createGetDeploymentHandler, createListDeploymentsHandler } from "../runtime/api/handlers";
 import { ENV } from "../runtime/environment";
 import { LambdaFunction } from "./lambdaFunction";
+import { logGroupPrefix } from "./physicalNames";
 import {
   deployFunctionPermissions,
   getDeploymentFunctionPermissions,
@@ -109,7 +110,7 @@ export class DeploymentApi extends pulumi.ComponentResource {
     }
     const accessLogs = new aws.cloudwatch.LogGroup(
       `${name}-access`,
-      { retentionInDays: args.logRetentionDays ?? 30 },
+      { namePrefix: logGroupPrefix("apigateway", `${name}-access`), retentionInDays: args.logRetentionDays ?? 30 },
       { parent: this },
     );
     this.stage = new aws.apigatewayv2.Stage(

@@ -65,7 +65,6 @@ export class RepoInspector extends pulumi.ComponentResource {
       {
         description: "Slipway repo inspector: PENDING deployment → PROCESSING → BUILDING (or FAILED)",
         callbackFactory: createInspectorHandler,
-        packages: ["@octokit/auth-app", "@octokit/request"],
         memorySize: 1024, // holds a source archive in memory while staging it
         timeout: 300,
         logRetentionDays: args.logRetentionDays,

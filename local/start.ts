@@ -78,6 +78,7 @@ async function main(): Promise<void> {
       ),
     ...(realGitHub ? { realGitHub } : {}),
     ...(process.env.SLIPWAY_CORS_ORIGINS ? { corsAllowOrigins: process.env.SLIPWAY_CORS_ORIGINS.split(",") } : {}),
+    onProgress: (message: string) => console.log(message),
     ...(showFunctionLogs ? { onFunctionLog: (name: string, line: string) => console.log(`  ${name} | ${line}`) } : {}),
     logger,
   });

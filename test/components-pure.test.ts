@@ -1,6 +1,6 @@
 import test from "ava";
 import { invokeArnSuffix, corsConfiguration, ROUTES } from "../components/deploymentApi";
-import { archiveOptions, TYPE_ONLY_PACKAGES } from "../components/lambdaFunction";
+import { bundleOptions, LAMBDA_RUNTIME } from "../components/functionBundle";
 import {
   buildProjectPolicy,
   functionPolicy,
@@ -12,16 +12,11 @@ import { loadStackConfig } from "../components/stackConfig";
 import { fakeConfig } from "./helpers/config";
 import { imageLifecyclePolicy } from "../components/buildProjects";
 
-test("the archive keeps only the packages a function names, and refuses one not in dependencies", (t) => {
-  const dependencies = ["@pulumi/pulumi", "@aws-sdk/client-s3", "@octokit/request", "@octokit/auth-app"];
-  t.deepEqual(archiveOptions(dependencies, ["@octokit/request"]).extraExcludePackages, [
-    "@pulumi/pulumi",
-    "@aws-sdk/client-s3",
-    "@octokit/auth-app",
-    ...TYPE_ONLY_PACKAGES,
-  ]);
-  t.deepEqual(archiveOptions(dependencies, []).extraExcludePackages, [...dependencies, ...TYPE_ONLY_PACKAGES]);
-  t.throws(() => archiveOptions(dependencies, ["left-pad"]), { message: /left-pad.*dependencies/ });
+test("functions are bundled for Lambda's Node.js 22 as CommonJS, with names kept for stack traces", (t) => {
+  const options = bundleOptions("/project");
+  t.is(LAMBDA_RUNTIME, "nodejs22.x");
+  t.like(options, { bundle: true, platform: "node", target: "node22", format: "cjs", keepNames: true });
+  t.is(options.external, undefined, "nothing is left for the runtime to provide: the AWS SDK is bundled too");
 });
 
 test("route invoke ARNs name the method and path, with path parameters as wildcards", (t) => {

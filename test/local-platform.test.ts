@@ -53,7 +53,7 @@ test.serial(
       t.is(deployment.framework, expected.framework);
       t.is(deployment.builder, expected.builder);
       const build = platform.aws.builds().find((b) => b.id === deployment.buildId)!;
-      t.is(build.projectName, `slipway-${expected.builder}-local`);
+      t.is(build.projectName, `slipway-${expected.builder}`);
       const variables = Object.fromEntries(build.environmentVariablesOverride!.map((v) => [v.name, v.value]));
       t.is(variables.COMMIT_SHA, deployment.commitSha);
       t.is(variables.DEPLOYMENT_ID, id);
@@ -178,7 +178,7 @@ test.serial(
 test.serial("an inspector killed half-way is retried by the stream: BUILDING, never two builds", async (t) => {
   const { platform } = t.context;
   const token = platform.token("alice");
-  const inspector = platform.functions.get("slipway-inspector-local")!;
+  const inspector = platform.functions.get("slipway-inspector")!;
   // The zipball hangs, so the inspector is mid-way (PROCESSING, source not staged) when its container is killed.
   platform.github!.reset();
   platform.github!.inject({ operation: /zipball/, hang: true, times: 1 });

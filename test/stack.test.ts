@@ -1,3 +1,4 @@
+import { isBuiltin } from "node:module";
 import test from "ava";
 import { PENDING_INSERTS_FILTER } from "../components/repoInspector";
 import { BUILDERS } from "../runtime/builders";
@@ -13,6 +14,21 @@ test.before(async () => {
 
 const of = (type: string) => findResources(stack.resources, type);
 const one = (type: string, name: string) => findResource(stack.resources, type, name);
+/** Resource types whose physical name is account-wide: each must be auto-named. */
+const PHYSICALLY_NAMED = [
+  "aws:lambda/function:Function",
+  "aws:cloudwatch/logGroup:LogGroup",
+  "aws:codebuild/project:Project",
+  "aws:iam/role:Role",
+  "aws:dynamodb/table:Table",
+  "aws:sqs/queue:Queue",
+  "aws:s3/bucket:Bucket",
+  "aws:ecr/repository:Repository",
+  "aws:secretsmanager/secret:Secret",
+  "aws:apigatewayv2/api:Api",
+];
+/** Loaded by the AWS SDK inside try/catch, only for SigV4a signing (multi-Region access points), which no function uses. */
+const OPTIONAL_REQUIRES = ["@aws-sdk/signature-v4-crt"];
 const FUNCTIONS = ["slipway-deploy", "slipway-get", "slipway-list", "slipway-inspector", "slipway-abandoned"];
 
 test("the stack is composed of Slipway's components", (t) => {
@@ -126,7 +142,7 @@ function policyOf(roleName: string): { Sid: string; Action: string[]; Resource: 
 }
 
 const table = (name: string) => `arn:aws:dynamodb:eu-west-1:123456789012:table/slipway-${name}-1a2b3c`;
-const logs = (fn: string) => `arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/${fn}-test:*`;
+const logs = (fn: string) => `arn:aws:logs:eu-west-1:123456789012:log-group:/slipway/test/lambda/${fn}-1a2b3c:*`;
 
 test("each API function may touch only its own table items", (t) => {
   t.deepEqual(policyOf("slipway-deploy"), [
@@ -194,7 +210,7 @@ test("one CodeBuild project per builder, each with its own role, log group and b
     t.true(project.inputs.environment.privilegedMode);
     t.is(project.inputs.source.type, "S3");
     t.is(JSON.parse(project.inputs.source.buildspec).version, 0.2);
-    t.is(project.inputs.logsConfig.cloudwatchLogs.groupName, `/aws/codebuild/slipway-${builder}-test`);
+    t.is(project.inputs.logsConfig.cloudwatchLogs.groupName, `/slipway/test/codebuild/slipway-${builder}-1a2b3c`);
     const statements = policyOf(`slipway-${builder}`);
     t.deepEqual(statements.find((s) => s.Sid === "ReadSources")!.Resource, [
       "arn:aws:s3:::slipway-sources-1a2b3c/sources/*",
@@ -232,22 +248,27 @@ test("functions get names and ARNs in their environment, never the private key",
   t.truthy(version.inputs.secretString, "the key goes to Secrets Manager");
 });
 
-test("archives hold the serialized handler and only the packages each function loads", async (t) => {
+test("each archive is one CommonJS file holding every package it loads, and no key", async (t) => {
+  const keyLine = TEST_CONFIG["slipway:githubAppPrivateKey"]!.split("\n")[1]!;
   for (const name of FUNCTIONS) {
     const archive = await functionArchive(functionResource(name));
-    t.false(archive.index.includes("PRIVATE KEY"), `${name}'s code captures no key`);
-    const packages = [...archive.folders.keys()];
-    t.false(
-      packages.some((p) => p.includes("@pulumi") || p.includes("@aws-sdk")),
-      `${name}: ${packages.join(", ")}`,
-    );
-    if (name === "slipway-inspector") {
-      t.true(packages.includes("node_modules/@octokit/auth-app"));
-      t.true(packages.includes("node_modules/@octokit/request"));
-    } else {
-      t.deepEqual(packages, [], `${name} needs only the AWS SDK, which Lambda provides`);
-    }
+    t.deepEqual([...archive.folders.keys()], [], `${name}: nothing beside __index.js`);
+    t.false(archive.index.includes(keyLine), `${name}'s code captures no key`);
+    const required = [...archive.index.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]!);
+    const notBuiltIn = required.filter((id) => !isBuiltin(id) && !OPTIONAL_REQUIRES.includes(id));
+    t.deepEqual(notBuiltIn, [], `${name} requires only Node.js built-ins at run time`);
   }
+});
+
+test("no physical name is fixed: two stacks named alike in one account, or a replacement, never collide", (t) => {
+  const named = stack.resources.filter(
+    (r) => PHYSICALLY_NAMED.includes(r.type) && (r.inputs.name !== undefined || r.inputs.functionName !== undefined),
+  );
+  t.deepEqual(
+    named.map((r) => `${r.type} ${r.name}`),
+    [],
+  );
+  for (const group of of("aws:cloudwatch/logGroup:LogGroup")) t.regex(group.inputs.namePrefix, /^\/slipway\/test\//);
 });
 
 test("stack outputs: the API URL and table names, and nothing secret", (t) => {

@@ -19,6 +19,7 @@ import { startHttpApi, type HttpApi } from "./httpApi/startHttpApi";
 import { LOCAL_AUDIENCE, LOCAL_ISSUER, loadOrCreateIssuerKey, mintToken } from "./localIssuer";
 import { createProvisioner, type LocalResources } from "./provisioner";
 import { runStack } from "./runStack";
+import { ensureFunctionArchives } from "./archives/functionArchives";
 import { startEventSources, type EventSources } from "./startEventSources";
 import { freePort } from "./freePort";
 import { startBuildRunner, type BuildOutcome } from "./buildRunner";
@@ -45,6 +46,8 @@ export interface PlatformOptions {
   readonly runBuilds?: boolean;
   /** Told when a build run with `runBuilds` ends. */
   readonly onBuildOutcome?: (outcome: BuildOutcome) => void;
+  /** Told of slow start-up steps a person should know about (building the function archives). */
+  readonly onProgress?: (message: string) => void;
   /** Function output, line by line. Default: dropped (the deployment watcher tells what matters). */
   readonly onFunctionLog?: (functionName: string, line: string) => void;
   readonly logger?: Logger;
@@ -172,7 +175,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const port = options.port || (await freePort());
     const apiUrl = `http://127.0.0.1:${port}`;
     const admin = new DynamoDBClient({ endpoint: dynamodb.endpoint, ...LOCAL_AWS });
+    const functionArchives = await ensureFunctionArchives({ onBuild: options.onProgress });
     const provisioner = createProvisioner({
+      functionArchives,
       region: REGION,
       accountId: ACCOUNT_ID,
       dynamodb: admin,
@@ -213,6 +218,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       const fn = await startFunction({
         name: declared.name,
         codeDir: declared.codeDir,
+        handler: declared.handler,
+        runtime: declared.runtime,
         environment: {
           ...declared.environment,
           ...endpoints,

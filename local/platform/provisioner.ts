@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import {
   CreateTableCommand,
@@ -10,7 +11,7 @@ import {
 import type { AwsEmulator } from "../emulators/aws";
 import type { Logger } from "../../runtime/log";
 import type { PrincipalRegistry } from "./iam/principals";
-import { readFunctionArchive, unpackArchive } from "./functionArchive";
+import type { FunctionArchives } from "./archives/functionArchives";
 
 /** What the mock monitor hands `newResource`. */
 export interface ResourceRequest {
@@ -25,6 +26,8 @@ export interface DeclaredFunction {
   readonly arn: string;
   readonly roleName: string;
   readonly codeDir: string;
+  readonly handler: string;
+  readonly runtime: string;
   readonly environment: Record<string, string>;
   readonly memorySizeMb: number;
   readonly timeoutSeconds: number;
@@ -69,6 +72,8 @@ export interface ProvisionerContext {
   readonly iam: PrincipalRegistry;
   /** Where function archives are unpacked (`<stateDir>/functions/<name>`). */
   readonly stateDir: string;
+  /** The functions' code as `pulumi up` builds it (the in-process program's own serialization is not used). */
+  readonly functionArchives: FunctionArchives;
   /** The API's base URL, known before the stack runs (the launcher picks the port first). */
   readonly apiUrl: string;
   readonly logger: Logger;
@@ -87,8 +92,12 @@ interface Provisioned {
 const arnOf = (context: ProvisionerContext, service: string, resource: string, global = false) =>
   `arn:aws:${service}:${global ? "" : context.region}:${context.accountId}:${resource}`;
 
-/** A resource's physical name: the one it asks for, or its logical name (stable, so state survives a restart). */
-const physicalName = (request: ResourceRequest): string => String(request.inputs.name ?? request.name);
+/**
+ * A resource's physical name: the one it asks for, its name prefix plus a suffix, or its logical name where AWS
+ * would auto-name it — stable here (no random suffix), so local state survives a restart.
+ */
+const physicalName = (request: ResourceRequest): string =>
+  String(request.inputs.name ?? (request.inputs.namePrefix ? `${request.inputs.namePrefix}local` : request.name));
 
 /** Pulumi secrets reach the mock monitor wrapped in a signature object; this is the value inside. */
 export function unwrapSecret(value: unknown): unknown {
@@ -190,15 +199,17 @@ async function provisionFunction(
 ): Promise<Provisioned> {
   const name = physicalName(request);
   const arn = arnOf(context, "lambda", `function:${name}`);
-  const archive = await readFunctionArchive(name, request.inputs.code);
   const codeDir = path.join(context.stateDir, "functions", name);
-  unpackArchive(archive, codeDir);
+  fs.rmSync(codeDir, { recursive: true, force: true });
+  fs.cpSync(context.functionArchives.codeDir(request.name), codeDir, { recursive: true });
   const roleArn = String(request.inputs.role);
   resources.functions.set(name, {
     name,
     arn,
     roleName: roleArn.slice(roleArn.lastIndexOf("/") + 1),
     codeDir,
+    handler: String(request.inputs.handler),
+    runtime: String(request.inputs.runtime),
     environment: { ...(request.inputs.environment?.variables ?? {}) },
     memorySizeMb: request.inputs.memorySize ?? 128,
     timeoutSeconds: request.inputs.timeout ?? 3,
