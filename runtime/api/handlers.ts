@@ -1,4 +1,4 @@
-import { createDocumentClient } from "../aws";
+import { createDocumentClient, createInvocationBudget, type InvocationBudget } from "../aws";
 import { DeploymentStore } from "../deployments/deploymentStore";
 import { createRateLimiter } from "../deployments/rateLimiter";
 import { readEnvironment } from "../environment";
@@ -11,14 +11,21 @@ import { listDeployments } from "./listDeployments";
 /*
  * The API's Lambda handlers, one per route. Pulumi's `callbackFactory` runs each factory once per container: the
  * environment is read and the client built there (never at module level, which the closure serializer would capture),
- * and the handler it returns is one call into a tested function.
+ * and the handler it returns is one call into a tested function. Each handler first tells the client's retries how
+ * long the invocation has left (Lambda's context), so a DynamoDB hiccup is retried within it and no longer.
  */
 
+/** What Lambda passes a handler besides the event; absent when a test calls the handler directly. */
+type LambdaContext = { getRemainingTimeInMillis?: () => number } | undefined;
+
 /** What the read routes work with: the deployments store and a logger. */
-function apiDependencies(settings: { deploymentsTable: string } & Parameters<typeof createDocumentClient>[0]) {
+function apiDependencies(
+  settings: { deploymentsTable: string } & Parameters<typeof createDocumentClient>[0],
+  budget: InvocationBudget,
+) {
   return {
     deployments: new DeploymentStore({
-      client: createDocumentClient(settings),
+      client: createDocumentClient(settings, {}, budget),
       deploymentsTable: settings.deploymentsTable,
     }),
     logger: createLogger(),
@@ -31,7 +38,8 @@ export function createDeployHandler(env: NodeJS.ProcessEnv = process.env) {
     ["deploymentsTable", "idempotencyTable", "rateLimitsTable", "deploymentsPerUserPerMinute"],
     env,
   );
-  const client = createDocumentClient(settings);
+  const budget = createInvocationBudget();
+  const client = createDocumentClient(settings, {}, budget);
   const deps = {
     deployments: new DeploymentStore({
       client,
@@ -46,17 +54,28 @@ export function createDeployHandler(env: NodeJS.ProcessEnv = process.env) {
     }),
     logger: createLogger(),
   };
-  return (event: ApiEvent): Promise<ApiResult> => createDeployment(event, deps);
+  return (event: ApiEvent, context?: LambdaContext): Promise<ApiResult> => {
+    budget.begin(context);
+    return createDeployment(event, deps);
+  };
 }
 
 /** GET /deployments/{id} */
 export function createGetDeploymentHandler(env: NodeJS.ProcessEnv = process.env) {
-  const deps = apiDependencies(readEnvironment(["deploymentsTable"], env));
-  return (event: ApiEvent): Promise<ApiResult> => getDeployment(event, deps);
+  const budget = createInvocationBudget();
+  const deps = apiDependencies(readEnvironment(["deploymentsTable"], env), budget);
+  return (event: ApiEvent, context?: LambdaContext): Promise<ApiResult> => {
+    budget.begin(context);
+    return getDeployment(event, deps);
+  };
 }
 
 /** GET /deployments */
 export function createListDeploymentsHandler(env: NodeJS.ProcessEnv = process.env) {
-  const deps = apiDependencies(readEnvironment(["deploymentsTable"], env));
-  return (event: ApiEvent): Promise<ApiResult> => listDeployments(event, deps);
+  const budget = createInvocationBudget();
+  const deps = apiDependencies(readEnvironment(["deploymentsTable"], env), budget);
+  return (event: ApiEvent, context?: LambdaContext): Promise<ApiResult> => {
+    budget.begin(context);
+    return listDeployments(event, deps);
+  };
 }

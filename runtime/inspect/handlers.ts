@@ -3,6 +3,7 @@ import {
   createCodeBuildClient,
   createDocumentClient,
   createDynamoDbStreamsClient,
+  createInvocationBudget,
   createS3Client,
   createSecretsManagerClient,
   readSecretString,
@@ -36,8 +37,10 @@ export function createInspectorHandler(env: NodeJS.ProcessEnv = process.env) {
     env,
   );
   const logger = createLogger();
-  const documents = createDocumentClient(settings);
-  const secrets = createSecretsManagerClient(settings);
+  // The AWS clients retry within the invocation's remaining time (issue 8): see runtime/aws.ts.
+  const budget = createInvocationBudget();
+  const documents = createDocumentClient(settings, {}, budget);
+  const secrets = createSecretsManagerClient(settings, budget);
   const tokens = createInstallationTokens({
     appId: settings.githubAppId,
     loadPrivateKey: () => readSecretString(secrets, settings.githubAppPrivateKeyArn),
@@ -48,29 +51,38 @@ export function createInspectorHandler(env: NodeJS.ProcessEnv = process.env) {
     deployments: new DeploymentStore({ client: documents, deploymentsTable: settings.deploymentsTable }),
     installations: new InstallationStore({ client: documents, table: settings.installationsTable }),
     openRepository: createRepositorySessions({ tokens, baseUrl: settings.githubApiUrl }),
-    sources: createSourceArchives(createS3Client(settings), settings.sourceBucket),
-    builds: createBuildStarter(createCodeBuildClient(settings)),
+    sources: createSourceArchives(createS3Client(settings, budget), settings.sourceBucket),
+    builds: createBuildStarter(createCodeBuildClient(settings, budget)),
     buildProjects: parseBuildProjects(settings.buildProjects),
     installUrl: settings.githubAppInstallUrl,
     logger,
   };
-  return (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> =>
-    processStreamBatch(withRecords(event), (id) => inspectDeployment(id, dependencies), logger);
+  return (event: DynamoDBStreamEvent, context?: LambdaContext): Promise<DynamoDBBatchResponse> => {
+    budget.begin(context);
+    return processStreamBatch(withRecords(event), (id) => inspectDeployment(id, dependencies), logger);
+  };
 }
 
 /** The consumer of the inspector's failure queue: marks the deployments it gave up on FAILED. */
 export function createAbandonedDeploymentsHandler(env: NodeJS.ProcessEnv = process.env) {
   const settings = readEnvironment(["deploymentsTable"], env);
+  const budget = createInvocationBudget();
   const dependencies = {
-    streams: createDynamoDbStreamsClient(settings),
+    streams: createDynamoDbStreamsClient(settings, budget),
     deployments: new DeploymentStore({
-      client: createDocumentClient(settings),
+      client: createDocumentClient(settings, {}, budget),
       deploymentsTable: settings.deploymentsTable,
     }),
     logger: createLogger(),
   };
-  return (event: SQSEvent): Promise<SQSBatchResponse> => failAbandonedDeployments(withRecords(event), dependencies);
+  return (event: SQSEvent, context?: LambdaContext): Promise<SQSBatchResponse> => {
+    budget.begin(context);
+    return failAbandonedDeployments(withRecords(event), dependencies);
+  };
 }
+
+/** What Lambda passes a handler besides the event; absent when a test calls the handler directly. */
+type LambdaContext = { getRemainingTimeInMillis?: () => number } | undefined;
 
 /** A test invocation from the console or `npm run preflight` may carry no `Records`: an empty batch, not a crash. */
 function withRecords<T extends { Records?: unknown[] }>(event: T): T {
