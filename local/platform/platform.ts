@@ -50,6 +50,10 @@ export interface PlatformOptions {
   readonly onProgress?: (message: string) => void;
   /** Function output, line by line. Default: dropped (the deployment watcher tells what matters). */
   readonly onFunctionLog?: (functionName: string, line: string) => void;
+  /** Lines a person should see about the platform itself (DynamoDB Local died and came back). Default: logger.warn. */
+  readonly notify?: (line: string) => void;
+  /** Stack config on top of the local defaults, e.g. `{ "slipway:deploymentsPerUserPerMinute": "2" }`. */
+  readonly stackConfig?: Readonly<Record<string, string>>;
   readonly logger?: Logger;
 }
 
@@ -69,6 +73,8 @@ export interface Platform {
   readonly documents: DynamoDBDocumentClient;
   /** DynamoDB Local itself (no IAM proxy): the administrator's endpoint. */
   readonly dynamodbEndpoint: string;
+  /** The supervised DynamoDB Local: its process and how often it was restarted. */
+  readonly dynamodbLocal: DynamoDbLocal;
   readonly tables: { deployments: string; installations: string; idempotency: string; rateLimits: string };
   /** A bearer token the local authorizer accepts for this user. */
   token(userId: string, options?: { audience?: string; issuer?: string; expiresInSeconds?: number }): string;
@@ -146,8 +152,17 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       region: REGION,
       warn: (message) => logger.warn(message),
     });
+    // Supervised: if the jar dies it is started again on the same port with the same tables, and a person is told.
+    const notify = options.notify ?? ((line: string) => logger.warn(line));
     const dynamodb: DynamoDbLocal = await startDynamoDbLocal({
       dbPath: ensureDir(path.join(options.stateDir, "dynamodb")),
+      supervise: {
+        onExit: ({ code, signal }) =>
+          notify(`DynamoDB Local stopped (${signal ? `signal ${signal}` : `exit code ${code}`}); restarting it`),
+        onRestart: ({ downMs }) => notify(`DynamoDB Local is back after ${(downMs / 1000).toFixed(1)} s`),
+        onRestartFailed: ({ error, retryInMs }) =>
+          notify(`DynamoDB Local did not start (${error.split("\n")[0]}); trying again in ${retryInMs / 1000} s`),
+      },
     });
     stopping.push(() => dynamodb.stop());
     const proxy: DynamoDbProxy = await startDynamoDbProxy({
@@ -188,15 +203,18 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       logger,
     });
     const stackOutputs = await runStack({
-      config: localStackConfig({
-        appId: app.appId,
-        privateKeyPem: app.privateKeyPem,
-        githubApiUrl: app.apiUrl,
-        installUrl: github
-          ? `${github.url}/apps/slipway-local/installations/new`
-          : "https://github.com/settings/installations",
-        corsAllowOrigins: options.corsAllowOrigins ?? ["http://localhost:5173"],
-      }),
+      config: {
+        ...localStackConfig({
+          appId: app.appId,
+          privateKeyPem: app.privateKeyPem,
+          githubApiUrl: app.apiUrl,
+          installUrl: github
+            ? `${github.url}/apps/slipway-local/installations/new`
+            : "https://github.com/settings/installations",
+          corsAllowOrigins: options.corsAllowOrigins ?? ["http://localhost:5173"],
+        }),
+        ...options.stackConfig,
+      },
       secretKeys: ["slipway:githubAppPrivateKey"],
       newResource: (args) => provisioner.newResource(args),
       // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -304,6 +322,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       eventSources,
       documents,
       dynamodbEndpoint: dynamodb.endpoint,
+      dynamodbLocal: dynamodb,
       tables,
       token: (userId, tokenOptions = {}) =>
         mintToken({ privateKeyPem: issuerKey.privateKeyPem, sub: userId, ...tokenOptions }),
