@@ -50,6 +50,8 @@ export async function runPipelineBench(): Promise<void> {
     fresh: true,
     reposDir: DEFAULT_REPOS_DIR,
     logger: { info() {}, warn() {}, error() {} },
+    // One user starts 100 deployments here: the per-user limit (default 10 a minute) would measure the limit.
+    stackConfig: { "slipway:deploymentsPerUserPerMinute": "1000" },
   });
   try {
     const token = platform.token("demo");

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { DEFAULT_REPOS_DIR, startPlatform, type Platform } from "../../local/platform/platform";
+import { DEFAULT_REPOS_DIR, startPlatform, type Platform, type PlatformOptions } from "../../local/platform/platform";
 
 /**
  * A repositories folder for the local platform: every example repository under `owner`, plus any extra
@@ -21,7 +21,10 @@ export function repositoriesFolder(owner: string, extra: Record<string, Record<s
 }
 
 /** Boots the whole platform on free ports with fresh state in a temporary folder. */
-export async function bootPlatform(reposDir: string): Promise<Platform & { cleanUp(): Promise<void> }> {
+export async function bootPlatform(
+  reposDir: string,
+  options: Pick<PlatformOptions, "stackConfig" | "notify"> = {},
+): Promise<Platform & { cleanUp(): Promise<void> }> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-state-"));
   const platform = await startPlatform({
     port: 0,
@@ -29,6 +32,7 @@ export async function bootPlatform(reposDir: string): Promise<Platform & { clean
     fresh: true,
     reposDir,
     logger: { info() {}, warn() {}, error() {} },
+    ...options,
   });
   return Object.assign(platform, {
     async cleanUp() {
