@@ -9,6 +9,7 @@ import { createInstallationTokens } from "../runtime/github/installationTokens";
 import { createRepositorySessions } from "../runtime/inspect/repositorySessions";
 import { describeError } from "../runtime/errors";
 import { generateAppKeys } from "../test/helpers/emulators";
+import { textTable } from "../scripts/textTable";
 
 /** One repository of the corpus in test/fixtures/repos (format in its README). */
 export interface CorpusFixture {
@@ -90,6 +91,7 @@ export async function slipwayOutcome(fs: RepoFileSystem): Promise<Outcome> {
 
 /** The one request the count leaves out besides the ref: minting, which the issue does not count. */
 const MINT_OPERATION = "POST /app/installations/{installation_id}/access_tokens";
+const COMMIT_OPERATION = "GET /repos/{owner}/{repo}/commits/{ref}";
 
 export interface GitHubDetection {
   readonly outcome: Outcome;
@@ -143,25 +145,29 @@ export async function startGitHubCorpus(fixtures: readonly CorpusFixture[]): Pro
       const [owner = "", name = ""] = fixture.repository.split("/");
       const installation = { userId: "bench", installationId: emulator.installationIdFor(owner) };
       const session = await openRepository(installation, owner, name);
-      const beforeResolve = emulator.requests().length;
-      const commitSha = await session.resolveCommit(undefined);
-      const beforeDetect = emulator.requests().length;
-      const outcome = await session.detect(commitSha, undefined).then(
-        (plan): Outcome => ({ framework: plan.framework, builder: plan.builder, rootDirectory: plan.rootDirectory }),
-        (error: unknown): Outcome => ({
-          reason: describeError(error).code,
-          candidates: (candidatesOf(error) ?? []).map((candidate) => candidate.rootDirectory),
-        }),
-      );
-      const log = emulator.requests();
-      const counted = (records: readonly RequestRecord[]) =>
-        records.filter((record) => record.operation !== MINT_OPERATION);
+      const before = emulator.requests().length;
+      const outcome = await session
+        .snapshot(undefined, undefined)
+        .then((snapshot) => snapshot.detect(undefined))
+        .then(
+          (plan): Outcome => ({ framework: plan.framework, builder: plan.builder, rootDirectory: plan.rootDirectory }),
+          (error: unknown): Outcome => ({
+            reason: describeError(error).code,
+            candidates: (candidatesOf(error) ?? []).map((candidate) => candidate.rootDirectory),
+          }),
+        );
+      // Minting is not counted; the commit lookup (which the inspector needs for the archive anyway) is counted apart.
+      const log = emulator
+        .requests()
+        .slice(before)
+        .filter((record) => record.operation !== MINT_OPERATION);
+      const isLookup = (record: RequestRecord) => record.operation === COMMIT_OPERATION;
       return {
         outcome,
-        requests: counted(log.slice(beforeDetect)).map(
-          (record) => record.operation ?? `${record.method} ${record.path}`,
-        ),
-        resolveRequests: counted(log.slice(beforeResolve, beforeDetect)).length,
+        requests: log
+          .filter((record) => !isLookup(record))
+          .map((record) => record.operation ?? `${record.method} ${record.path}`),
+        resolveRequests: log.filter(isLookup).length,
       };
     },
     close: () => emulator.close(),
@@ -372,14 +378,7 @@ function percentile(values: readonly number[], fraction: number): number {
 }
 
 function printTable(rows: readonly (readonly string[])[]): void {
-  const widths = (rows[0] ?? []).map((_, column) => Math.max(...rows.map((row) => (row[column] ?? "").length)));
-  for (const row of rows)
-    console.log(
-      row
-        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-        .join("  ")
-        .trimEnd(),
-    );
+  for (const line of textTable(rows)) console.log(line);
 }
 
 /**

@@ -22,7 +22,7 @@ export interface BuildProjectsArgs {
 
 /**
  * One CodeBuild project per builder, the private bucket the inspector stages commit sources in, and the ECR
- * repository every build pushes its image to (tagged with the deployment id and the commit SHA).
+ * repository every build pushes its image to, tagged with the deployment id (tags are immutable).
  */
 export class BuildProjects extends pulumi.ComponentResource {
   public readonly sourceBucket: aws.s3.Bucket;
@@ -38,7 +38,9 @@ export class BuildProjects extends pulumi.ComponentResource {
     this.imageRepository = new aws.ecr.Repository(
       `${name}-images`,
       {
-        imageTagMutability: "MUTABLE", // a redeploy of the same commit retags its SHA
+        // Each image is tagged with its deployment id only: no other deployment (a redeploy of the commit, a fork
+        // sharing its SHA) can reuse the tag, and once pushed no build can replace the image a deployment points at.
+        imageTagMutability: "IMMUTABLE",
         imageScanningConfiguration: { scanOnPush: true },
         encryptionConfigurations: [{ encryptionType: "AES256" }],
         forceDelete: args.forceDestroy ?? false,

@@ -13,6 +13,11 @@ export interface RepoInspectorArgs {
   readonly githubAppId: pulumi.Input<string>;
   /** ARN of the Secrets Manager secret holding the App's PEM private key; the key itself never reaches the stack. */
   readonly githubAppPrivateKeySecretArn: pulumi.Input<string>;
+  /**
+   * The customer-managed KMS key that secret is encrypted with, if it is not Secrets Manager's own `aws/secretsmanager`
+   * key: the inspector may then decrypt with it, through Secrets Manager only. Default none.
+   */
+  readonly githubAppPrivateKeyKmsKeyArn?: pulumi.Input<string>;
   /** GitHub's API root. Default https://api.github.com (set for GitHub Enterprise Server). */
   readonly githubApiUrl?: pulumi.Input<string>;
   /** Where users install the App, quoted when they have not. Default none. */
@@ -65,7 +70,9 @@ export class RepoInspector extends pulumi.ComponentResource {
       {
         description: "Slipway repo inspector: PENDING deployment → PROCESSING → BUILDING (or FAILED)",
         callbackFactory: createInspectorHandler,
-        memorySize: 1024, // holds a source archive in memory while staging it
+        // Sources stream through (lib-storage holds two 8 MiB parts per upload): the memory bounds how many records
+        // one invocation inspects at once (inspectionConcurrency: a batch of ten fits in 1024 MB).
+        memorySize: 1024,
         timeout: 300,
         logRetentionDays: args.logRetentionDays,
         environment: {
@@ -84,6 +91,7 @@ export class RepoInspector extends pulumi.ComponentResource {
             table.streamArn,
             args.installationsTable.arn,
             args.githubAppPrivateKeySecretArn,
+            args.githubAppPrivateKeyKmsKeyArn,
             args.sourceBucket.arn,
             args.buildProjectArns,
             this.failureQueue.arn,
@@ -94,6 +102,7 @@ export class RepoInspector extends pulumi.ComponentResource {
               deploymentsStream,
               installationsTable,
               privateKeySecret,
+              privateKeyKmsKey,
               sourceBucket,
               buildProjects,
               failureQueue,
@@ -103,6 +112,7 @@ export class RepoInspector extends pulumi.ComponentResource {
                 deploymentsStream,
                 installationsTable,
                 privateKeySecret,
+                ...(privateKeyKmsKey ? { privateKeyKmsKey } : {}),
                 sourceBucket,
                 buildProjects,
                 failureQueue,
@@ -162,6 +172,11 @@ export const PENDING_INSERTS_FILTER = {
  * How the inspector reads the stream: from the oldest record still in it (TRIM_HORIZON, so deployments written
  * before the mapping existed are not lost), only pending inserts, partial batch failures, bisecting a failing batch
  * to isolate the bad record, bounded retries and record age, then the failure queue.
+ *
+ * Ten batches per shard at once (parallelizationFactor, Lambda's maximum): a record that keeps failing, or waits out a
+ * GitHub rate limit, holds up only the deployments dealt to its lane rather than every deployment on the shard.
+ * Lambda keeps order per item (the deployment id), and each deployment is one item, so nothing depends on order across
+ * deployments.
  */
 export function streamSubscriptionArgs(
   failureQueueArn: pulumi.Input<string>,
@@ -171,7 +186,7 @@ export function streamSubscriptionArgs(
     startingPosition: "TRIM_HORIZON",
     batchSize: 10,
     maximumBatchingWindowInSeconds: 0,
-    parallelizationFactor: 1,
+    parallelizationFactor: 10,
     bisectBatchOnFunctionError: true,
     maximumRetryAttempts: args.maximumRetryAttempts ?? 5,
     maximumRecordAgeInSeconds: args.maximumRecordAgeInSeconds ?? 3600,

@@ -5,18 +5,25 @@ import { parseArgs } from "node:util";
 import { createLogger } from "../runtime/log";
 import { describeChange, watchDeployments } from "./platform/deploymentWatcher";
 import { DEFAULT_REPOS_DIR, repositoryOwners, startPlatform } from "./platform/platform";
+import { describeSealedBuildTools } from "./platform/sealedBuildTools";
+import { portInUse } from "./platform/freePort";
+import { KEPT_ACROSS_FRESH } from "./platform/clearState";
+import { applyNodeVersionPolicy } from "../scripts/nodeVersionPolicy";
 
 const USAGE = `npm start [-- --fresh] [--run-builds] [--port <n>]
 
   Runs Slipway on this machine: the stack (index.ts) with every AWS resource provisioned locally.
-  --fresh        start from empty state (deletes .slipway/)
-  --run-builds   run each build's buildspec for real (logs in .slipway/builds/); otherwise builds stay IN_PROGRESS
+  --fresh        start from empty state (empties .slipway/ but keeps the token signing key, so tokens stay valid)
+  --run-builds   run each build's buildspec for real, sealed: aws and docker are Slipway's local stand-ins (never
+                 your AWS account or a remote registry); images are built by this machine's Docker and pushed to
+                 .slipway/registry/; logs in .slipway/builds/. Otherwise builds stay IN_PROGRESS
   --port <n>     the API's port (default: $PORT or 3000)
 
   Environment: SLIPWAY_REPOS_DIR (repositories served as GitHub, <owner>/<name>/; default examples/repos),
   SLIPWAY_STATE_DIR (default .slipway), GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY_FILE (use GitHub itself),
   SLIPWAY_CORS_ORIGINS (comma-separated), SLIPWAY_FUNCTION_LOGS=1 (print the functions' own logs),
-  SLIPWAY_DEBUG=1 (the platform's own info logs).`;
+  SLIPWAY_DEBUG=1 (the platform's own info logs), SLIPWAY_DOCKER (the Docker CLI --run-builds builds with; default
+  the first docker on PATH).`;
 
 function javaMissing(): boolean {
   try {
@@ -40,6 +47,16 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
+  applyNodeVersionPolicy();
+  const port = Number(values.port ?? process.env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`--port must be a port number (0-65535), got ${JSON.stringify(values.port ?? process.env.PORT)}`);
+    process.exit(2);
+  }
+  if (port !== 0 && (await portInUse(port))) {
+    console.error(portInUseLine(port));
+    process.exit(1);
+  }
   if (javaMissing()) {
     console.error(
       "Slipway's local platform runs AWS's DynamoDB Local, which needs Java 17 or newer, and `java` is not on PATH.\n" +
@@ -47,7 +64,6 @@ async function main(): Promise<void> {
     );
     process.exit(1);
   }
-  const port = Number(values.port ?? process.env.PORT ?? 3000);
   const stateDir = path.resolve(process.env.SLIPWAY_STATE_DIR ?? ".slipway");
   const reposDir = path.resolve(process.env.SLIPWAY_REPOS_DIR ?? DEFAULT_REPOS_DIR);
   const appKeyFile = process.env.GITHUB_APP_PRIVATE_KEY_FILE;
@@ -64,7 +80,11 @@ async function main(): Promise<void> {
   const logger = process.env.SLIPWAY_DEBUG === "1" ? structured : { ...structured, info: () => undefined };
   const showFunctionLogs = process.env.SLIPWAY_FUNCTION_LOGS === "1";
 
-  console.log(values.fresh ? "Starting Slipway locally from empty state…" : "Starting Slipway locally…");
+  console.log(
+    values.fresh
+      ? `Starting Slipway locally from empty state (keeping ${KEPT_ACROSS_FRESH.map((file) => path.join(path.relative(process.cwd(), stateDir) || stateDir, file)).join(", ")}: tokens minted before still work)…`
+      : "Starting Slipway locally…",
+  );
   const platform = await startPlatform({
     port,
     stateDir,
@@ -97,6 +117,7 @@ Slipway is running.
   Token        npm run --silent token -- <userId>${owners.length ? `   (local users: ${owners.join(", ")})` : ""}
   Repositories ${platform.reposDir ? `${platform.reposDir} served as GitHub (each owner is one App installation)` : "GitHub itself (register installations with npm run installations)"}
   State        ${stateDir}
+  Builds       ${platform.sealedBuildTools ? `run for real, ${describeSealedBuildTools(platform.sealedBuildTools, stateDir)}` : "recorded, not run (npm start -- --run-builds runs them, sealed)"}
   Try          curl -s -X POST ${platform.apiUrl}/deployments -H "authorization: Bearer $(npm run --silent token -- ${owners[0] ?? "<userId>"})" \\
                  -H 'content-type: application/json' -d '{"repository":"${owners[0] ?? "owner"}/${firstRepository(platform.reposDir, owners[0]) ?? "name"}"}'
 Deployments appear below as they move. Ctrl-C stops everything.
@@ -125,7 +146,17 @@ function firstRepository(reposDir: string | undefined, owner: string | undefined
     .sort()[0];
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.stack : error);
-  process.exit(1);
-});
+/** The one line a taken port gets: what is wrong and the two ways out. */
+export function portInUseLine(port: number): string {
+  return `Port ${port} is already in use (another npm start?): stop what uses it, or pick another port: PORT=${port + 1} npm start, or npm start -- --port ${port + 1}`;
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    // Taken between the check and the listen: the same one line.
+    const { code, port } = (error ?? {}) as { code?: string; port?: number };
+    if (code === "EADDRINUSE" && typeof port === "number") console.error(portInUseLine(port));
+    else console.error(error instanceof Error ? error.stack : error);
+    process.exit(1);
+  });
+}

@@ -35,6 +35,11 @@ export interface Deployment {
   readonly buildRequestedAt?: string;
   /** Internal: the last transient error, reported if the inspector finally gives up. */
   readonly lastError?: StatusReason;
+  /**
+   * Internal: GitHub asked to wait until then (ISO-8601): the next attempt waits until this time before calling
+   * GitHub again, since the stream redelivers a failed record at once.
+   */
+  readonly notBefore?: string;
 }
 
 /** The fields of a deployment the HTTP API shows; internal bookkeeping stays out. */

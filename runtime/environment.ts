@@ -22,6 +22,11 @@ export const ENV = {
   secretsManagerEndpoint: "SLIPWAY_SECRETSMANAGER_ENDPOINT",
   codebuildEndpoint: "SLIPWAY_CODEBUILD_ENDPOINT",
   s3Endpoint: "SLIPWAY_S3_ENDPOINT",
+  /**
+   * Local platform only (unset in AWS): multiplies the waits GitHub asks for, so the local fault tests can meet a
+   * 60-second secondary rate limit without waiting a minute. Decisions are the same at any scale.
+   */
+  githubWaitScale: "SLIPWAY_GITHUB_WAIT_SCALE",
 } as const;
 
 export type EnvName = keyof typeof ENV;

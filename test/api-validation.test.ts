@@ -267,6 +267,7 @@ test("public deployments carry exactly the public fields that are set", (t) => {
     attempts: 2,
     buildRequestedAt: "2030-01-01T00:00:00.000Z",
     lastError: { code: "E", message: "boom" },
+    notBefore: "2030-01-01T00:01:00.000Z",
   };
   t.deepEqual(Object.keys(toPublicDeployment(full)).sort(), [...PUBLIC_FIELDS].sort());
   t.deepEqual(

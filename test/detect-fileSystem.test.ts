@@ -95,21 +95,18 @@ test("GitHub: concurrent reads of the same path share one request", async (t) =>
   t.is(calls.length, 1);
 });
 
-test("GitHub: once listed, paths not in the tree are answered without a request, unless the tree was truncated", async (t) => {
+test("GitHub: once listed, paths not in the tree are answered without a request; a truncated tree is refused", async (t) => {
   const complete = fakeGitHubReader({ "a.txt": "A" });
   const fs = createGitHubFileSystem(complete.reader);
   await fs.listFiles();
   t.is((await fs.readFiles(["nope.txt"])).size, 0);
   t.is(complete.calls.length, 1, "only the tree");
 
+  // GitHub cut the listing: planning from part of a repository picks the wrong app, so detection stops here.
   const truncated = fakeGitHubReader({ "a.txt": "A" }, { truncated: true });
   const partial = createGitHubFileSystem(truncated.reader);
-  await partial.listFiles();
-  await partial.readFiles(["nope.txt"]);
-  t.deepEqual(
-    truncated.calls.map((c) => c.kind),
-    ["tree", "blobs"],
-  );
+  await t.throwsAsync(partial.listFiles(), { message: /rootDirectory/ });
+  t.like(await partial.listFiles().catch((error: unknown) => error), { code: "REPOSITORY_TOO_LARGE_TO_SEARCH" });
   t.true(partial.stats().truncated);
 });
 

@@ -6,7 +6,7 @@ import { createAppAuth } from "@octokit/auth-app";
 import { request as octokitRequest } from "@octokit/request";
 import anyTest from "ava";
 import { secondaryRateLimit, type GitHubEmulator } from "../local/emulators/github";
-import { readZip } from "../local/emulators/zip";
+import { readZip } from "./helpers/zipEntries";
 import { generateAppKeys, git, manualClock, startGitHubFor, temporaryFolder } from "./helpers/emulators";
 
 /**
@@ -654,13 +654,17 @@ test("GraphQL refuses what it does not know, like GitHub: syntax, unknown fields
 
 // ---- archives --------------------------------------------------------------------------------------------------------
 
-test("zipball redirects to a codeload link that serves a ZIP with one top-level folder", async (t) => {
+test("zipball redirects to a codeload link on another origin that serves a ZIP with one top-level folder", async (t) => {
   const clock = manualClock();
   const { api, github } = await setup(t, { now: clock.now });
   const main = await resolve(api, "main");
   const response = await api("GET /repos/{owner}/{repo}/zipball/{ref}", { owner: "acme", repo: "web", ref: "main" });
   t.is(response.status as number, 200, "fetch followed the redirect");
-  t.true(response.url.startsWith(`${github.url}/_codeload/acme/web/zip/${main}?token=`));
+  t.not(new URL(github.codeloadUrl).origin, new URL(github.url).origin, "codeload is another origin");
+  t.true(response.url.startsWith(`${github.codeloadUrl}/acme/web/legacy.zip/${main}?token=`));
+  t.is(response.headers["content-length"], undefined, "a freshly generated archive is streamed without a length");
+  const again = await fetch(response.url);
+  t.is(again.headers.get("content-length"), String((response.data as ArrayBuffer).byteLength), "then with one");
   const archive = Buffer.from(response.data as ArrayBuffer);
   const prefix = `acme-web-${main.slice(0, 7)}/`;
   const { entries, comment } = readZip(archive);

@@ -1433,3 +1433,95 @@ test("a record the stream mapping gives up on reaches the failure queue's consum
     ["d-1", "d-2"],
   );
 });
+
+// ---- parallelization factor -------------------------------------------------------------------------------------
+
+/** A scripted record of item `key` (records of one key are one item's changes, in order). */
+function keyedRecord(sequenceNumber: number, key: string): SdkStreamRecord {
+  const record = scriptedRecord(sequenceNumber);
+  return { ...record, dynamodb: { ...record.dynamodb, Keys: { id: { S: key } }, NewImage: { id: { S: key } } } };
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let waited = 0; !condition(); waited += 10) {
+    if (waited > 20_000) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+test("parallelizationFactor: a failing item holds up only its lane; each item's records stay in order; the checkpoint waits for it", async (t) => {
+  const streamArn = "arn:aws:dynamodb:ddblocal:000000000000:table/scripted/stream/2030-01-04T00:00:00.000";
+  const keys = ["poison", "a", "b", "c", "d", "e", "f", "g", "h"];
+  const records = [...keys.map((key, i) => keyedRecord(i + 1, key)), keyedRecord(keys.length + 1, "poison")];
+  const streams = scriptedStream(streamArn, [{ shardId: "shardId-only", closed: false, records }]);
+  const checkpoints = recordingCheckpoints();
+  let blocked = true;
+  const delivered: string[] = [];
+  const fn = recordingFunction((call) => {
+    if (blocked && call.sequenceNumbers.includes(records[0]!.dynamodb!.SequenceNumber!)) return functionError();
+    delivered.push(...call.sequenceNumbers.map((n) => String(Number(n))));
+    return ok();
+  });
+  const stream = await mapping(t, {
+    streams,
+    streamArn,
+    tableName: "scripted",
+    mapping: { startingPosition: "TRIM_HORIZON", batchSize: 1, parallelizationFactor: 10 },
+    checkpoints,
+    invoke: fn.invoke,
+  });
+
+  // Other items go through while the first one keeps failing.
+  await until(() => delivered.length >= 5, "other items to be delivered");
+  t.false(delivered.includes("1"));
+  t.false(delivered.includes(String(records.length)), "the poison item's later record waits behind its first");
+  t.true(fn.mostAtOnce() > 1, "batches of one shard run at once");
+  t.deepEqual(checkpoints.saves, [], "the checkpoint does not pass the unsettled first record");
+
+  blocked = false;
+  await stream.idle();
+  t.deepEqual(
+    [...delivered].sort((x, y) => Number(x) - Number(y)),
+    records.map((_, i) => String(i + 1)),
+  );
+  t.true(delivered.indexOf("1") < delivered.indexOf(String(records.length)), "one item's records in order");
+  t.deepEqual(checkpoints.saves.at(-1), ["shardId-only", records.at(-1)!.dynamodb!.SequenceNumber!]);
+});
+
+test("parallelizationFactor 1 (the default): one batch in flight per shard; a failing record holds up the shard", async (t) => {
+  const streamArn = "arn:aws:dynamodb:ddblocal:000000000000:table/scripted/stream/2030-01-05T00:00:00.000";
+  const records = ["poison", "a", "b"].map((key, i) => keyedRecord(i + 1, key));
+  const streams = scriptedStream(streamArn, [{ shardId: "shardId-only", closed: false, records }]);
+  let failures = 0;
+  const fn = recordingFunction((call) => (call.ids.includes("poison") && ++failures < 5 ? functionError() : ok()));
+  const stream = await mapping(t, {
+    streams,
+    streamArn,
+    tableName: "scripted",
+    mapping: { startingPosition: "TRIM_HORIZON", batchSize: 1 },
+    invoke: fn.invoke,
+  });
+  await stream.idle();
+  t.deepEqual(
+    fn.calls.map((call) => call.ids[0]),
+    ["poison", "poison", "poison", "poison", "poison", "a", "b"],
+  );
+  t.is(fn.mostAtOnce(), 1);
+});
+
+test("parallelizationFactor outside 1–10 is refused, as Lambda refuses it", async (t) => {
+  const streamArn = "arn:aws:dynamodb:ddblocal:000000000000:table/scripted/stream/2030-01-06T00:00:00.000";
+  const streams = scriptedStream(streamArn, [{ shardId: "shardId-only", closed: false, records: [] }]);
+  for (const parallelizationFactor of [0, 11, 1.5]) {
+    await t.throwsAsync(
+      startStreamMapping({
+        streams,
+        streamArn,
+        tableName: "scripted",
+        mapping: { startingPosition: "TRIM_HORIZON", parallelizationFactor },
+        invoke: async () => ok(),
+      }),
+      { message: /parallelizationFactor must be an integer from 1 to 10/ },
+    );
+  }
+});

@@ -13,6 +13,7 @@ import { createRepositoryCatalog } from "./github/repositoryCatalog";
 import type { CommitInfo, RepositorySource } from "./github/repositorySource";
 import type { MemoryRepository } from "./github/snapshotSource";
 import {
+  createSharedServerState,
   startEmulatorServer,
   type EmulatorRequest,
   type EmulatorResponse,
@@ -44,15 +45,33 @@ export interface GitHubEmulatorOptions {
   readonly tokenLifetimeMs?: number;
   /** Trees with more entries come back `truncated: true` (GitHub: 100,000 entries or 7 MB). */
   readonly maxTreeEntries?: number;
-  /** GraphQL `Blob.text` longer than this is cut and `isTruncated`. Default: never cut. */
+  /**
+   * GraphQL `Blob.text` longer than this is cut and `isTruncated`. Default 512,000 bytes, where GitHub cuts it
+   * (the `Blob.text` field's limit, seen in the GraphQL explorer; the REST contents API serves such files whole).
+   */
   readonly blobTextLimitBytes?: number;
+  /**
+   * For this long after minting, a token is not yet known everywhere and GitHub answers 401 to it (the replication
+   * lag @octokit/auth-app retries for 5 s). Default 0.
+   */
+  readonly tokenReplicationLagMs?: number;
+  /** GitHub Enterprise Server's layout: REST under `/api/v3`, GraphQL at `/api/graphql`. Default: GitHub.com's. */
+  readonly enterprise?: boolean;
+  /**
+   * How an exhausted GraphQL budget is reported: `RATE_LIMITED` (200, the shape octokit/plugin-throttling.js#632
+   * shows) or `RATE_LIMIT` with `code: "graphql_rate_limit"` (403, the shape yanyongyu/githubkit#271 shows). Default
+   * `RATE_LIMITED`.
+   */
+  readonly graphqlRateLimitStyle?: "RATE_LIMITED" | "RATE_LIMIT";
   /** The emulator's clock (ms since the epoch). */
   readonly now?: () => number;
 }
 
 export interface GitHubEmulator {
-  /** The API root, for `baseUrl` (octokit) or `GITHUB_API_URL`. */
+  /** The API root, for `baseUrl` (octokit) or `GITHUB_API_URL` (`…/api/v3` in the enterprise layout). */
   readonly url: string;
+  /** codeload's origin: zipball redirects go there, another origin than the API's, as on GitHub. */
+  readonly codeloadUrl: string;
   close(): Promise<void>;
   /** The installation id of an owner's App installation: stable across runs (derived from the owner's name). */
   installationIdFor(owner: string): number;
@@ -61,25 +80,109 @@ export interface GitHubEmulator {
   uninstall(owner: string): void;
   /** Uses up a token's budget, so the next request meets the rate limit. */
   exhaustRateLimit(token: string, resource?: RateLimitResource): void;
+  /** A fault for the next matching requests, on the API or on codeload (operation `GET /{owner}/{repo}/legacy.zip/{ref}`). */
   inject(fault: Fault): void;
-  /** Every request so far: method, path, route, status; never a header value. */
+  /**
+   * Fails GraphQL `object(expression:)` fields whose expression matches, as GitHub fails one aliased field: that
+   * field is null and `errors` names its path; the rest of the answer stands.
+   */
+  failObjects(rule: { expression: RegExp; message?: string; times?: number }): void;
+  /** Changes limits while running (tests of truncated trees and cut blob text). */
+  configure(limits: { maxTreeEntries?: number; blobTextLimitBytes?: number }): void;
+  /** Every request so far, on both origins in arrival order: method, path, route, status; never a header value. */
   requests(): RequestRecord[];
   /** Forgets faults, the request log and rate-limit usage; repositories and tokens stay. */
   reset(): void;
 }
 
-/** GitHub's answer to a secondary rate limit, as fault fields: `inject({ path: /graphql/, ...secondaryRateLimit() })`. */
+/**
+ * GitHub's answer to a secondary rate limit, as fault fields: `inject({ path: /graphql/, ...secondaryRateLimit() })`.
+ * "Rate limits for the REST API" (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api,
+ * "About secondary rate limits"): 403 or 429, a message saying so, `retry-after` that "might be present", and the
+ * primary limit's `x-ratelimit-*` headers as on every answer (not at 0: the primary budget is not what ran out).
+ * `retryAfterSeconds: null` leaves `retry-after` out.
+ */
 export function secondaryRateLimit(
-  options: { retryAfterSeconds?: number; status?: 403 | 429 } = {},
+  options: { retryAfterSeconds?: number | null; status?: 403 | 429; now?: number } = {},
 ): Pick<Fault, "status" | "headers" | "body"> {
+  const retryAfter = options.retryAfterSeconds === undefined ? 60 : options.retryAfterSeconds;
   return {
     status: options.status ?? 403,
-    headers: { "retry-after": String(options.retryAfterSeconds ?? 60), "x-ratelimit-resource": "core" },
+    headers: {
+      ...(retryAfter === null ? {} : { "retry-after": String(retryAfter) }),
+      "x-ratelimit-limit": "5000",
+      "x-ratelimit-remaining": "4987",
+      "x-ratelimit-used": "13",
+      "x-ratelimit-reset": String(Math.floor((options.now ?? Date.now()) / 1000) + 3600),
+      "x-ratelimit-resource": "core",
+    },
     body: {
       message:
         "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out " +
         "to GitHub Support for help, please include the request ID.",
       documentation_url: `${DOCS}/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits`,
+    },
+  };
+}
+
+/**
+ * GraphQL's timeout, as GitHub answers a query it gave up on (200, `data: null`; gayanvoice/top-github-users#107).
+ * GitHub ends requests that take more than 10 s ("Timeouts", in "Rate limits and query limits for the GraphQL API").
+ */
+export function graphqlTimeout(): Pick<Fault, "status" | "body"> {
+  return {
+    status: 200,
+    body: {
+      data: null,
+      errors: [
+        {
+          message:
+            "Something went wrong while executing your query. This may be the result of a timeout, or it could be a " +
+            "GitHub bug. Please include `C0DE:1234:5678:9ABC:DEF0` when reporting this issue.",
+        },
+      ],
+    },
+  };
+}
+
+/** GraphQL's per-query resource limit (200, the field nulled; yoshi389111/github-profile-3d-contrib#163). */
+export function graphqlResourceLimits(): Pick<Fault, "status" | "body"> {
+  return {
+    status: 200,
+    body: {
+      data: { repository: null },
+      errors: [
+        { type: "RESOURCE_LIMITS_EXCEEDED", path: ["repository"], message: "Resource limits for this query exceeded." },
+      ],
+    },
+  };
+}
+
+/** GraphQL's spent budget, in either shape GitHub sends (see GitHubEmulatorOptions.graphqlRateLimitStyle). */
+export function graphqlRateLimited(
+  style: "RATE_LIMITED" | "RATE_LIMIT",
+  options: { resetInSeconds?: number; now?: number } = {},
+): Pick<Fault, "status" | "headers" | "body"> {
+  const reset = Math.floor((options.now ?? Date.now()) / 1000) + (options.resetInSeconds ?? 60);
+  return {
+    status: style === "RATE_LIMIT" ? 403 : 200,
+    headers: {
+      "x-ratelimit-limit": "5000",
+      "x-ratelimit-remaining": "0",
+      "x-ratelimit-used": "5000",
+      "x-ratelimit-reset": String(reset),
+      "x-ratelimit-resource": "graphql",
+    },
+    body: {
+      errors: [
+        style === "RATE_LIMIT"
+          ? {
+              type: "RATE_LIMIT",
+              code: "graphql_rate_limit",
+              message: "API rate limit already exceeded for installation ID 1.",
+            }
+          : { type: "RATE_LIMITED", message: "API rate limit exceeded for installation ID 1." },
+      ],
     },
   };
 }
@@ -119,7 +222,16 @@ export async function startGitHub(options: GitHubEmulatorOptions): Promise<GitHu
   const tokenLifetimeMs = options.tokenLifetimeMs ?? 3_600_000;
   const uninstalled = new Set<string>();
   const linkSecret = randomBytes(32);
+  const replicationLagMs = options.tokenReplicationLagMs ?? 0;
+  const limitsNow = {
+    maxTreeEntries: options.maxTreeEntries ?? 100_000,
+    blobTextLimitBytes: options.blobTextLimitBytes ?? 512_000,
+  };
+  let objectFailures: { expression: RegExp; message: string; remaining: number }[] = [];
+  /** Archives codeload has generated once: later downloads come with a content-length, the first one streamed. */
+  const generated = new Set<string>();
   let baseUrl = "";
+  let codeloadUrl = "";
 
   // ---- responses ------------------------------------------------------------------------------------------------
   const json = (status: number, body: unknown, headers: Record<string, string> = {}): EmulatorResponse => ({
@@ -152,8 +264,12 @@ export async function startGitHub(options: GitHubEmulatorOptions): Promise<GitHu
     const token = match[2]!;
     return token.split(".").length === 3 && token.startsWith("eyJ") ? { kind: "jwt", token } : { kind: "token", token };
   };
-  const grantOf = (credentials: Credentials): InstallationGrant | undefined =>
-    credentials.kind === "token" ? tokens.lookup(credentials.token, now()) : undefined;
+  const grantOf = (credentials: Credentials): InstallationGrant | undefined => {
+    const grant = credentials.kind === "token" ? tokens.lookup(credentials.token, now()) : undefined;
+    // A token minted a moment ago is not known everywhere yet: GitHub answers 401 Bad credentials.
+    if (grant && now() < grant.expiresAt - tokenLifetimeMs + replicationLagMs) return undefined;
+    return grant;
+  };
   const rateKey = (credentials: Credentials) =>
     credentials.kind === "token"
       ? `token:${credentials.token}`
@@ -205,14 +321,31 @@ export async function startGitHub(options: GitHubEmulatorOptions): Promise<GitHu
     };
 
   // ---- JSON shapes ---------------------------------------------------------------------------------------------------
-  const accountJson = (owner: string) => ({
-    login: owner,
-    id: stableNumber(`account:${owner.toLowerCase()}`, 1_000_000),
-    type: "User",
-    site_admin: false,
-    url: `${baseUrl}/users/${owner}`,
-    html_url: `${baseUrl}/${owner}`,
-  });
+  /** A "simple-user" (GitHub's OpenAPI schema), with every required field. */
+  const accountJson = (owner: string) => {
+    const id = stableNumber(`account:${owner.toLowerCase()}`, 1_000_000);
+    const url = `${baseUrl}/users/${owner}`;
+    return {
+      login: owner,
+      id,
+      node_id: Buffer.from(`User:${id}`).toString("base64"),
+      avatar_url: `${baseUrl}/avatars/${owner}`,
+      gravatar_id: "",
+      url,
+      html_url: `${baseUrl}/${owner}`,
+      followers_url: `${url}/followers`,
+      following_url: `${url}/following{/other_user}`,
+      gists_url: `${url}/gists{/gist_id}`,
+      starred_url: `${url}/starred{/owner}{/repo}`,
+      subscriptions_url: `${url}/subscriptions`,
+      organizations_url: `${url}/orgs`,
+      repos_url: `${url}/repos`,
+      events_url: `${url}/events{/privacy}`,
+      received_events_url: `${url}/received_events`,
+      type: "User",
+      site_admin: false,
+    };
+  };
   const repositoryId = (source: RepositorySource) =>
     stableNumber(`repository:${source.owner}/${source.name}`.toLowerCase(), 100_000_000);
   const shortRepositoryJson = (source: RepositorySource) => ({
@@ -222,18 +355,90 @@ export async function startGitHub(options: GitHubEmulatorOptions): Promise<GitHu
     full_name: `${source.owner}/${source.name}`,
     private: source.private,
   });
-  const repositoryJson = async (source: RepositorySource) => ({
-    ...shortRepositoryJson(source),
-    owner: accountJson(source.owner),
-    html_url: `${baseUrl}/${source.owner}/${source.name}`,
-    url: `${baseUrl}/repos/${source.owner}/${source.name}`,
-    description: null,
-    fork: false,
-    archived: false,
-    disabled: false,
-    visibility: source.private ? "private" : "public",
-    default_branch: await source.defaultBranch(),
-  });
+  /** A "repository" (GitHub's OpenAPI schema), with every required field: what token and repository routes return. */
+  const repositoryJson = async (source: RepositorySource) => {
+    const url = `${baseUrl}/repos/${source.owner}/${source.name}`;
+    const html = `${baseUrl}/${source.owner}/${source.name}`;
+    const templated = Object.fromEntries(
+      (
+        [
+          ["archive_url", "/{archive_format}{/ref}"],
+          ["assignees_url", "/assignees{/user}"],
+          ["blobs_url", "/git/blobs{/sha}"],
+          ["branches_url", "/branches{/branch}"],
+          ["collaborators_url", "/collaborators{/collaborator}"],
+          ["comments_url", "/comments{/number}"],
+          ["commits_url", "/commits{/sha}"],
+          ["compare_url", "/compare/{base}...{head}"],
+          ["contents_url", "/contents/{+path}"],
+          ["contributors_url", "/contributors"],
+          ["deployments_url", "/deployments"],
+          ["downloads_url", "/downloads"],
+          ["events_url", "/events"],
+          ["forks_url", "/forks"],
+          ["git_commits_url", "/git/commits{/sha}"],
+          ["git_refs_url", "/git/refs{/sha}"],
+          ["git_tags_url", "/git/tags{/sha}"],
+          ["hooks_url", "/hooks"],
+          ["issue_comment_url", "/issues/comments{/number}"],
+          ["issue_events_url", "/issues/events{/number}"],
+          ["issues_url", "/issues{/number}"],
+          ["keys_url", "/keys{/key_id}"],
+          ["labels_url", "/labels{/name}"],
+          ["languages_url", "/languages"],
+          ["merges_url", "/merges"],
+          ["milestones_url", "/milestones{/number}"],
+          ["notifications_url", "/notifications{?since,all,participating}"],
+          ["pulls_url", "/pulls{/number}"],
+          ["releases_url", "/releases{/id}"],
+          ["stargazers_url", "/stargazers"],
+          ["statuses_url", "/statuses/{sha}"],
+          ["subscribers_url", "/subscribers"],
+          ["subscription_url", "/subscription"],
+          ["tags_url", "/tags"],
+          ["teams_url", "/teams"],
+          ["trees_url", "/git/trees{/sha}"],
+        ] as const
+      ).map(([name, suffix]) => [name, `${url}${suffix}`]),
+    );
+    return {
+      ...shortRepositoryJson(source),
+      owner: accountJson(source.owner),
+      html_url: html,
+      url,
+      description: null,
+      fork: false,
+      ...templated,
+      clone_url: `${html}.git`,
+      git_url: `${html.replace(/^https?:/, "git:")}.git`,
+      ssh_url: `git@${new URL(baseUrl).host}:${source.owner}/${source.name}.git`,
+      svn_url: html,
+      mirror_url: null,
+      homepage: null,
+      language: null,
+      license: null,
+      size: 0,
+      forks: 0,
+      forks_count: 0,
+      open_issues: 0,
+      open_issues_count: 0,
+      stargazers_count: 0,
+      watchers: 0,
+      watchers_count: 0,
+      has_downloads: true,
+      has_issues: true,
+      has_projects: true,
+      has_wiki: true,
+      has_pages: false,
+      archived: false,
+      disabled: false,
+      visibility: source.private ? "private" : "public",
+      default_branch: await source.defaultBranch(),
+      pushed_at: "2024-01-01T00:00:00Z",
+      created_at: "2024-01-01T00:00:00Z",
+      updated_at: "2024-01-01T00:00:00Z",
+    };
+  };
   const commitJson = (source: RepositorySource, commit: CommitInfo) => {
     const repoUrl = `${baseUrl}/repos/${source.owner}/${source.name}`;
     return {
@@ -241,6 +446,7 @@ export async function startGitHub(options: GitHubEmulatorOptions): Promise<GitHu
       node_id: Buffer.from(`Commit:${commit.sha}`).toString("base64"),
       url: `${repoUrl}/commits/${commit.sha}`,
       html_url: `${baseUrl}/${source.owner}/${source.name}/commit/${commit.sha}`,
+      comments_url: `${repoUrl}/commits/${commit.sha}/comments`,
       commit: {
         author: commit.author,
         committer: commit.committer,
@@ -381,7 +587,7 @@ export async function startGitHub(options: GitHubEmulatorOptions): Promise<GitHu
         expires_at: new Date(expiresAt).toISOString().replace(/\.\d{3}Z$/, "Z"),
         permissions: granted,
         repository_selection: selected ? "selected" : "all",
-        ...(selected ? { repositories: selected.map(shortRepositoryJson) } : {}),
+        ...(selected ? { repositories: await Promise.all(selected.map(repositoryJson)) } : {}),
       },
       headers,
     );
@@ -442,7 +648,7 @@ export async function startGitHub(options: GitHubEmulatorOptions): Promise<GitHu
     const tree = sha ? await source.tree(sha, recursive) : undefined;
     if (!tree) return notFound(headers);
     const repoUrl = `${baseUrl}/repos/${source.owner}/${source.name}`;
-    const limit = options.maxTreeEntries ?? 100_000;
+    const limit = limitsNow.maxTreeEntries;
     return json(
       200,
       {
@@ -465,11 +671,12 @@ export async function startGitHub(options: GitHubEmulatorOptions): Promise<GitHu
     if (!(await source.hasCommits())) return notFound(headers);
     const sha = await source.resolveCommit(params.ref || (await source.defaultBranch()));
     if (!sha) return notFound(headers);
-    const path = `/_codeload/${source.owner}/${source.name}/zip/${sha}`;
+    const path = `/${source.owner}/${source.name}/legacy.zip/${sha}`;
     const expiresAt = now() + DOWNLOAD_LINK_LIFETIME_MS;
-    // Like codeload.github.com: the link itself carries a short-lived token, as the client's credentials stay behind.
+    // Like codeload.github.com, another origin: the link itself carries a short-lived token, as the client's
+    // credentials stay behind (a fetch drops Authorization on a cross-origin redirect).
     const query = source.private ? `?token=${expiresAt}.${downloadSignature(path, expiresAt)}` : "";
-    return { status: 302, headers: { ...headers, location: `${baseUrl}${path}${query}`, "content-length": "0" } };
+    return { status: 302, headers: { ...headers, location: `${codeloadUrl}${path}${query}`, "content-length": "0" } };
   });
 
   const codeload = async ({ request, params }: Call): Promise<EmulatorResponse> => {
@@ -486,12 +693,69 @@ export async function startGitHub(options: GitHubEmulatorOptions): Promise<GitHu
     const folder = `${source.owner}-${source.name}-${params.sha!.slice(0, 7)}`;
     const archive = await source.archive(params.sha!, `${folder}/`);
     if (!archive) return missing;
+    // codeload streams an archive it generates (chunked, no content-length) and serves it with a length once it
+    // has it (backdrop-ops/backdropcms.org#264 shows both answers for one archive).
+    const key = `${source.owner}/${source.name}@${params.sha}`.toLowerCase();
+    const first = !generated.has(key);
+    generated.add(key);
     return {
       status: 200,
       headers: { "content-type": "application/zip", "content-disposition": `attachment; filename=${folder}.zip` },
       body: archive,
+      chunked: first,
     };
   };
+
+  /** GET /repos/{owner}/{repo}/contents/{path}: a file, raw (`application/vnd.github.raw+json`) or as JSON. */
+  const getContents = withRepository("contents", async ({ request, params }, source, headers) => {
+    if (!(await source.hasCommits())) return notFound(headers);
+    const ref = request.url.searchParams.get("ref") ?? (await source.defaultBranch());
+    const sha = await source.resolveCommit(ref);
+    if (!sha)
+      return message(404, `No commit found for the ref ${ref}`, "/rest/repos/contents#get-repository-content", headers);
+    const path = params.path!;
+    const [object] = await source.objects(sha, [path]);
+    if (!object || object.type !== "blob") return notFound(headers);
+    if (object.content.length > 100 * 1024 * 1024) {
+      return message(403, "This API returns blobs up to 100 MB in size.", "/rest/repos/contents", headers);
+    }
+    if (/application\/vnd\.github(\.v3)?\.raw/.test(String(request.headers.accept ?? ""))) {
+      return {
+        status: 200,
+        // As @octokit/fixtures' get-content recording shows GitHub answering.
+        headers: {
+          ...headers,
+          "content-type": "application/vnd.github.v3.raw; charset=utf-8",
+          "x-github-media-type": "github.v3; param=raw",
+        },
+        body: object.content,
+      };
+    }
+    const repoUrl = `${baseUrl}/repos/${source.owner}/${source.name}`;
+    const name = path.split("/").pop()!;
+    return json(
+      200,
+      {
+        type: "file",
+        encoding: "base64",
+        size: object.content.length,
+        name,
+        path,
+        content: object.content.toString("base64"),
+        sha: object.sha,
+        url: `${repoUrl}/contents/${path}?ref=${sha}`,
+        git_url: `${repoUrl}/git/blobs/${object.sha}`,
+        html_url: `${baseUrl}/${source.owner}/${source.name}/blob/${sha}/${path}`,
+        download_url: null,
+        _links: {
+          self: `${repoUrl}/contents/${path}?ref=${sha}`,
+          git: `${repoUrl}/git/blobs/${object.sha}`,
+          html: `${baseUrl}/${source.owner}/${source.name}/blob/${sha}/${path}`,
+        },
+      },
+      headers,
+    );
+  });
 
   const graphql = async ({ request }: Call): Promise<EmulatorResponse> => {
     const credentials = credentialsOf(request);
@@ -507,15 +771,22 @@ export async function startGitHub(options: GitHubEmulatorOptions): Promise<GitHu
     const charged = limits.charge(rateKey(credentials), "graphql");
     const headers = rateLimitHeaders(charged.state);
     if (!charged.allowed) {
-      // GitHub's GraphQL API answers an exhausted budget with 200 and a RATE_LIMITED error, not with 403.
+      // GitHub's GraphQL API answers an exhausted budget with an error in the body (see graphqlRateLimited).
+      const style = options.graphqlRateLimitStyle ?? "RATE_LIMITED";
       return json(
-        200,
+        style === "RATE_LIMIT" ? 403 : 200,
         {
           errors: [
-            {
-              type: "RATE_LIMITED",
-              message: `API rate limit already exceeded for installation ID ${grant.installationId}.`,
-            },
+            style === "RATE_LIMIT"
+              ? {
+                  type: "RATE_LIMIT",
+                  code: "graphql_rate_limit",
+                  message: `API rate limit already exceeded for installation ID ${grant.installationId}.`,
+                }
+              : {
+                  type: "RATE_LIMITED",
+                  message: `API rate limit already exceeded for installation ID ${grant.installationId}.`,
+                },
           ],
         },
         headers,
@@ -539,7 +810,14 @@ export async function startGitHub(options: GitHubEmulatorOptions): Promise<GitHu
         used: charged.state.used,
         resetAt: new Date(charged.state.reset * 1000).toISOString().replace(/\.\d{3}Z$/, "Z"),
       }),
-      blobTextLimitBytes: options.blobTextLimitBytes ?? Number.POSITIVE_INFINITY,
+      blobTextLimitBytes: limitsNow.blobTextLimitBytes,
+      objectError(expression) {
+        const rule = objectFailures.find((candidate) => candidate.expression.test(expression));
+        if (!rule) return undefined;
+        rule.remaining -= 1;
+        if (rule.remaining <= 0) objectFailures = objectFailures.filter((other) => other !== rule);
+        return rule.message;
+      },
     });
     return json(200, result, headers);
   };
@@ -577,15 +855,24 @@ export async function startGitHub(options: GitHubEmulatorOptions): Promise<GitHu
     { method: "GET", template: "/repos/{owner}/{repo}/git/trees/{tree_sha}", handler: getTree },
     { method: "GET", template: "/repos/{owner}/{repo}/zipball/{ref}", handler: getZipball },
     { method: "GET", template: "/repos/{owner}/{repo}/zipball", handler: getZipball },
+    { method: "GET", template: "/repos/{owner}/{repo}/contents/{path}", handler: getContents },
     { method: "POST", template: "/graphql", handler: graphql },
     { method: "GET", template: "/rate_limit", handler: getRateLimit },
-    { method: "GET", template: "/_codeload/{owner}/{repo}/zip/{sha}", handler: codeload },
   ];
-  const matchers = routes.map((route) => ({ route, ...compileTemplate(route.template) }));
-  const match = (request: EmulatorRequest) => {
+  const codeloadRoutes: Route[] = [{ method: "GET", template: "/{owner}/{repo}/legacy.zip/{sha}", handler: codeload }];
+  /** The API path a request names: GHES serves REST under /api/v3 and GraphQL at /api/graphql. */
+  const apiPath = (pathname: string): string | undefined => {
+    const path = pathname.replace(/\/+$/, "") || "/";
+    if (!options.enterprise) return path;
+    if (path === "/api/graphql") return "/graphql";
+    return path.startsWith("/api/v3/") ? path.slice("/api/v3".length) : undefined;
+  };
+  const matcherOf = (table: Route[]) => table.map((route) => ({ route, ...compileTemplate(route.template) }));
+  const matchIn = (matchers: ReturnType<typeof matcherOf>, request: EmulatorRequest, path: string | undefined) => {
+    if (path === undefined) return undefined;
     for (const matcher of matchers) {
       if (matcher.route.method !== request.method) continue;
-      const found = matcher.regex.exec(request.url.pathname.replace(/\/+$/, "") || "/");
+      const found = matcher.regex.exec(path);
       if (!found) continue;
       try {
         const params = Object.fromEntries(
@@ -598,10 +885,17 @@ export async function startGitHub(options: GitHubEmulatorOptions): Promise<GitHu
     }
     return undefined;
   };
+  const apiMatchers = matcherOf(routes);
+  const codeloadMatchers = matcherOf(codeloadRoutes);
+  const match = (request: EmulatorRequest) => matchIn(apiMatchers, request, apiPath(request.url.pathname));
+  const matchCodeload = (request: EmulatorRequest) =>
+    matchIn(codeloadMatchers, request, request.url.pathname.replace(/\/+$/, "") || "/");
 
+  const shared = createSharedServerState();
   const server = await startEmulatorServer({
     port: options.port,
     now,
+    shared,
     redactedQueryParameters: ["token", "access_token"],
     describe: (request) => {
       const found = match(request);
@@ -610,18 +904,37 @@ export async function startGitHub(options: GitHubEmulatorOptions): Promise<GitHu
     handle: async (request) => {
       const found = match(request);
       const response = found ? await found.route.handler({ request, params: found.params }) : notFound();
-      // Every API answer carries rate-limit headers, as GitHub's do; codeload is another host and sends none.
-      const isCodeload = found?.route.template.startsWith("/_codeload/") ?? false;
-      if (isCodeload || Object.keys(response.headers ?? {}).includes("x-ratelimit-limit")) return response;
+      // Every API answer carries rate-limit headers, as GitHub's do.
+      if (Object.keys(response.headers ?? {}).includes("x-ratelimit-limit")) return response;
       const anonymous = rateLimitHeaders(limits.peek(`${ANONYMOUS_KEY_PREFIX}127.0.0.1`, "core"));
       return { ...response, headers: { ...anonymous, ...response.headers } };
     },
   });
-  baseUrl = server.url;
+  // codeload.github.com: another origin, which sends no rate-limit headers.
+  const codeloadServer = await startEmulatorServer({
+    now,
+    shared,
+    redactedQueryParameters: ["token"],
+    describe: (request) => {
+      const found = matchCodeload(request);
+      return found ? `${found.route.method} ${found.route.template}` : undefined;
+    },
+    handle: async (request) => {
+      const found = matchCodeload(request);
+      return found
+        ? found.route.handler({ request, params: found.params })
+        : { status: 404, headers: { "content-type": "text/plain; charset=utf-8" }, body: "404: Not Found" };
+    },
+  });
+  baseUrl = options.enterprise ? `${server.url}/api/v3` : server.url;
+  codeloadUrl = codeloadServer.url;
 
   return {
-    url: server.url,
-    close: () => server.close(),
+    url: baseUrl,
+    codeloadUrl,
+    close: async () => {
+      await Promise.all([server.close(), codeloadServer.close()]);
+    },
     installationIdFor,
     addRepository: (fullName, repository) => catalog.add(fullName, repository),
     uninstall(owner) {
@@ -630,10 +943,22 @@ export async function startGitHub(options: GitHubEmulatorOptions): Promise<GitHu
     },
     exhaustRateLimit: (token, resource = "core") => limits.exhaust(`token:${token}`, resource),
     inject: (fault) => server.inject(fault),
+    failObjects(rule) {
+      objectFailures.push({
+        expression: rule.expression,
+        message: rule.message ?? "Something went wrong while resolving this object.",
+        remaining: rule.times ?? 1,
+      });
+    },
+    configure(changes) {
+      if (changes.maxTreeEntries !== undefined) limitsNow.maxTreeEntries = changes.maxTreeEntries;
+      if (changes.blobTextLimitBytes !== undefined) limitsNow.blobTextLimitBytes = changes.blobTextLimitBytes;
+    },
     requests: () => server.requests(),
     reset() {
       server.reset();
       limits.clear();
+      objectFailures = [];
     },
   };
 }
@@ -659,4 +984,4 @@ function compileTemplate(template: string): { regex: RegExp; names: string[] } {
   return { regex: new RegExp(`^${source}$`), names };
 }
 
-const GREEDY_PARAMETERS = new Set(["ref", "tree_sha"]);
+const GREEDY_PARAMETERS = new Set(["ref", "tree_sha", "path"]);

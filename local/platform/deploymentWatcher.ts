@@ -25,7 +25,7 @@ export function deploymentChange(record: DynamoDBRecord): DeploymentChange | und
   return { deployment, ...(previous ? { previousStatus: previous.status } : {}) };
 }
 
-/** One line a person reads: time, id, repository, the move, and the reason or build when there is one. */
+/** One line a person reads: time, id, who deployed, repository, the move, and the reason or build when there is one. */
 export function describeChange({ deployment, previousStatus }: DeploymentChange, now = new Date()): string {
   const time = now.toISOString().slice(11, 19);
   const move = previousStatus ? `${previousStatus} → ${deployment.status}` : deployment.status;
@@ -36,7 +36,7 @@ export function describeChange({ deployment, previousStatus }: DeploymentChange,
       : deployment.status === "BUILDING"
         ? `  ${deployment.framework ?? "?"} on ${deployment.builder} at ${deployment.commitSha?.slice(0, 7)}, build ${deployment.buildId}`
         : "";
-  return `[${time}] ${deployment.id.slice(0, 8)} ${deployment.repository}${ref}  ${move}${detail}`;
+  return `[${time}] ${deployment.id.slice(0, 8)} ${deployment.userId}: ${deployment.repository}${ref}  ${move}${detail}`;
 }
 
 /**

@@ -12,17 +12,21 @@ import { startDynamoDbLocal, LOCAL_AWS, type DynamoDbLocal } from "./dynamodbLoc
 import { emulatorAuthorize } from "./iam/emulatorAuthorize";
 import { createPrincipalRegistry, type PrincipalRegistry } from "./iam/principals";
 import { startDynamoDbProxy, type DynamoDbProxy } from "./iam/dynamodbProxy";
+import { lambdaLogStreamName, logStreamWriter } from "./iam/logWrites";
 import { dynamoDbLocalTableArn } from "./iam/dynamodbAccess";
 import { startFunction, type LocalFunction } from "./lambda/startFunction";
 import { lambdaRuntimeModules } from "./lambda/lambdaRuntimeModules";
 import { startHttpApi, type HttpApi } from "./httpApi/startHttpApi";
-import { LOCAL_AUDIENCE, LOCAL_ISSUER, loadOrCreateIssuerKey, mintToken } from "./localIssuer";
+import { LOCAL_AUDIENCE, LOCAL_ISSUER, loadOrCreateIssuerKey, mintToken, startLocalIssuer } from "./localIssuer";
 import { createProvisioner, type LocalResources } from "./provisioner";
 import { runStack } from "./runStack";
 import { ensureFunctionArchives } from "./archives/functionArchives";
 import { startEventSources, type EventSources } from "./startEventSources";
 import { freePort } from "./freePort";
-import { startBuildRunner, type BuildOutcome } from "./buildRunner";
+import { startBuildRunner, type BuildOutcome, type BuildRunner } from "./buildRunner";
+import { prepareSealedBuildTools, type SealedBuildTools } from "./sealedBuildTools";
+import { clearState } from "./clearState";
+import { writeRunningPlatform } from "./runningPlatform";
 
 export const REGION = "us-east-1";
 export const ACCOUNT_ID = "000000000000";
@@ -44,8 +48,20 @@ export interface PlatformOptions {
   readonly corsAllowOrigins?: string[];
   /** Run each build's buildspec for real (`--run-builds`); otherwise builds are recorded and stay IN_PROGRESS. */
   readonly runBuilds?: boolean;
+  /**
+   * A folder put first on the PATH of builds run with `runBuilds`: `BUILD_TOOL_STAND_INS` stands in for `aws` and
+   * `docker` where there is no Docker engine (the scenario of `recordScenarioCalls`). Default none.
+   */
+  readonly buildTools?: string;
   /** Told when a build run with `runBuilds` ends. */
   readonly onBuildOutcome?: (outcome: BuildOutcome) => void;
+  /**
+   * Multiplies the waits GitHub asks the inspector for (SLIPWAY_GITHUB_WAIT_SCALE): the fault tests set 0.01 so a
+   * 60-second secondary limit takes 0.6 s. Default 1, as in AWS.
+   */
+  readonly githubWaitScale?: number;
+  /** Every DynamoDB request the functions make, once answered (`npm run bench`'s critical path). */
+  readonly onDynamoDbExchange?: (exchange: { operation: string; startedAt: number; endedAt: number }) => void;
   /** Told of slow start-up steps a person should know about (building the function archives). */
   readonly onProgress?: (message: string) => void;
   /** Function output, line by line. Default: dropped (the deployment watcher tells what matters). */
@@ -69,6 +85,10 @@ export interface Platform {
   readonly resources: LocalResources;
   readonly functions: ReadonlyMap<string, LocalFunction>;
   readonly eventSources: EventSources;
+  /** Runs builds as CodeBuild would, with `runBuilds`. */
+  readonly buildRunner?: BuildRunner;
+  /** With `runBuilds` and no `buildTools`: the sealed stand-ins for `aws` and `docker`, and this machine's Docker. */
+  readonly sealedBuildTools?: SealedBuildTools;
   /** The platform's own (administrator) access to DynamoDB Local, for seeding and inspection. */
   readonly documents: DynamoDBDocumentClient;
   /** DynamoDB Local itself (no IAM proxy): the administrator's endpoint. */
@@ -77,7 +97,7 @@ export interface Platform {
   readonly dynamodbLocal: DynamoDbLocal;
   readonly tables: { deployments: string; installations: string; idempotency: string; rateLimits: string };
   /** A bearer token the local authorizer accepts for this user. */
-  token(userId: string, options?: { audience?: string; issuer?: string; expiresInSeconds?: number }): string;
+  token(userId: string, options?: { audience?: string; issuer?: string; expiresInSeconds?: number }): Promise<string>;
   /** Resolves when every event source is caught up and nothing is in flight. */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -140,7 +160,7 @@ const LOCAL_APP_ID = "100001";
  */
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
   const logger = options.logger ?? createLogger((line) => process.stderr.write(line + "\n"));
-  if (options.fresh) fs.rmSync(options.stateDir, { recursive: true, force: true });
+  if (options.fresh) clearState(options.stateDir);
   fs.mkdirSync(options.stateDir, { recursive: true });
   const stopping: (() => Promise<unknown>)[] = [];
   const stopAll = async () => {
@@ -170,6 +190,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       authorize: (accessKeyId, action, resource) => iam.authorize(accessKeyId, action, resource),
       resolveTableArn: dynamoDbLocalTableArn,
       logger,
+      ...(options.onDynamoDbExchange ? { onExchange: options.onDynamoDbExchange } : {}),
     });
     stopping.push(() => proxy.close());
     const aws = await startAws({ region: REGION, accountId: ACCOUNT_ID, authorize: emulatorAuthorize(iam, logger) });
@@ -229,6 +250,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       [ENV.secretsManagerEndpoint]: aws.url,
       [ENV.codebuildEndpoint]: aws.url,
       [ENV.s3Endpoint]: aws.url,
+      ...(options.githubWaitScale !== undefined ? { [ENV.githubWaitScale]: String(options.githubWaitScale) } : {}),
     };
     const functions = new Map<string, LocalFunction>();
     for (const declared of resources.functions.values()) {
@@ -253,16 +275,36 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         accountId: ACCOUNT_ID,
         onLog: options.onFunctionLog ?? (() => undefined),
       });
-      functions.set(declared.name, fn);
-      functions.set(declared.arn, fn);
+      // Lambda writes every invocation's START/END/REPORT lines (and the function's output) with the function's role.
+      const logs = logStreamWriter({
+        iam,
+        accessKeyId: credentials.accessKeyId,
+        region: REGION,
+        accountId: ACCOUNT_ID,
+        logGroup: declared.logGroup,
+        streamName: lambdaLogStreamName(),
+        onDenied: (reason) => logger.warn("function logs dropped: the role may not write them", { reason }),
+      });
+      const logged: LocalFunction = {
+        ...fn,
+        invoke: async (event) => {
+          const result = await fn.invoke(event);
+          await logs.write();
+          return result;
+        },
+      };
+      functions.set(declared.name, logged);
+      functions.set(declared.arn, logged);
       stopping.push(() => fn.stop());
     }
 
-    const issuerKey = loadOrCreateIssuerKey(options.stateDir);
+    const issuerKey = await loadOrCreateIssuerKey(options.stateDir);
+    const issuer = await startLocalIssuer({ key: issuerKey });
+    stopping.push(() => issuer.close());
     const api: HttpApi = await startHttpApi({
       port,
       routes: apiRoutes(resources, functions),
-      authorizer: authorizerOf(resources, issuerKey.publicKeyPem),
+      authorizer: authorizerOf(resources, issuer.issuerFetch),
       ...(resources.api.cors ? { cors: resources.api.cors as never } : {}),
       ...(resources.api.throttling ? { throttling: resources.api.throttling } : {}),
       accountId: ACCOUNT_ID,
@@ -275,6 +317,14 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     stopping.push(() => api.close());
 
     const tables = tableNames(stackOutputs);
+    const forget = writeRunningPlatform(options.stateDir, {
+      apiUrl,
+      dynamodbEndpoint: dynamodb.endpoint,
+      region: REGION,
+      tables,
+      pid: process.pid,
+    });
+    stopping.push(async () => forget());
     const documents = DynamoDBDocumentClient.from(admin, { marshallOptions: { removeUndefinedValues: true } });
     if (github && reposDir) {
       const installations = new InstallationStore({ client: documents, table: tables.installations });
@@ -298,15 +348,24 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     });
     stopping.push(() => eventSources.stop());
 
+    let buildRunner: BuildRunner | undefined;
+    let sealedBuildTools: SealedBuildTools | undefined;
     if (options.runBuilds) {
-      const runner = startBuildRunner({
+      // Builds never run this machine's aws and docker: the audit scenario's stand-ins, or the sealed ones.
+      if (!options.buildTools) sealedBuildTools = await prepareSealedBuildTools({ stateDir: options.stateDir });
+      const runner = (buildRunner = startBuildRunner({
         aws,
         projects: resources.projects,
+        repositories: resources.repositories,
+        ...(sealedBuildTools ? { sealedTools: sealedBuildTools } : {}),
+        iam,
         stateDir: options.stateDir,
         region: REGION,
+        accountId: ACCOUNT_ID,
         logger,
+        ...(options.buildTools ? { toolsDir: options.buildTools } : {}),
         ...(options.onBuildOutcome ? { onOutcome: options.onBuildOutcome } : {}),
-      });
+      }));
       stopping.push(() => runner.stop());
     }
 
@@ -320,6 +379,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       resources,
       functions,
       eventSources,
+      ...(buildRunner ? { buildRunner } : {}),
+      ...(sealedBuildTools ? { sealedBuildTools } : {}),
       documents,
       dynamodbEndpoint: dynamodb.endpoint,
       dynamodbLocal: dynamodb,
@@ -380,7 +441,8 @@ function apiRoutes(resources: LocalResources, functions: ReadonlyMap<string, Loc
   });
 }
 
-function authorizerOf(resources: LocalResources, publicKeyPem: string) {
+/** The stack's JWT authorizer, reaching the local issuer for its discovery document and keys. */
+function authorizerOf(resources: LocalResources, issuerFetch: typeof fetch) {
   const [authorizer] = resources.api.authorizers.values();
-  return authorizer ? { issuer: authorizer.issuer, audiences: authorizer.audiences, publicKeyPem } : undefined;
+  return authorizer ? { issuer: authorizer.issuer, audiences: authorizer.audiences, fetch: issuerFetch } : undefined;
 }

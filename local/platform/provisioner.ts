@@ -25,6 +25,8 @@ export interface DeclaredFunction {
   readonly name: string;
   readonly arn: string;
   readonly roleName: string;
+  /** The log group Lambda writes the function's output to (`loggingConfig.logGroup`, else `/aws/lambda/<name>`). */
+  readonly logGroup: string;
   readonly codeDir: string;
   readonly handler: string;
   readonly runtime: string;
@@ -50,6 +52,8 @@ export interface LocalResources {
   readonly mappings: Record<string, any>[];
   readonly permissions: Record<string, any>[];
   readonly projects: Map<string, Record<string, any>>;
+  /** ECR repositories by URL: builds push to them (`--run-builds`), keeping their tag mutability. */
+  readonly repositories: Map<string, { name: string; imageTagMutability: string }>;
   /** Inline role policies as the stack declared them: policy (resource) name → role and JSON document. */
   readonly rolePolicies: Map<string, { roleName: string; document: string }>;
   readonly api: {
@@ -207,6 +211,7 @@ async function provisionFunction(
     name,
     arn,
     roleName: roleArn.slice(roleArn.lastIndexOf("/") + 1),
+    logGroup: String(request.inputs.loggingConfig?.logGroup ?? `/aws/lambda/${name}`),
     codeDir,
     handler: String(request.inputs.handler),
     runtime: String(request.inputs.runtime),
@@ -235,15 +240,25 @@ async function provisionBucket(request: ResourceRequest, context: ProvisionerCon
   return { id: bucket, state: { bucket, arn: `arn:aws:s3:::${bucket}` } };
 }
 
-async function provisionRepository(request: ResourceRequest, context: ProvisionerContext): Promise<Provisioned> {
+async function provisionRepository(
+  request: ResourceRequest,
+  context: ProvisionerContext,
+  resources: LocalResources,
+): Promise<Provisioned> {
   const name = physicalName(request);
+  const repositoryUrl = `${context.accountId}.dkr.ecr.${context.region}.localhost/${name}`;
+  // MUTABLE is ECR's default.
+  resources.repositories.set(repositoryUrl, {
+    name,
+    imageTagMutability: String(request.inputs.imageTagMutability ?? "MUTABLE"),
+  });
   return {
     id: name,
     state: {
       name,
       arn: arnOf(context, "ecr", `repository/${name}`),
-      // No registry runs locally (no Docker engine); the URL is what builds would tag with.
-      repositoryUrl: `${context.accountId}.dkr.ecr.${context.region}.localhost/${name}`,
+      // Builds tag with this URL; with --run-builds they push to the local registry folder of the same name.
+      repositoryUrl,
     },
   };
 }
@@ -396,6 +411,7 @@ export function emptyResources(): LocalResources {
     mappings: [],
     permissions: [],
     projects: new Map(),
+    repositories: new Map(),
     rolePolicies: new Map(),
     api: { authorizers: new Map(), integrations: new Map(), routes: [] },
     unsupported: [],

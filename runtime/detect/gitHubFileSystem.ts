@@ -1,3 +1,4 @@
+import { DetectionError } from "./detectionError";
 import type { FileSystemStats, GitHubRepoReader, RepoFileSystem } from "./fileSystem";
 
 export interface CachedFileSystem extends RepoFileSystem {
@@ -9,7 +10,11 @@ export interface CachedFileSystem extends RepoFileSystem {
  * One commit of a GitHub repository, read through `reader` with every answer cached: the tree is fetched once, each
  * file at most once (concurrent reads of the same path share one request), and each `readFiles` call that needs
  * anything new becomes exactly one `readBlobs` call. Once the tree is known, paths it does not list are answered as
- * absent without asking GitHub (unless GitHub truncated the tree, when absence proves nothing).
+ * absent without asking GitHub.
+ *
+ * A truncated listing (GitHub cuts recursive trees past 100,000 entries or 7 MB) is refused with a DetectionError:
+ * planning from part of a repository picks the wrong app. Callers list a smaller folder instead (the inspector's
+ * repository sessions do, for a requested rootDirectory).
  *
  * A failed reader call is not cached, so the caller may retry it.
  */
@@ -26,7 +31,14 @@ export function createGitHubFileSystem(reader: GitHubRepoReader): CachedFileSyst
       treeRequests += 1;
       const pending = reader.getTree().then(({ paths, truncated: cut }) => {
         truncated = cut;
-        return { paths, known: cut ? undefined : new Set(paths) };
+        if (cut) {
+          throw new DetectionError(
+            "REPOSITORY_TOO_LARGE_TO_SEARCH",
+            "GitHub listed only part of this repository (over 100,000 entries or 7 MB), so Slipway cannot search " +
+              'it for the app. Send rootDirectory with the app\'s folder (for example "apps/web"), and deploy again.',
+          );
+        }
+        return { paths, known: new Set(paths) as ReadonlySet<string> | undefined };
       });
       pending.catch(() => {
         if (tree === pending) tree = undefined;

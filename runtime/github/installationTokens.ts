@@ -1,7 +1,7 @@
 import { createAppAuth } from "@octokit/auth-app";
 import { request as octokitRequest } from "@octokit/request";
 import { PermanentError } from "../errors";
-import { forbidden, statusOf, withGitHubRetries, type RetryOptions } from "./githubErrors";
+import { forbidden, gitHubMessage, statusOf, withGitHubRetries, type RetryOptions } from "./githubErrors";
 
 export type OctokitRequest = typeof octokitRequest;
 
@@ -17,6 +17,13 @@ export interface InstallationTokensOptions {
   readonly retry?: RetryOptions;
 }
 
+/** An installation token and when GitHub minted it (auth-app keeps the original time for a cached token). */
+export interface InstallationToken {
+  readonly token: string;
+  /** Epoch ms. A request made within seconds of it may meet GitHub's token replication lag (a passing 401). */
+  readonly createdAt: number;
+}
+
 export interface InstallationTokens {
   /**
    * A token for one installation, limited to one repository with read-only contents. `@octokit/auth-app` caches it
@@ -24,6 +31,16 @@ export interface InstallationTokens {
    * Lambda container, so warm invocations mint nothing.
    */
   tokenFor(installationId: number, owner: string, repositoryName: string): Promise<string>;
+  /**
+   * The same, with its creation time; `retry` bounds the waits (the invocation's deadline) and `refresh` mints a new
+   * token instead of the cached one (after GitHub rejected the cached one).
+   */
+  mint(
+    installationId: number,
+    owner: string,
+    repositoryName: string,
+    options?: { retry?: RetryOptions; refresh?: boolean },
+  ): Promise<InstallationToken>;
 }
 
 type AppAuth = ReturnType<typeof createAppAuth>;
@@ -42,39 +59,55 @@ export function createInstallationTokens(options: InstallationTokensOptions): In
       },
     ));
 
-  const mint = async (installationId: number, repositoryName: string): Promise<string> => {
+  const mintOnce = async (installationId: number, repositoryName: string, refresh: boolean) => {
     const auth = await loadAuth();
     const result = await auth({
       type: "installation",
       installationId,
       repositoryNames: [repositoryName],
       permissions: { contents: "read", metadata: "read" },
+      ...(refresh ? { refresh: true } : {}),
     });
-    return result.token;
+    return { token: result.token, createdAt: Date.parse(result.createdAt) };
+  };
+
+  const mint: InstallationTokens["mint"] = async (installationId, owner, repositoryName, mintOptions = {}) => {
+    const what = `minting an installation token for ${owner}/${repositoryName}`;
+    const retry = { ...options.retry, ...mintOptions.retry };
+    const refresh = mintOptions.refresh ?? false;
+    try {
+      return await withGitHubRetries(what, () => mintOnce(installationId, repositoryName, refresh), retry);
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 401) {
+        // The App's key may have been rotated since this container read it: read it again once.
+        appAuth = undefined;
+        try {
+          return await withGitHubRetries(what, () => mintOnce(installationId, repositoryName, refresh), retry);
+        } catch (retryError) {
+          if (statusOf(retryError) === 401) throw appCredentialsRejected();
+          throw translate(retryError, installationId, owner, repositoryName, options.installUrl);
+        }
+      }
+      throw translate(error, installationId, owner, repositoryName, options.installUrl);
+    }
   };
 
   return {
-    async tokenFor(installationId, owner, repositoryName) {
-      const what = `minting an installation token for ${owner}/${repositoryName}`;
-      try {
-        return await withGitHubRetries(what, () => mint(installationId, repositoryName), options.retry);
-      } catch (error) {
-        const status = statusOf(error);
-        if (status === 401) {
-          // The App's key may have been rotated since this container read it: read it again once.
-          appAuth = undefined;
-          try {
-            return await withGitHubRetries(what, () => mint(installationId, repositoryName), options.retry);
-          } catch (retryError) {
-            if (statusOf(retryError) === 401) throw appCredentialsRejected();
-            throw translate(retryError, installationId, owner, repositoryName, options.installUrl);
-          }
-        }
-        throw translate(error, installationId, owner, repositoryName, options.installUrl);
-      }
-    },
+    mint,
+    tokenFor: async (installationId, owner, repositoryName) =>
+      (await mint(installationId, owner, repositoryName)).token,
   };
 }
+
+/**
+ * GitHub answers 422 to a token request for two reasons a person fixes differently, told apart by its message (the
+ * emulator sends both; "Create an installation access token for an app",
+ * https://docs.github.com/en/rest/apps/apps#create-an-installation-access-token-for-an-app):
+ * "There is at least one repository that does not exist or is not accessible to the parent installation." and
+ * "The permissions requested are not granted to this installation.".
+ */
+const PERMISSIONS_NOT_GRANTED = /permissions? requested (are|is) not granted/i;
 
 function appCredentialsRejected(): PermanentError {
   return new PermanentError(
@@ -100,6 +133,14 @@ function translate(
           `Install the App on ${owner}${where}, then deploy again.`,
       );
     case 422:
+      if (PERMISSIONS_NOT_GRANTED.test(gitHubMessage(error))) {
+        return new PermanentError(
+          "GITHUB_APP_PERMISSIONS_MISSING",
+          `The Slipway GitHub App installation on ${owner} has not granted the permissions Slipway asks for ` +
+            `(Contents: read, Metadata: read). An owner of ${owner} must accept the App's updated permissions in ` +
+            `the installation's settings${where}; then deploy again.`,
+        );
+      }
       return new PermanentError(
         "REPOSITORY_NOT_ACCESSIBLE",
         `The Slipway GitHub App installation cannot access ${owner}/${repositoryName}: it does not exist, or the ` +

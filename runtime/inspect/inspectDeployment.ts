@@ -1,8 +1,12 @@
+import type { Readable } from "node:stream";
 import type { Builder } from "../builders";
 import type { Deployment, Installation, StatusReason } from "../deployment";
-import { describeError, isPermanentError, PermanentError } from "../errors";
+import { describeError, isPermanentError, isTransientError, PermanentError, TransientError } from "../errors";
+import { tooLarge } from "../github/archiveCheck";
+import type { RetryOptions } from "../github/githubErrors";
 import type { Logger } from "../log";
 import type { DeploymentStatus } from "../schema";
+import type { InspectionBudget } from "./inspectionBudget";
 
 /** What detection decides, as far as the inspector needs it (runtime/detect's plan carries more). */
 export interface BuildPlan {
@@ -17,11 +21,31 @@ export interface BuildPlan {
   readonly version?: Readonly<Record<string, string | undefined>>;
 }
 
+/** A zipball on its way from GitHub (see runtime/github/repositoryClient's ArchiveDownload). */
+export interface SourceDownload {
+  readonly body: Readable;
+  readonly contentLength?: number;
+}
+
+/** One commit of the repository: its SHA, its size, what to build from it, and its archive. */
+export interface RepositorySnapshot {
+  readonly commitSha: string;
+  /** The commit's files in bytes, known from the listing before anything is downloaded (absent when truncated). */
+  readonly totalBytes?: number;
+  detect(rootDirectory: string | undefined): Promise<BuildPlan>;
+  downloadArchive(): Promise<SourceDownload>;
+}
+
 /** The repository as the inspector sees it, opened with an installation token it never sees. */
 export interface RepositorySession {
-  resolveCommit(ref: string | undefined): Promise<string>;
-  detect(commitSha: string, rootDirectory: string | undefined): Promise<BuildPlan>;
-  downloadArchive(commitSha: string): Promise<Uint8Array>;
+  /** Resolves `ref` (unless the SHA is known) and lists the commit: one round trip to GitHub. */
+  snapshot(ref: string | undefined, commitSha: string | undefined): Promise<RepositorySnapshot>;
+}
+
+/** The stream record's view of a new deployment: enough to start before reading the item. */
+export interface DeploymentRecord {
+  readonly id: string;
+  readonly userId?: string;
 }
 
 export interface InspectorDependencies {
@@ -40,9 +64,16 @@ export interface InspectorDependencies {
     ): Promise<Deployment | undefined>;
   };
   readonly installations: { get(userId: string): Promise<Installation | undefined> };
-  /** Mints a token for the installation and opens the repository with it. */
-  openRepository(installation: Installation, owner: string, name: string): Promise<RepositorySession>;
-  readonly sources: { stage(deploymentId: string, archive: Uint8Array): Promise<string> };
+  /** Mints a token for the installation and opens the repository with it, within the budget's waits. */
+  openRepository(
+    installation: Installation,
+    owner: string,
+    name: string,
+    budget: { retry?: RetryOptions },
+  ): Promise<RepositorySession>;
+  readonly sources: {
+    stage(deploymentId: string, body: Readable, options?: { abortSignal?: AbortSignal }): Promise<string>;
+  };
   readonly builds: {
     start(request: {
       projectName: string;
@@ -56,7 +87,10 @@ export interface InspectorDependencies {
   readonly buildProjects: Readonly<Partial<Record<Builder, string>>>;
   /** Where a user installs the GitHub App, for the message when they have not. */
   readonly installUrl?: string;
-  readonly clock?: () => Date;
+  /** Largest source Slipway builds, in bytes. Default 500 MiB. */
+  readonly maxSourceBytes?: number;
+  /** This invocation's time: the deadline every wait and retry stays within. Default: unbounded, real clock. */
+  readonly budget?: InspectionBudget;
   readonly logger: Logger;
 }
 
@@ -66,6 +100,16 @@ export type InspectionOutcome =
   | { readonly result: "failed"; readonly reason: StatusReason }
   | { readonly result: "skipped"; readonly status: DeploymentStatus | "MISSING" };
 
+const DEFAULT_MAX_SOURCE_BYTES = 500 * 1024 * 1024;
+/** A broken download is tried again inline once (if time allows) before the stream's retry. */
+const DOWNLOAD_ATTEMPTS = 2;
+
+const UNBOUNDED: InspectionBudget = {
+  deadline: Number.POSITIVE_INFINITY,
+  now: Date.now,
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
 /**
  * Takes one deployment from PENDING (or a PROCESSING left by a crash) to BUILDING, or to FAILED with a reason.
  *
@@ -74,26 +118,41 @@ export type InspectionOutcome =
  * this resumes: each step is idempotent (same SHA, same object key, CodeBuild idempotency token), and a resume that
  * already asked CodeBuild looks for that build before asking again. Permanent errors end FAILED; anything else is
  * rethrown for the stream to retry (after recording it as `lastError` for the give-up path).
+ *
+ * Waits GitHub asks for. The stream mapping redelivers a failed record at once, so a rate limit cannot be honoured by
+ * failing the record and hoping for a later retry: that burns the retries in seconds. Instead a wait is slept
+ * inline whenever it fits in this invocation's remaining time; one that does not is recorded as `notBefore` on the
+ * deployment before the record fails, and the next attempt (the immediate redelivery) sleeps until then (or for as
+ * long as its own invocation allows, then fails again): every retry is spent waiting, never burned. A wait longer
+ * than GitHub's retry rules make worthwhile (RetryOptions.maxRateLimitWaitMs) fails the deployment with the time to
+ * deploy again. Other users' deployments are not held behind such a wait: the mapping runs several batches per
+ * shard at once (parallelizationFactor), each record's inspection runs beside the others of its batch, and per-item
+ * order is all the stream keeps.
  */
-export async function inspectDeployment(id: string, deps: InspectorDependencies): Promise<InspectionOutcome> {
+export async function inspectDeployment(
+  record: DeploymentRecord | string,
+  deps: InspectorDependencies,
+): Promise<InspectionOutcome> {
+  const { id, userId } = typeof record === "string" ? { id: record, userId: undefined } : record;
   const { deployments, logger } = deps;
-  const now = () => (deps.clock ?? (() => new Date()))().toISOString();
-  const current = await deployments.get(id, { consistent: true });
-  if (!current || (current.status !== "PENDING" && current.status !== "PROCESSING")) {
-    logger.info("deployment needs no inspection", { deploymentId: id, status: current?.status ?? "MISSING" });
-    return { result: "skipped", status: current?.status ?? "MISSING" };
+  const budget = deps.budget ?? UNBOUNDED;
+  // The claim is the first read: a conditional move to PROCESSING answers with the item (the installation is read
+  // beside it when the stream record names the user).
+  const [claimed, earlyInstallation] = await Promise.all([
+    deployments.transition(id, "PROCESSING", {}, { incrementAttempts: true }),
+    userId === undefined ? Promise.resolve(undefined) : deps.installations.get(userId),
+  ]);
+  if (!claimed) {
+    const status = (await deployments.get(id, { consistent: true }))?.status ?? "MISSING";
+    logger.info("deployment needs no inspection", { deploymentId: id, status });
+    return { result: "skipped", status };
   }
-  const claimed = await deployments.transition(id, "PROCESSING", {}, { incrementAttempts: true });
-  if (!claimed)
-    return { result: "skipped", status: (await deployments.get(id, { consistent: true }))?.status ?? "MISSING" };
-  logger.info("inspecting deployment", {
-    deploymentId: id,
-    attempt: claimed.attempts ?? 1,
-    resumed: current.status === "PROCESSING",
-  });
+  logger.info("inspecting deployment", { deploymentId: id, attempt: claimed.attempts ?? 1 });
 
   try {
-    const buildId = await runInspection(claimed, deps, now);
+    const installation = claimed.userId === userId ? earlyInstallation : await deps.installations.get(claimed.userId);
+    await waitForGitHub(claimed, budget);
+    const buildId = await runInspection(claimed, installation, deps, budget);
     const building = await deployments.transition(id, "BUILDING", { buildId });
     logger.info("deployment building", { deploymentId: id, buildId, moved: building !== undefined });
     return { result: "building", buildId };
@@ -105,20 +164,44 @@ export async function inspectDeployment(id: string, deps: InspectorDependencies)
       return { result: "failed", reason };
     }
     const lastError = describeError(error);
+    const retryAfterMs = isTransientError(error) ? error.retryAfterMs : undefined;
+    const notBefore = retryAfterMs === undefined ? undefined : new Date(budget.now() + retryAfterMs).toISOString();
     logger.error("inspection failed; the stream will retry", {
       deploymentId: id,
       code: lastError.code,
       error: lastError.message,
+      ...(notBefore ? { notBefore } : {}),
     });
-    await deployments.update(id, { lastError }, { whenStatus: "PROCESSING" }).catch(() => undefined);
+    await deployments
+      .update(id, { lastError, ...(notBefore ? { notBefore } : {}) }, { whenStatus: "PROCESSING" })
+      .catch(() => undefined);
     throw error;
   }
 }
 
-async function runInspection(deployment: Deployment, deps: InspectorDependencies, now: () => string): Promise<string> {
+/** Honours a wait an earlier attempt recorded: sleeps until `notBefore`, or as long as this invocation can. */
+async function waitForGitHub(deployment: Deployment, budget: InspectionBudget): Promise<void> {
+  if (!deployment.notBefore) return;
+  const until = Date.parse(deployment.notBefore);
+  const wait = until - budget.now();
+  if (!(wait > 0)) return;
+  if (budget.now() + wait <= budget.deadline) return budget.sleep(wait);
+  await budget.sleep(Math.max(0, budget.deadline - budget.now()));
+  throw new TransientError(
+    "GITHUB_RATE_LIMITED",
+    `GitHub asked Slipway to wait until ${deployment.notBefore} before calling again; Slipway is still waiting.`,
+    Math.max(0, until - budget.now()),
+  );
+}
+
+async function runInspection(
+  deployment: Deployment,
+  installation: Installation | undefined,
+  deps: InspectorDependencies,
+  budget: InspectionBudget,
+): Promise<string> {
   const { deployments } = deps;
   const [owner, name] = splitRepository(deployment.repository);
-  const installation = await deps.installations.get(deployment.userId);
   if (!installation) {
     const where = deps.installUrl ? ` at ${deps.installUrl}` : "";
     throw new PermanentError(
@@ -127,41 +210,92 @@ async function runInspection(deployment: Deployment, deps: InspectorDependencies
         `Install it on ${owner}${where}, then deploy again.`,
     );
   }
-  const repository = await deps.openRepository(installation, owner, name);
+  const retry: RetryOptions = {
+    deadline: budget.deadline,
+    now: budget.now,
+    sleep: budget.sleep,
+    ...(budget.waitScale !== undefined ? { waitScale: budget.waitScale } : {}),
+  };
+  const repository = await deps.openRepository(installation, owner, name, { retry });
+  const snapshot = await repository.snapshot(deployment.ref, deployment.commitSha);
+  const { commitSha } = snapshot;
+  const limit = deps.maxSourceBytes ?? DEFAULT_MAX_SOURCE_BYTES;
+  if (snapshot.totalBytes !== undefined && snapshot.totalBytes > limit) {
+    throw tooLarge(`${deployment.repository}@${commitSha.slice(0, 7)}`, snapshot.totalBytes, limit);
+  }
 
-  const commitSha = deployment.commitSha ?? (await repository.resolveCommit(deployment.ref));
-  const requestedRoot = deployment.rootDirectoryRequested ? deployment.rootDirectory : undefined;
-  const plan = await repository.detect(commitSha, requestedRoot);
-  const projectName = deps.buildProjects[plan.builder];
-  if (!projectName) {
-    throw new PermanentError(
-      "BUILDER_UNAVAILABLE",
-      `${deployment.repository} needs the ${plan.builder} builder, which this Slipway stack does not have.`,
+  // The archive streams into S3 while detection reads the files it needs: neither waits for the other.
+  const staging = stageSource(deployment.id, snapshot, deps, budget);
+  try {
+    const requestedRoot = deployment.rootDirectoryRequested ? deployment.rootDirectory : undefined;
+    const plan = await snapshot.detect(requestedRoot);
+    const projectName = deps.buildProjects[plan.builder];
+    if (!projectName) {
+      throw new PermanentError(
+        "BUILDER_UNAVAILABLE",
+        `${deployment.repository} needs the ${plan.builder} builder, which this Slipway stack does not have.`,
+      );
+    }
+    if (deployment.buildRequestedAt) {
+      const existing = await deps.builds.findExisting(projectName, deployment.id);
+      if (existing) return existing;
+    }
+    const sourceLocation = await staging.location;
+    const recorded = await deployments.update(
+      deployment.id,
+      {
+        commitSha,
+        framework: plan.framework ?? undefined,
+        builder: plan.builder,
+        rootDirectory: plan.rootDirectory,
+        buildRequestedAt: deployment.buildRequestedAt ?? new Date(budget.now()).toISOString(),
+      },
+      { whenStatus: "PROCESSING" },
     );
+    if (!recorded) throw new Error(`deployment ${deployment.id} left PROCESSING while being inspected`);
+    return await deps.builds.start({
+      projectName,
+      deploymentId: deployment.id,
+      sourceLocation,
+      environment: buildEnvironment(deployment, commitSha, plan),
+    });
+  } finally {
+    await staging.settle();
   }
-  const recorded = await deployments.update(
-    deployment.id,
-    { commitSha, framework: plan.framework ?? undefined, builder: plan.builder, rootDirectory: plan.rootDirectory },
-    { whenStatus: "PROCESSING" },
-  );
-  if (!recorded) throw new Error(`deployment ${deployment.id} left PROCESSING while being inspected`);
+}
 
-  if (deployment.buildRequestedAt) {
-    const existing = await deps.builds.findExisting(projectName, deployment.id);
-    if (existing) return existing;
-  }
-  const sourceLocation = await deps.sources.stage(deployment.id, await repository.downloadArchive(commitSha));
-  await deployments.update(
-    deployment.id,
-    { buildRequestedAt: deployment.buildRequestedAt ?? now() },
-    { whenStatus: "PROCESSING" },
-  );
-  return deps.builds.start({
-    projectName,
-    deploymentId: deployment.id,
-    sourceLocation,
-    environment: buildEnvironment(deployment, commitSha, plan),
-  });
+/**
+ * Downloads the commit's archive into S3, once more if the download broke off and time allows. `settle()` stops an
+ * upload nobody needs any more (detection failed, or a build already exists) and waits for it to end.
+ */
+function stageSource(
+  deploymentId: string,
+  snapshot: RepositorySnapshot,
+  deps: InspectorDependencies,
+  budget: InspectionBudget,
+): { location: Promise<string>; settle(): Promise<void> } {
+  const abort = new AbortController();
+  const location = (async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const download = await snapshot.downloadArchive();
+        return await deps.sources.stage(deploymentId, download.body, { abortSignal: abort.signal });
+      } catch (error) {
+        const broken = isTransientError(error) && error.code === "SOURCE_DOWNLOAD_INCOMPLETE";
+        if (!broken || attempt >= DOWNLOAD_ATTEMPTS || abort.signal.aborted || budget.now() >= budget.deadline) {
+          throw error;
+        }
+      }
+    }
+  })();
+  location.catch(() => undefined); // observed by the caller, or abandoned by settle()
+  return {
+    location,
+    async settle() {
+      abort.abort();
+      await location.catch(() => undefined);
+    },
+  };
 }
 
 /** The variables a build receives: plain data only (the buildspec passes them to Docker as quoted build args). */

@@ -13,26 +13,52 @@ export function pendingDeploymentId(record: DynamoDBRecord): string | undefined 
   return record.dynamodb.Keys?.[DEPLOYMENTS.hashKey]?.S;
 }
 
+/** The new deployment's owner, as the record's image carries it (the API writes it with the deployment). */
+export function recordUserId(record: DynamoDBRecord): string | undefined {
+  return record.dynamodb?.NewImage?.userId?.S;
+}
+
 /**
- * Runs `inspect` for every pending deployment of a batch, concurrently (each is independent), and reports the ones
- * that failed as batch item failures by sequence number, so only they are retried (Lambda's partial batch response
- * contract for streams). A record without a sequence number fails the whole batch, as the contract requires.
+ * Runs `inspect` for every pending deployment of a batch, up to `concurrency` at once (each is independent; the
+ * bound keeps the function within its memory), and reports the ones that failed as batch item failures by sequence
+ * number, so only they are retried (Lambda's partial batch response contract for streams). A record without a
+ * sequence number fails the whole batch, as the contract requires.
  */
 export async function processStreamBatch(
   event: DynamoDBStreamEvent,
-  inspect: (deploymentId: string) => Promise<unknown>,
+  inspect: (record: { id: string; userId?: string }) => Promise<unknown>,
   logger: Logger,
+  concurrency = Number.POSITIVE_INFINITY,
 ): Promise<DynamoDBBatchResponse> {
   // A record delivered twice in one batch is inspected once: both copies share the one outcome.
   const inspections = new Map<string, Promise<unknown>>();
-  const inspectOnce = (id: string) => {
-    if (!inspections.has(id)) inspections.set(id, inspect(id));
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  const slot = async <T>(work: () => Promise<T>): Promise<T> => {
+    // A counting semaphore in a few lines (p-limit is ESM-only, which this CommonJS function code cannot require).
+    while (running >= concurrency) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      return await work();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
+  const inspectOnce = (record: DynamoDBRecord, id: string) => {
+    if (!inspections.has(id)) {
+      const userId = recordUserId(record);
+      inspections.set(
+        id,
+        slot(() => inspect(userId === undefined ? { id } : { id, userId })),
+      );
+    }
     return inspections.get(id)!;
   };
   const results = await Promise.allSettled(
     event.Records.map(async (record) => {
       const id = pendingDeploymentId(record);
-      if (id) await inspectOnce(id);
+      if (id) await inspectOnce(record, id);
     }),
   );
   const batchItemFailures = results.flatMap((result, index) => {

@@ -23,7 +23,7 @@ export function repositoriesFolder(owner: string, extra: Record<string, Record<s
 /** Boots the whole platform on free ports with fresh state in a temporary folder. */
 export async function bootPlatform(
   reposDir: string,
-  options: Pick<PlatformOptions, "stackConfig" | "notify"> = {},
+  options: Pick<PlatformOptions, "stackConfig" | "notify" | "githubWaitScale"> = {},
 ): Promise<Platform & { cleanUp(): Promise<void> }> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-state-"));
   const platform = await startPlatform({

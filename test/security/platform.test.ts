@@ -69,13 +69,13 @@ test.serial("finding 1: the hostile token from the report is a 401 and the platf
   t.is(refused.status, 401);
   t.deepEqual(refused.body, { message: "Unauthorized" });
   t.false(String(refused.headers.get("www-authenticate")).includes("RS256"));
-  const after = await api(platform, "GET", "/deployments", { token: platform.token("alice") });
+  const after = await api(platform, "GET", "/deployments", { token: await platform.token("alice") });
   t.is(after.status, 200, "the API (and the process it runs in) survived");
 });
 
 test.serial("finding 4: one user at the limit gets 429 with Retry-After; another user deploys and reads", async (t) => {
   const { platform } = t.context;
-  const bob = platform.token("bob");
+  const bob = await platform.token("bob");
   const accepted = [];
   for (let i = 0; i < LIMIT; i++) {
     const answer = await api(platform, "POST", "/deployments", { token: bob, body: { repository: "bob/api" } });
@@ -96,7 +96,7 @@ test.serial("finding 4: one user at the limit gets 429 with Retry-After; another
   t.true(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60, `Retry-After ${retryAfter}`);
   t.is((await allDeployments(platform)).length, before, "the refused deployment wrote nothing");
 
-  const carol = platform.token("carol");
+  const carol = await platform.token("carol");
   const hers = await api(platform, "POST", "/deployments", { token: carol, body: { repository: "carol/api" } });
   t.is(hers.status, 202, "another user is not limited by bob's use");
   t.is((await api(platform, "GET", `/deployments/${hers.body.id}`, { token: carol })).status, 200);
@@ -107,7 +107,7 @@ test.serial(
   "finding 6: invalid UTF-8 and a lone surrogate are 400s naming the field, and nothing is written",
   async (t) => {
     const { platform } = t.context;
-    const token = platform.token("alice");
+    const token = await platform.token("alice");
     const before = (await allDeployments(platform)).length;
     const invalidUtf8 = Buffer.concat([
       Buffer.from('{"repository":"alice/petclinic","ref":"'),
@@ -129,7 +129,7 @@ test.serial(
   "finding 2: DynamoDB Local killed under a request is restarted with a printed line; the client's retry with its Idempotency-Key gets one deployment",
   async (t) => {
     const { platform, notices } = t.context;
-    const token = platform.token("alice");
+    const token = await platform.token("alice");
     const pid = platform.dynamodbLocal.pid();
     t.truthy(pid);
     process.kill(pid!, "SIGKILL");

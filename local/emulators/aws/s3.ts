@@ -37,17 +37,12 @@ export interface S3Emulator {
 const STORED_HEADERS = ["cache-control", "content-disposition", "content-encoding", "content-language", "expires"];
 /** Query parameters that name S3 features the emulator does not have (multipart, ACLs, tagging…). */
 const UNSUPPORTED_SUBRESOURCES = [
-  "acl",
   "tagging",
-  "uploads",
-  "uploadId",
-  "partNumber",
   "versioning",
   "versionId",
   "policy",
   "cors",
   "lifecycle",
-  "location",
   "website",
   "notification",
   "replication",
@@ -81,8 +76,13 @@ const CHECKSUMS: Readonly<Record<string, (body: Buffer) => string>> = {
 };
 
 /** S3's object API over path-style URLs (`/<bucket>/<key>`), for buckets made with `createBucket` or CreateBucket. */
-export function createS3(settings: { now: () => number }): S3Emulator {
+export function createS3(settings: { now: () => number; region?: string; accountId?: string }): S3Emulator {
   const buckets = new Map<string, Map<string, StoredObject>>();
+  /** Multipart uploads in progress: upload id → where it goes and the parts so far. */
+  const uploads = new Map<
+    string,
+    { bucket: string; key: string; contentType?: string; parts: Map<number, { body: Buffer; etag: string }> }
+  >();
 
   const store = (
     bucket: string,
@@ -137,8 +137,8 @@ export function createS3(settings: { now: () => number }): S3Emulator {
     ...Object.fromEntries(Object.entries(object.metadata).map(([name, value]) => [`x-amz-meta-${name}`, value])),
   });
 
-  const putObject = (request: EmulatorRequest, bucket: string, key: string): EmulatorResponse => {
-    bucketOf(bucket);
+  /** The request's payload, with aws-chunked framing (the SDK's streaming uploads) taken off. */
+  const payloadOf = (request: EmulatorRequest): { body: Buffer; trailers: Record<string, string> } => {
     const encoding = String(request.headers["content-encoding"] ?? "");
     const streaming =
       /aws-chunked/i.test(encoding) || String(request.headers["x-amz-content-sha256"] ?? "").startsWith("STREAMING-");
@@ -158,6 +158,12 @@ export function createS3(settings: { now: () => number }): S3Emulator {
         );
       }
     }
+    return { body, trailers };
+  };
+
+  const putObject = (request: EmulatorRequest, bucket: string, key: string): EmulatorResponse => {
+    bucketOf(bucket);
+    const { body, trailers } = payloadOf(request);
     const md5 = request.headers["content-md5"];
     if (typeof md5 === "string" && md5 !== createHash("md5").update(body).digest("base64")) {
       throw new AwsServiceError("BadDigest", "The Content-MD5 you specified did not match what we received.");
@@ -205,6 +211,90 @@ export function createS3(settings: { now: () => number }): S3Emulator {
         Object.entries(checksums).map(([algorithm, value]) => [`x-amz-checksum-${algorithm}`, value]),
       ),
     });
+  };
+
+  // ---- multipart uploads (https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html): parts of at
+  // least 5 MiB but the last, numbered 1–10,000, completed in ascending order; the object appears only on completion.
+  const uploadOf = (request: EmulatorRequest, bucket: string, key: string) => {
+    const upload = uploads.get(request.url.searchParams.get("uploadId") ?? "");
+    if (!upload || upload.bucket !== bucket || upload.key !== key) {
+      throw new AwsServiceError(
+        "NoSuchUpload",
+        "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
+        404,
+      );
+    }
+    return upload;
+  };
+  const createMultipartUpload = (request: EmulatorRequest, bucket: string, key: string): EmulatorResponse => {
+    bucketOf(bucket);
+    const uploadId = createHash("sha256").update(`${bucket}/${key}/${Math.random()}/${settings.now()}`).digest("hex");
+    const contentType =
+      typeof request.headers["content-type"] === "string" ? request.headers["content-type"] : undefined;
+    uploads.set(uploadId, { bucket, key, ...(contentType ? { contentType } : {}), parts: new Map() });
+    return xml(
+      200,
+      `<InitiateMultipartUploadResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>${escapeXml(bucket)}</Bucket>` +
+        `<Key>${escapeXml(key)}</Key><UploadId>${uploadId}</UploadId></InitiateMultipartUploadResult>`,
+    );
+  };
+  const uploadPart = (request: EmulatorRequest, bucket: string, key: string): EmulatorResponse => {
+    const upload = uploadOf(request, bucket, key);
+    const partNumber = Number(request.url.searchParams.get("partNumber"));
+    if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10_000) {
+      throw new AwsServiceError("InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive");
+    }
+    const { body } = payloadOf(request);
+    const etag = `"${createHash("md5").update(body).digest("hex")}"`;
+    upload.parts.set(partNumber, { body, etag });
+    return empty(200, { etag });
+  };
+  const completeMultipartUpload = (request: EmulatorRequest, bucket: string, key: string): EmulatorResponse => {
+    const upload = uploadOf(request, bucket, key);
+    const listed = [...request.body.toString("utf8").matchAll(/<Part>([\s\S]*?)<\/Part>/g)].map((match) => ({
+      number: Number(/<PartNumber>(\d+)<\/PartNumber>/.exec(match[1]!)?.[1]),
+      etag: /<ETag>([^<]*)<\/ETag>/.exec(match[1]!)?.[1]?.replace(/&quot;/g, '"'),
+    }));
+    if (listed.length === 0) throw new AwsServiceError("MalformedXML", "The XML you provided was not well-formed.");
+    const parts = listed.map((part, index) => {
+      const stored = upload.parts.get(part.number);
+      if (!stored || stored.etag !== part.etag) {
+        throw new AwsServiceError("InvalidPart", "One or more of the specified parts could not be found.");
+      }
+      if (index > 0 && part.number <= listed[index - 1]!.number) {
+        throw new AwsServiceError("InvalidPartOrder", "The list of parts was not in ascending order.");
+      }
+      if (index < listed.length - 1 && stored.body.length < 5 * 1024 * 1024) {
+        throw new AwsServiceError(
+          "EntityTooSmall",
+          "Your proposed upload is smaller than the minimum allowed object size.",
+        );
+      }
+      return stored;
+    });
+    const digest = createHash("md5");
+    for (const part of parts) digest.update(Buffer.from(part.etag.replace(/"/g, ""), "hex"));
+    const object = store(bucket, key, Buffer.concat(parts.map((part) => part.body)), upload.contentType);
+    const etag = `"${digest.digest("hex")}-${parts.length}"`;
+    objectsEtag(bucket, key, etag);
+    uploads.delete(request.url.searchParams.get("uploadId")!);
+    void object;
+    return xml(
+      200,
+      `<CompleteMultipartUploadResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>${escapeXml(bucket)}</Bucket>` +
+        `<Key>${escapeXml(key)}</Key><ETag>${escapeXml(etag)}</ETag></CompleteMultipartUploadResult>`,
+    );
+  };
+  /** A completed multipart object's ETag is the digest of its parts' digests, as S3's. */
+  const objectsEtag = (bucket: string, key: string, etag: string) => {
+    const objects = bucketOf(bucket);
+    const object = objects.get(key);
+    if (object) objects.set(key, { ...object, etag });
+  };
+  const abortMultipartUpload = (request: EmulatorRequest, bucket: string, key: string): EmulatorResponse => {
+    uploadOf(request, bucket, key);
+    uploads.delete(request.url.searchParams.get("uploadId")!);
+    return empty(204);
   };
 
   const getObject = (request: EmulatorRequest, bucket: string, key: string, head: boolean): EmulatorResponse => {
@@ -292,6 +382,44 @@ export function createS3(settings: { now: () => number }): S3Emulator {
     );
   };
 
+  // The bucket checks CodeBuild makes with a project's service role before it downloads an S3 source: the owner's
+  // ACL (buckets with BucketOwnerEnforced ownership have only the owner's FULL_CONTROL grant) and the region.
+  // https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketAcl.html
+  // https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketLocation.html
+  const ownerId = createHash("sha256")
+    .update(settings.accountId ?? "000000000000")
+    .digest("hex");
+  const getBucketAcl = (bucket: string, bucketArn: string): S3Call => ({
+    operation: "s3:GetBucketAcl",
+    action: "s3:GetBucketAcl",
+    resource: bucketArn,
+    run: () => {
+      bucketOf(bucket);
+      const owner = `<ID>${ownerId}</ID>`;
+      return xml(
+        200,
+        `<AccessControlPolicy xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner>${owner}</Owner><AccessControlList>` +
+          `<Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser">${owner}` +
+          `</Grantee><Permission>FULL_CONTROL</Permission></Grant></AccessControlList></AccessControlPolicy>`,
+      );
+    },
+  });
+  const getBucketLocation = (bucket: string, bucketArn: string): S3Call => ({
+    operation: "s3:GetBucketLocation",
+    action: "s3:GetBucketLocation",
+    resource: bucketArn,
+    run: () => {
+      bucketOf(bucket);
+      // us-east-1 answers an empty constraint.
+      const region = settings.region ?? "us-east-1";
+      const constraint = region === "us-east-1" ? "" : escapeXml(region);
+      return xml(
+        200,
+        `<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${constraint}</LocationConstraint>`,
+      );
+    },
+  });
+
   const notImplemented = (operation: string, resource: string): S3Call => ({
     operation,
     action: "s3:*",
@@ -334,6 +462,12 @@ export function createS3(settings: { now: () => number }): S3Emulator {
                 ),
             }
           : notImplemented(`s3:${method}`, "*");
+      }
+      if (!key && method === "GET" && (query.has("acl") || query.has("location"))) {
+        return query.has("acl") ? getBucketAcl(bucket, bucketArn) : getBucketLocation(bucket, bucketArn);
+      }
+      if (query.has("acl") || query.has("location")) {
+        return notImplemented(`s3:${method} ?${query.has("acl") ? "acl" : "location"}`, key ? objectArn : bucketArn);
       }
       if (unsupported) return notImplemented(`s3:${method} ?${unsupported}`, key ? objectArn : bucketArn);
       if (!key) {
@@ -393,6 +527,22 @@ export function createS3(settings: { now: () => number }): S3Emulator {
             return notImplemented(`s3:${method}`, bucketArn);
         }
       }
+      const multipart = multipartCall(method, query);
+      if (multipart) {
+        const run = {
+          CreateMultipartUpload: createMultipartUpload,
+          UploadPart: uploadPart,
+          CompleteMultipartUpload: completeMultipartUpload,
+          AbortMultipartUpload: abortMultipartUpload,
+        }[multipart];
+        return {
+          operation: `s3:${multipart}`,
+          // IAM authorizes the parts of an upload as s3:PutObject; aborting one is its own action.
+          action: multipart === "AbortMultipartUpload" ? "s3:AbortMultipartUpload" : "s3:PutObject",
+          resource: objectArn,
+          run: () => run(request, bucket, key),
+        };
+      }
       switch (method) {
         case "PUT":
           return request.headers["x-amz-copy-source"]
@@ -433,6 +583,19 @@ export function createS3(settings: { now: () => number }): S3Emulator {
       }
     },
   };
+}
+
+/** Which multipart operation a request on an object is, if any. */
+function multipartCall(
+  method: string,
+  query: URLSearchParams,
+): "CreateMultipartUpload" | "UploadPart" | "CompleteMultipartUpload" | "AbortMultipartUpload" | undefined {
+  if (method === "POST" && query.has("uploads")) return "CreateMultipartUpload";
+  if (!query.has("uploadId")) return undefined;
+  if (method === "PUT" && query.has("partNumber")) return "UploadPart";
+  if (method === "POST") return "CompleteMultipartUpload";
+  if (method === "DELETE") return "AbortMultipartUpload";
+  return undefined;
 }
 
 function headerMap(request: EmulatorRequest): Record<string, string> {

@@ -30,6 +30,8 @@ export interface GraphQLContext {
   rateLimit(): { cost: number; limit: number; remaining: number; used: number; resetAt: string };
   /** Text longer than this many bytes is cut and flagged `isTruncated`. */
   readonly blobTextLimitBytes: number;
+  /** A failure to report for this `object(expression:)` (see GitHubEmulator.failObjects), if one is due. */
+  objectError?(expression: string): string | undefined;
 }
 
 /**
@@ -448,6 +450,8 @@ class Execution {
         typeof args.expression === "string" ? args.expression : typeof args.oid === "string" ? args.oid : undefined;
       if (expression === undefined)
         throw new FieldError("Either an expression or an oid is required", "INVALID_ARGUMENTS");
+      const failure = this.context.objectError?.(expression);
+      if (failure !== undefined) throw new FieldError(failure, "INTERNAL");
       return (parent.load as (expression: string) => Promise<Value | null>)(expression);
     }
     return parent[fieldName];

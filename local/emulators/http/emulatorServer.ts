@@ -18,6 +18,8 @@ export interface EmulatorResponse {
   readonly status: number;
   readonly headers?: Readonly<Record<string, HeaderValue>>;
   readonly body?: string | Uint8Array;
+  /** Send the body chunked, without content-length (as a server generating it on the fly does). */
+  readonly chunked?: boolean;
 }
 
 /** One line of the request log. Header values are never recorded, so no credential can leak through it. */
@@ -30,6 +32,8 @@ export interface RequestRecord {
   readonly status?: number;
   /** Whether an injected fault answered or delayed it. */
   readonly faulted: boolean;
+  /** When the answer was sent (ms since the epoch, the host's clock); undefined until then. */
+  readonly answeredAt?: number;
   /** When it arrived, by the emulator's clock (ISO-8601). */
   readonly at: string;
 }
@@ -45,6 +49,21 @@ export interface EmulatorServerOptions {
   readonly redactedQueryParameters?: readonly string[];
   /** Larger request bodies are refused with 413. Default 256 MiB. */
   readonly maxBodyBytes?: number;
+  /**
+   * Share the request log and the fault queue with another server: two origins of one emulator (GitHub's API and
+   * codeload) then log in one order and take faults from one queue.
+   */
+  readonly shared?: SharedServerState;
+}
+
+/** A request log and fault queue two servers of one emulator share (see EmulatorServerOptions.shared). */
+export interface SharedServerState {
+  readonly faults: ReturnType<typeof createFaultQueue>;
+  readonly log: { record: RequestRecord; mutable: { status?: number; faulted: boolean; answeredAt?: number } }[];
+}
+
+export function createSharedServerState(): SharedServerState {
+  return { faults: createFaultQueue(), log: [] };
 }
 
 export interface EmulatorServer {
@@ -63,8 +82,7 @@ export interface EmulatorServer {
  * waits on a request the emulator chose not to answer.
  */
 export async function startEmulatorServer(options: EmulatorServerOptions): Promise<EmulatorServer> {
-  const faults = createFaultQueue();
-  let log: { record: RequestRecord; mutable: { status?: number; faulted: boolean } }[] = [];
+  const { faults, log } = options.shared ?? createSharedServerState();
   const timers = new Set<NodeJS.Timeout>();
   const maxBodyBytes = options.maxBodyBytes ?? 256 * 1024 * 1024;
   const redacted = new Set((options.redactedQueryParameters ?? []).map((name) => name.toLowerCase()));
@@ -99,7 +117,8 @@ export async function startEmulatorServer(options: EmulatorServerOptions): Promi
       body: body ?? Buffer.alloc(0),
     };
     const operation = options.describe(request);
-    const state: { status?: number; faulted: boolean } = { faulted: false };
+    const state: { status?: number; faulted: boolean; answeredAt?: number } = { faulted: false };
+    outgoing.once("finish", () => (state.answeredAt = Date.now()));
     const entry = {
       mutable: state,
       record: {
@@ -128,7 +147,12 @@ export async function startEmulatorServer(options: EmulatorServerOptions): Promi
       outgoing.destroy();
       return;
     }
-    send(fault?.headers ? { ...response, headers: { ...response.headers, ...fault.headers } } : response);
+    const answer = fault?.headers ? { ...response, headers: { ...response.headers, ...fault.headers } } : response;
+    if (fault?.cutBody) {
+      state.status = answer.status;
+      return writeCut(outgoing, withDate(answer, options.now()), fault.cutBody);
+    }
+    send(answer);
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -152,10 +176,14 @@ export async function startEmulatorServer(options: EmulatorServerOptions): Promi
       await closed;
     },
     inject: (fault) => faults.inject(fault),
-    requests: () => log.map(({ record, mutable }) => ({ ...record, ...mutable })),
+    requests: () =>
+      log.map(({ record, mutable }) => {
+        const { answeredAt, ...rest } = mutable;
+        return { ...record, ...rest, ...(answeredAt !== undefined ? { answeredAt } : {}) };
+      }),
     reset() {
       faults.clear();
-      log = [];
+      log.length = 0;
     },
   };
 }
@@ -200,9 +228,38 @@ function write(outgoing: http.ServerResponse, response: EmulatorResponse): void 
   for (const [name, value] of Object.entries(response.headers ?? {})) {
     outgoing.setHeader(name, typeof value === "number" ? String(value) : (value as string | string[]));
   }
+  if (response.chunked) {
+    outgoing.removeHeader("content-length");
+    outgoing.writeHead(response.status);
+    for (let at = 0; at < body.length; at += CHUNK_BYTES) outgoing.write(body.subarray(at, at + CHUNK_BYTES));
+    outgoing.end();
+    return;
+  }
   if (!outgoing.hasHeader("content-length")) outgoing.setHeader("content-length", body.length);
   outgoing.writeHead(response.status);
   outgoing.end(body);
+}
+
+const CHUNK_BYTES = 64 * 1024;
+
+/** An answer whose body breaks off (see Fault.cutBody). */
+function writeCut(outgoing: http.ServerResponse, response: EmulatorResponse, cut: NonNullable<Fault["cutBody"]>): void {
+  if (outgoing.destroyed) return;
+  const body = response.body === undefined ? Buffer.alloc(0) : Buffer.from(response.body);
+  const kept = body.subarray(0, Math.min(cut.afterBytes, body.length));
+  for (const [name, value] of Object.entries(response.headers ?? {})) {
+    outgoing.setHeader(name, typeof value === "number" ? String(value) : (value as string | string[]));
+  }
+  outgoing.removeHeader("content-length");
+  if (cut.announce === "full") outgoing.setHeader("content-length", body.length);
+  if (cut.announce === "cut") outgoing.setHeader("content-length", kept.length);
+  outgoing.writeHead(response.status);
+  if (cut.announce === "cut") {
+    outgoing.end(kept);
+    return;
+  }
+  // Flush what is kept, then drop the connection without finishing the body.
+  outgoing.write(kept, () => setImmediate(() => outgoing.destroy()));
 }
 
 function redactQuery(url: URL, redacted: ReadonlySet<string>): string {

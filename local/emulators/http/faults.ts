@@ -27,6 +27,13 @@ export interface Fault {
    * crash or network cut after the server acted), so a retry must not do it twice.
    */
   readonly dropResponse?: boolean;
+  /**
+   * Answer as usual but break the body after `afterBytes` bytes: `announce: "full"` sends the whole body's
+   * content-length then drops the connection (a network break mid-transfer); `"none"` sends it chunked, without a
+   * length, then drops the connection; `"cut"` sends a complete HTTP answer whose body is only the first bytes (a
+   * truncating proxy: the HTTP layer sees nothing wrong).
+   */
+  readonly cutBody?: { readonly afterBytes: number; readonly announce: "full" | "none" | "cut" };
   /** How many matching requests the fault applies to. Default 1; `Infinity` until `reset()`. */
   readonly times?: number;
 }

@@ -28,7 +28,10 @@ async function main(outDir: string): Promise<void> {
     stackName: "archives",
     newResource(args) {
       if (args.type === "aws:lambda/function:Function") functions.push({ name: args.name, inputs: args.inputs });
-      return { id: `${args.name}-id`, state: { ...args.inputs, name: args.name, arn: `arn:aws:::${args.name}` } };
+      return {
+        id: `${args.name}-id`,
+        state: { ...args.inputs, name: args.name, bucket: args.name, arn: `arn:aws:::${args.name}` },
+      };
     },
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     program: () => require("../../../index") as Record<string, unknown>,
@@ -41,6 +44,7 @@ async function main(outDir: string): Promise<void> {
       runtime: String(inputs.runtime),
       memorySize: Number(inputs.memorySize ?? 128),
       timeout: Number(inputs.timeout ?? 3),
+      environment: { ...(inputs.environment?.variables ?? {}) },
     };
   }
   fs.writeFileSync(path.join(outDir, "manifest.json"), JSON.stringify(manifest, null, 2));

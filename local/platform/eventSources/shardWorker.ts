@@ -16,6 +16,12 @@ import { sleep } from "./sleep";
 import { expiredPrefixLength, stepAfterInvoke, type StreamBatchPolicy } from "./streamBatchStep";
 import type { StreamFailureCondition } from "./streamFailureRecord";
 
+/** Resolves when the signal aborts (a wait with no timeout of its own). */
+function sleepUntilAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+}
+
 /** DynamoDB Streams' GetRecords returns at most 1000 records. */
 const MAX_GET_RECORDS = 1000;
 
@@ -32,8 +38,6 @@ export interface StreamEntry {
 /** A batch read from the shard and not yet settled. */
 interface PendingBatch {
   entries: readonly StreamEntry[];
-  /** The checkpoint once the batch is settled: its last record, or a later record the filter dropped. */
-  readonly end: string;
   /** Invocations of this batch so far. */
   attempts: number;
   lastRequestId?: string;
@@ -65,6 +69,8 @@ export interface ShardContext {
   readonly eventSourceArn: string;
   readonly region: string;
   readonly batchSize: number;
+  /** Batches of one shard in flight at once (ParallelizationFactor, 1–10). */
+  readonly parallelizationFactor: number;
   readonly batchingWindowMs: number;
   readonly maximumRecordAgeInSeconds: number;
   readonly policy: StreamBatchPolicy;
@@ -91,9 +97,26 @@ export interface ShardContext {
   readonly changed: (event?: "shard-end") => void;
 }
 
+/** One of a shard's concurrent batch lanes: its batches in order, at most one of them in flight. */
+interface Lane {
+  readonly queue: PendingBatch[];
+  running?: Promise<void>;
+}
+
+/** How many batches per lane the reader gets ahead of the lanes before it waits for them. */
+const LOOKAHEAD_BATCHES = 4;
+
 /**
- * One shard of a stream mapping: reads it in order from its start position, one batch in flight, and settles each
- * batch (success, partial failure, retry, bisect, give up) before reading on, as Lambda's poller does per shard.
+ * One shard of a stream mapping: reads it in order from its start position and settles each batch (success, partial
+ * failure, retry, bisect, give up) as Lambda's poller does per shard.
+ *
+ * ParallelizationFactor, as Lambda documents it for DynamoDB streams ("Polling and batching streams" in the Lambda
+ * developer guide, https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html): up to that many batches of one shard
+ * are processed at once, and order is kept at the item (partition and sort key) level. So records are dealt to lanes
+ * by a hash of their item key; each lane holds one batch in flight and settles its batches in order; a lane stuck
+ * on a failing record (retries, bisection) holds up only the items dealt to it. The shard's checkpoint moves only
+ * past records that are settled, in every lane: what a restart reads again is exactly what was not settled. With a
+ * factor of 1 there is one lane: one batch in flight per shard.
  */
 export class ShardWorker {
   readonly shardId: string;
@@ -104,13 +127,16 @@ export class ShardWorker {
   finished = false;
   /** The tick of the last read that found nothing new (see ShardContext.tick). */
   caughtUpTick = 0;
-  private readonly queue: PendingBatch[] = [];
+  private readonly lanes: Lane[];
+  /** Every record read and not yet behind the checkpoint, in shard order, and whether it is settled. */
+  private ledger: { sequenceNumber: string; settled: boolean }[] = [];
   private iterator: string | undefined;
   /** The last sequence number read (settled or not): where a new iterator starts. */
   private position: string | undefined;
   private closed = false;
   private loop: Promise<void> | undefined;
   private startingPosition: "TRIM_HORIZON" | "LATEST";
+  private wakeUp: (() => void) | undefined;
 
   constructor(
     private readonly context: ShardContext,
@@ -124,17 +150,18 @@ export class ShardWorker {
     this.shardId = shard.shardId;
     this.parentShardId = shard.parentShardId;
     this.startingPosition = shard.startingPosition;
+    this.lanes = Array.from({ length: Math.max(1, context.parallelizationFactor) }, () => ({ queue: [] }));
     if (shard.checkpoint === SHARD_END) this.finished = true;
     else this.checkpoint = this.position = shard.checkpoint;
   }
 
   get pendingBatches(): number {
-    return this.queue.length;
+    return this.lanes.reduce((sum, lane) => sum + lane.queue.length, 0);
   }
 
   /** Idle since `tick`: done, or caught up by a read that started after it with nothing left to settle. */
   idleSince(tick: number): boolean {
-    return this.finished || (this.caughtUpTick > tick && this.queue.length === 0);
+    return this.finished || (this.caughtUpTick > tick && this.pendingBatches === 0);
   }
 
   /** Takes the first iterator now, so a LATEST mapping sees every record written after it started. */
@@ -151,11 +178,16 @@ export class ShardWorker {
     const { signal, logger } = this.context;
     while (!signal.aborted) {
       try {
-        if (this.queue.length > 0) await this.settleHead();
-        else if (this.closed) return await this.finish();
-        else if (!(await this.readBatch())) await sleep(this.context.pollIntervalMs, signal);
+        this.startLanes();
+        const busy = this.lanes.some((lane) => lane.running !== undefined || lane.queue.length > 0);
+        if (this.closed && !busy) return await this.finish();
+        const laneFree = this.lanes.some((lane) => lane.running === undefined && lane.queue.length === 0);
+        const canRead = !this.closed && laneFree && this.pendingBatches < this.lanes.length * LOOKAHEAD_BATCHES;
+        if (canRead && (await this.readBatch())) continue;
+        // Caught up, or every lane busy: wait for a lane to finish, or the next poll.
+        await this.waitForChange(canRead || !busy ? this.context.pollIntervalMs : undefined);
       } catch (error) {
-        if (signal.aborted) return;
+        if (signal.aborted) break;
         // Whatever failed, the next read asks for a fresh iterator from where this shard is.
         this.iterator = undefined;
         const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -164,6 +196,71 @@ export class ShardWorker {
         await sleep(Math.max(this.context.pollIntervalMs, 500), signal);
       }
     }
+    // Stopping: invocations in flight finish and are checkpointed.
+    await Promise.all(this.lanes.map((lane) => lane.running));
+  }
+
+  private startLanes(): void {
+    for (const lane of this.lanes) {
+      if (lane.running !== undefined || lane.queue.length === 0) continue;
+      lane.running = this.runLane(lane).finally(() => {
+        lane.running = undefined;
+        this.wake();
+      });
+    }
+  }
+
+  /** Settles a lane's batches in order, one in flight. */
+  private async runLane(lane: Lane): Promise<void> {
+    const { signal, logger } = this.context;
+    while (lane.queue.length > 0 && !signal.aborted) {
+      try {
+        await this.settleHead(lane);
+      } catch (error) {
+        if (signal.aborted) return;
+        const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        this.context.counters.lastError = message;
+        logger.warn("stream mapping: settling a batch failed, retrying", { shardId: this.shardId, error: message });
+        await sleep(Math.max(this.context.pollIntervalMs, 500), signal);
+      }
+    }
+  }
+
+  private wake(): void {
+    const wakeUp = this.wakeUp;
+    this.wakeUp = undefined;
+    wakeUp?.();
+  }
+
+  /** Until a lane finishes (or `ms` passes, when given), or the mapping stops. */
+  private async waitForChange(ms: number | undefined): Promise<void> {
+    const changed = new Promise<void>((resolve) => (this.wakeUp = resolve));
+    await Promise.race([
+      changed,
+      ms === undefined ? sleepUntilAborted(this.context.signal) : sleep(ms, this.context.signal),
+    ]);
+    this.wakeUp = undefined;
+  }
+
+  /** The lane an item's records go to: its key's hash, so one item's records stay in order in one lane. */
+  private laneOf(entry: StreamEntry): Lane {
+    if (this.lanes.length === 1) return this.lanes[0]!;
+    const key = JSON.stringify(entry.record.dynamodb?.Keys ?? entry.sequenceNumber);
+    let hash = 0x811c9dc5; // FNV-1a: any stable hash spreads items across lanes
+    for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193) >>> 0;
+    return this.lanes[hash % this.lanes.length]!;
+  }
+
+  /** Marks records settled, and moves the checkpoint past every settled record at the head of the shard. */
+  private async settle(sequenceNumbers: readonly string[]): Promise<void> {
+    const done = new Set(sequenceNumbers);
+    for (const entry of this.ledger) if (done.has(entry.sequenceNumber)) entry.settled = true;
+    let settled = 0;
+    while (settled < this.ledger.length && this.ledger[settled]!.settled) settled++;
+    if (settled === 0) return;
+    const last = this.ledger[settled - 1]!.sequenceNumber;
+    this.ledger = this.ledger.slice(settled);
+    await this.saveCheckpoint(last);
   }
 
   // ---- reading ------------------------------------------------------------------------------------------------
@@ -174,7 +271,6 @@ export class ShardWorker {
     const tick = context.tick();
     const entries: StreamEntry[] = [];
     let read = 0;
-    let end: string | undefined;
     let windowEnds: number | undefined;
     for (;;) {
       const limit = Math.min(MAX_GET_RECORDS, context.batchSize - entries.length);
@@ -195,10 +291,12 @@ export class ShardWorker {
           before: this.position,
           createdSeconds: record.dynamodb?.ApproximateCreationDateTime ?? context.clock() / 1000,
         };
-        this.position = end = sequenceNumber;
+        this.position = sequenceNumber;
         read++;
         context.counters.recordsRead++;
-        if (context.filter(record)) entries.push(entry);
+        const passes = context.filter(record);
+        this.ledger.push({ sequenceNumber, settled: !passes });
+        if (passes) entries.push(entry);
         else context.counters.recordsFiltered++;
       }
       if (entries.length >= context.batchSize || this.closed) break;
@@ -221,8 +319,15 @@ export class ShardWorker {
       context.changed();
       return false;
     }
-    if (entries.length > 0) this.queue.push({ entries, end: end!, attempts: 0 });
-    else await this.saveCheckpoint(end!); // all filtered out: never invoked, and the checkpoint moves past them
+    // Each lane gets its items' records as one batch; records the filter dropped are settled already, and the
+    // checkpoint moves past them as soon as nothing unsettled is before them.
+    const byLane = new Map<Lane, StreamEntry[]>();
+    for (const entry of entries) {
+      const lane = this.laneOf(entry);
+      byLane.set(lane, [...(byLane.get(lane) ?? []), entry]);
+    }
+    for (const [lane, laneEntries] of byLane) lane.queue.push({ entries: laneEntries, attempts: 0 });
+    await this.settle([]);
     context.changed();
     return true;
   }
@@ -291,10 +396,10 @@ export class ShardWorker {
 
   // ---- settling -----------------------------------------------------------------------------------------------
 
-  private async settleHead(): Promise<void> {
+  private async settleHead(lane: Lane): Promise<void> {
     const { context } = this;
-    const batch = this.queue[0]!;
-    if (batch.abandon) return this.abandon(batch);
+    const batch = lane.queue[0]!;
+    if (batch.abandon) return this.abandon(lane, batch);
     if (context.signal.aborted) return;
 
     const expired = expiredPrefixLength(
@@ -305,14 +410,10 @@ export class ShardWorker {
     if (expired > 0) {
       const gone = batch.entries.slice(0, expired);
       const rest = batch.entries.slice(expired);
-      const expiredBatch: PendingBatch = {
-        ...batch,
-        entries: gone,
-        end: rest.length > 0 ? gone.at(-1)!.sequenceNumber : batch.end,
-      };
+      const expiredBatch: PendingBatch = { ...batch, entries: gone };
       expiredBatch.abandon = "RecordAgeExceeded";
-      this.queue.splice(0, 1, expiredBatch, ...(rest.length > 0 ? [{ ...batch, entries: rest }] : []));
-      return this.abandon(expiredBatch);
+      lane.queue.splice(0, 1, expiredBatch, ...(rest.length > 0 ? [{ ...batch, entries: rest }] : []));
+      return this.abandon(lane, expiredBatch);
     }
 
     batch.attempts++;
@@ -349,19 +450,18 @@ export class ShardWorker {
     }
     switch (step.step) {
       case "done":
-        this.queue.shift();
+        lane.queue.shift();
         context.counters.recordsSucceeded += batch.entries.length;
-        await this.saveCheckpoint(batch.end);
+        await this.settle(identifiers);
         break;
       case "bisect": {
         context.counters.bisections++;
         const middle = Math.ceil(batch.entries.length / 2);
-        const first = batch.entries.slice(0, middle);
-        this.queue.splice(
+        lane.queue.splice(
           0,
           1,
-          { entries: first, end: first.at(-1)!.sequenceNumber, attempts: 0 },
-          { entries: batch.entries.slice(middle), end: batch.end, attempts: 0 },
+          { entries: batch.entries.slice(0, middle), attempts: 0 },
+          { entries: batch.entries.slice(middle), attempts: 0 },
         );
         break;
       }
@@ -376,23 +476,23 @@ export class ShardWorker {
         if (step.from > 0) context.counters.partialFailures++;
         await this.settlePrefix(batch, step.from);
         batch.abandon = "RetryAttemptsExhausted";
-        await this.abandon(batch);
+        await this.abandon(lane, batch);
         break;
     }
     context.changed();
   }
 
-  /** The records before `from` succeeded: checkpoint just before `from`, keep the rest as the batch. */
+  /** The records before `from` succeeded: settle them (the checkpoint can reach just before `from`), keep the rest. */
   private async settlePrefix(batch: PendingBatch, from: number): Promise<void> {
     if (from === 0) return;
-    const next = batch.entries[from]!;
+    const succeeded = batch.entries.slice(0, from);
     batch.entries = batch.entries.slice(from);
     this.context.counters.recordsSucceeded += from;
-    if (next.before !== undefined) await this.saveCheckpoint(next.before);
+    await this.settle(succeeded.map((entry) => entry.sequenceNumber));
   }
 
   /** Sends the batch's location to the on-failure destination, then moves past it. */
-  private async abandon(batch: PendingBatch): Promise<void> {
+  private async abandon(lane: Lane, batch: PendingBatch): Promise<void> {
     const { context } = this;
     await context.giveUp(this.shardId, batch.entries, batch.abandon!, {
       attempts: batch.attempts,
@@ -401,8 +501,8 @@ export class ShardWorker {
     });
     context.counters.batchesGivenUp++;
     context.counters.recordsGivenUp += batch.entries.length;
-    this.queue.shift();
-    await this.saveCheckpoint(batch.end);
+    lane.queue.shift();
+    await this.settle(batch.entries.map((entry) => entry.sequenceNumber));
     context.changed();
   }
 

@@ -24,7 +24,7 @@ export interface StreamMappingSettings {
   readonly maximumRecordAgeInSeconds?: number;
   /** Gather records up to this long before invoking, 0–300 s. Default 0. */
   readonly maximumBatchingWindowInSeconds?: number;
-  /** Concurrent batches per shard. Only 1 is run locally (more is accepted with a warning). Default 1. */
+  /** Concurrent batches per shard, 1–10; order is kept per item (see ShardWorker). Default 1. */
   readonly parallelizationFactor?: number;
 }
 
@@ -85,6 +85,7 @@ const LIMITS = {
   batchSize: [1, 10_000],
   maximumRetryAttempts: [-1, 10_000],
   maximumBatchingWindowInSeconds: [0, 300],
+  parallelizationFactor: [1, 10],
 } as const;
 
 const RESPONSE_TYPES = ["ReportBatchItemFailures"];
@@ -102,12 +103,6 @@ export async function startStreamMapping(options: StreamMappingOptions): Promise
   const settings = checkSettings(options.mapping);
   const logger = options.logger ?? silentLogger;
   const filter = compileFilterCriteria(settings.filterCriteria);
-  if ((settings.parallelizationFactor ?? 1) !== 1) {
-    logger.warn("stream mapping: parallelizationFactor > 1 is run as 1 locally (order per shard is kept)", {
-      table: options.tableName,
-      parallelizationFactor: settings.parallelizationFactor,
-    });
-  }
   const clock = options.clock ?? Date.now;
   const checkpoints = options.checkpoints ?? createMemoryCheckpoints();
   const abort = new AbortController();
@@ -155,6 +150,7 @@ export async function startStreamMapping(options: StreamMappingOptions): Promise
     eventSourceArn: options.eventSourceArn ?? options.streamArn,
     region: options.region ?? "us-east-1",
     batchSize: settings.batchSize ?? 100,
+    parallelizationFactor: settings.parallelizationFactor ?? 1,
     batchingWindowMs: (settings.maximumBatchingWindowInSeconds ?? 0) * 1000,
     maximumRecordAgeInSeconds: settings.maximumRecordAgeInSeconds ?? -1,
     policy: {

@@ -38,6 +38,8 @@ export interface DynamoDbProxyOptions {
   readonly iteratorCapacity?: number;
   /** Request ids of the proxy's own answers. Default: 52 random upper-case characters, like DynamoDB's. */
   readonly newRequestId?: () => string;
+  /** Told of every request once answered: its operation and when it came and went (the benchmark's critical path). */
+  readonly onExchange?: (exchange: { operation: string; startedAt: number; endedAt: number }) => void;
 }
 
 export interface DynamoDbProxy {
@@ -176,6 +178,14 @@ export async function startDynamoDbProxy(options: DynamoDbProxyOptions): Promise
   };
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
+    if (options.onExchange) {
+      const startedAt = Date.now();
+      const operation =
+        String(request.headers["x-amz-target"] ?? "")
+          .split(".")
+          .pop() ?? "";
+      response.once("finish", () => options.onExchange!({ operation, startedAt, endedAt: Date.now() }));
+    }
     const body = await readBody(request);
     if (!body) {
       answer(response, dynamoDbError("RequestEntityTooLarge", { message: "Request body too large" }, 413));
