@@ -56,6 +56,8 @@ const dashboard = config.dashboard
 const api = new DeploymentApi("slipway", {
   deploymentsTable: tables.deployments,
   idempotencyTable: tables.idempotency,
+  rateLimitsTable: tables.rateLimits,
+  deploymentsPerUserPerMinute: config.deploymentsPerUserPerMinute,
   byUserIndexArn: tables.byUserIndexArn,
   jwtIssuer: config.jwtIssuer,
   jwtAudience: config.jwtAudience,
@@ -72,6 +74,7 @@ export const dashboardUrl = dashboard?.url;
 export const deploymentsTableName = tables.deployments.name;
 export const installationsTableName = tables.installations.name;
 export const idempotencyTableName = tables.idempotency.name;
+export const rateLimitsTableName = tables.rateLimits.name;
 export const sourceBucketName = builds.sourceBucket.bucket;
 export const imageRepositoryUrl = builds.imageRepository.repositoryUrl;
 export const buildProjectNames = builds.projectNames;

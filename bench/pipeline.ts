@@ -129,6 +129,8 @@ export async function runPipelineBench(): Promise<void> {
     fresh: true,
     reposDir: DEFAULT_REPOS_DIR,
     logger: { info() {}, warn() {}, error() {} },
+    // One user starts 100 deployments here: the per-user limit (default 10 a minute) would measure the limit.
+    stackConfig: { "slipway:deploymentsPerUserPerMinute": "1000" },
     onDynamoDbExchange: ({ operation, startedAt, endedAt }) => {
       if (!STREAM_READS.includes(operation)) dynamodb.push({ service: "DynamoDB", operation, startedAt, endedAt });
     },

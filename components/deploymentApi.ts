@@ -13,6 +13,10 @@ import {
 export interface DeploymentApiArgs {
   readonly deploymentsTable: aws.dynamodb.Table;
   readonly idempotencyTable: aws.dynamodb.Table;
+  /** The per-user counters (DeploymentTable's `rateLimits`). */
+  readonly rateLimitsTable: aws.dynamodb.Table;
+  /** Deployments one user may start per minute; more get 429 with Retry-After. Default 10. */
+  readonly deploymentsPerUserPerMinute?: pulumi.Input<number>;
   /** ARN of the deployments table's `byUser` index (DeploymentTable's `byUserIndexArn`). */
   readonly byUserIndexArn: pulumi.Input<string>;
   /** The JWT issuer every request's bearer token must come from, e.g. https://cognito-idp.<region>.amazonaws.com/<pool>. */
@@ -28,6 +32,9 @@ export interface DeploymentApiArgs {
   /** Days access and function logs are kept. Default 30. */
   readonly logRetentionDays?: pulumi.Input<number>;
 }
+
+/** Enough for a person redeploying by hand, far below what a runaway script would start. */
+export const DEFAULT_DEPLOYMENTS_PER_USER_PER_MINUTE = 10;
 
 type HandlerName = "deploy" | "getDeployment" | "listDeployments";
 
@@ -134,11 +141,18 @@ export class DeploymentApi extends pulumi.ComponentResource {
           ...common,
           description: "Slipway POST /deployments: validates and records a PENDING deployment",
           callbackFactory: createDeployHandler,
-          environment: { ...deploymentsTable, [ENV.idempotencyTable]: args.idempotencyTable.name },
+          environment: {
+            ...deploymentsTable,
+            [ENV.idempotencyTable]: args.idempotencyTable.name,
+            [ENV.rateLimitsTable]: args.rateLimitsTable.name,
+            [ENV.deploymentsPerUserPerMinute]: pulumi
+              .output(args.deploymentsPerUserPerMinute ?? DEFAULT_DEPLOYMENTS_PER_USER_PER_MINUTE)
+              .apply(String),
+          },
           permissions: pulumi
-            .all([args.deploymentsTable.arn, args.idempotencyTable.arn])
-            .apply(([deploymentsTable, idempotencyTable]) =>
-              deployFunctionPermissions({ deploymentsTable, idempotencyTable }),
+            .all([args.deploymentsTable.arn, args.idempotencyTable.arn, args.rateLimitsTable.arn])
+            .apply(([deploymentsTable, idempotencyTable, rateLimitsTable]) =>
+              deployFunctionPermissions({ deploymentsTable, idempotencyTable, rateLimitsTable }),
             ),
         },
         { parent: this },

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { DEPLOYMENTS, IDEMPOTENCY, INSTALLATIONS } from "../runtime/schema";
+import { DEPLOYMENTS, IDEMPOTENCY, INSTALLATIONS, RATE_LIMITS } from "../runtime/schema";
 
 export interface DeploymentTableArgs {
   /** Refuse `pulumi destroy` / replacement of the tables. Default true; dev stacks may turn it off. */
@@ -11,13 +11,15 @@ export interface DeploymentTableArgs {
 
 /**
  * Slipway's state: the `deployments` table (whose stream drives the repo inspector), the `installations` table
- * (Slipway user → GitHub App installation) and the `idempotency` table (Idempotency-Key → deployment). Key and index
- * names come from `runtime/schema.ts`, which the runtime reads with.
+ * (Slipway user → GitHub App installation), the `idempotency` table (Idempotency-Key → deployment) and the
+ * `rateLimits` table (per-user counters, one item per window). Key and index names come from `runtime/schema.ts`,
+ * which the runtime reads with.
  */
 export class DeploymentTable extends pulumi.ComponentResource {
   public readonly deployments: aws.dynamodb.Table;
   public readonly installations: aws.dynamodb.Table;
   public readonly idempotency: aws.dynamodb.Table;
+  public readonly rateLimits: aws.dynamodb.Table;
   /** ARN of the `byUser` index, for policies that may query only it. */
   public readonly byUserIndexArn: pulumi.Output<string>;
 
@@ -63,11 +65,22 @@ export class DeploymentTable extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    this.rateLimits = new aws.dynamodb.Table(
+      `${name}-rate-limits`,
+      {
+        ...common,
+        hashKey: RATE_LIMITS.hashKey,
+        attributes: [{ name: RATE_LIMITS.hashKey, type: "S" }],
+        ttl: { attributeName: RATE_LIMITS.ttlAttribute, enabled: true },
+      },
+      { parent: this },
+    );
     this.byUserIndexArn = pulumi.interpolate`${this.deployments.arn}/index/${DEPLOYMENTS.byUserIndex.name}`;
     this.registerOutputs({
       deploymentsTableName: this.deployments.name,
       installationsTableName: this.installations.name,
       idempotencyTableName: this.idempotency.name,
+      rateLimitsTableName: this.rateLimits.name,
     });
   }
 }

@@ -46,16 +46,19 @@ export const writeLogs = (logGroupArn: string) =>
 export interface DeployFunctionArns {
   readonly deploymentsTable: string;
   readonly idempotencyTable: string;
+  readonly rateLimitsTable: string;
 }
 
 /**
- * POST /deployments: a transactional put of the deployment and its idempotency record, and reads of both. Each part
- * of a TransactWriteItems is authorized as its own action; both parts are conditional Puts (PutItem), none a
+ * POST /deployments: a transactional put of the deployment and its idempotency record, reads of both, and the
+ * user's per-minute counter (one conditional UpdateItem to count, another to give back). Each part of a
+ * TransactWriteItems is authorized as its own action; both parts are conditional Puts (PutItem), none a
  * ConditionCheck, so ConditionCheckItem is not needed.
  */
 export const deployFunctionPermissions = (arns: DeployFunctionArns) => [
   allow("CreateDeployments", ["dynamodb:PutItem", "dynamodb:GetItem"], [arns.deploymentsTable]),
   allow("RecordIdempotencyKeys", ["dynamodb:PutItem", "dynamodb:GetItem"], [arns.idempotencyTable]),
+  allow("CountDeploymentsPerUser", ["dynamodb:UpdateItem"], [arns.rateLimitsTable]),
 ];
 
 /** GET /deployments/{id}. */

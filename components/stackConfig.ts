@@ -17,6 +17,7 @@ export interface StackConfig {
   readonly dashboard: boolean;
   readonly throttlingRateLimit: number;
   readonly throttlingBurstLimit: number;
+  readonly deploymentsPerUserPerMinute: number;
   readonly logRetentionDays: number;
   readonly deletionProtection: boolean;
   readonly pointInTimeRecovery: boolean;
@@ -105,6 +106,7 @@ export function loadStackConfig(config: ConfigReader): StackConfig {
     dashboard: config.getBoolean("dashboard") ?? true,
     throttlingRateLimit: positive(config, "throttlingRateLimit", 50),
     throttlingBurstLimit: positive(config, "throttlingBurstLimit", 100),
+    deploymentsPerUserPerMinute: wholeNumber(config, "deploymentsPerUserPerMinute", 10),
     logRetentionDays,
     deletionProtection: config.getBoolean("deletionProtection") ?? true,
     pointInTimeRecovery: config.getBoolean("pointInTimeRecovery") ?? true,
@@ -126,6 +128,14 @@ function stringList(config: ConfigReader, name: string): string[] | undefined {
     throw new Error(
       `[${config.name}:${name}] must be a list of strings, e.g. pulumi config set --path '${name}[0]' value.`,
     );
+  }
+  return value;
+}
+
+function wholeNumber(config: ConfigReader, name: string, fallback: number): number {
+  const value = config.getNumber(name) ?? fallback;
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`[${config.name}:${name}] must be a whole number of at least 1, e.g. ${fallback}.`);
   }
   return value;
 }

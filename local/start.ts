@@ -103,6 +103,7 @@ async function main(): Promise<void> {
     ...(process.env.SLIPWAY_CORS_ORIGINS ? { corsAllowOrigins: process.env.SLIPWAY_CORS_ORIGINS.split(",") } : {}),
     onProgress: (message: string) => console.log(message),
     ...(showFunctionLogs ? { onFunctionLog: (name: string, line: string) => console.log(`  ${name} | ${line}`) } : {}),
+    notify: (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`),
     logger,
   });
   const watcher = await watchDeployments({

@@ -7,6 +7,9 @@ export const ENV = {
   deploymentsTable: "DEPLOYMENTS_TABLE",
   installationsTable: "INSTALLATIONS_TABLE",
   idempotencyTable: "IDEMPOTENCY_TABLE",
+  rateLimitsTable: "RATE_LIMITS_TABLE",
+  /** A whole number ≥ 1: deployments one user may start per minute. */
+  deploymentsPerUserPerMinute: "DEPLOYMENTS_PER_USER_PER_MINUTE",
   githubAppId: "GITHUB_APP_ID",
   githubAppPrivateKeyArn: "GITHUB_APP_PRIVATE_KEY_ARN",
   githubApiUrl: "GITHUB_API_URL",

@@ -6,7 +6,7 @@
  * prototype chain to `Error` is not kept. So the fields are assigned explicitly and callers tell errors apart by
  * `kind` (see the guards below), which survives serialization, instead of `instanceof`.
  */
-export type ErrorKind = "permanent" | "transient" | "validation" | "conflict" | "not-found";
+export type ErrorKind = "permanent" | "transient" | "validation" | "conflict" | "not-found" | "rate-limited";
 
 export class SlipwayError extends Error {
   readonly kind: ErrorKind;
@@ -65,6 +65,17 @@ export class NotFoundError extends SlipwayError {
   }
 }
 
+/** The caller asked for more than its per-user limit allows: 429 with Retry-After. */
+export class RateLimitedError extends SlipwayError {
+  /** Whole seconds until the caller may try again (at least 1). */
+  readonly retryAfterSeconds: number;
+  constructor(code: string, message: string, retryAfterSeconds: number) {
+    super("rate-limited", code, message);
+    this.name = "RateLimitedError";
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
 function hasKind(error: unknown, kind: ErrorKind): boolean {
   return typeof error === "object" && error !== null && (error as { kind?: unknown }).kind === kind;
 }
@@ -74,6 +85,7 @@ export const isTransientError = (e: unknown): e is TransientError => hasKind(e, 
 export const isValidationError = (e: unknown): e is ValidationError => hasKind(e, "validation");
 export const isConflictError = (e: unknown): e is ConflictError => hasKind(e, "conflict");
 export const isNotFoundError = (e: unknown): e is NotFoundError => hasKind(e, "not-found");
+export const isRateLimitedError = (e: unknown): e is RateLimitedError => hasKind(e, "rate-limited");
 
 /** A short description of any thrown value for logs and `lastError`; never includes request headers or bodies. */
 export function describeError(error: unknown): { code: string; message: string } {

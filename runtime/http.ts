@@ -16,7 +16,11 @@ const STATUS_BY_ERROR_KIND: Readonly<Partial<Record<ErrorKind, number>>> = {
   validation: 400,
   "not-found": 404,
   conflict: 422,
+  "rate-limited": 429,
 };
+
+/** What a 500 tells the client when the route says nothing more specific: the request changed nothing it can see. */
+const DEFAULT_FAILURE_MESSAGE = "Something went wrong on our side. Try again in a moment.";
 
 /** The API's responses are per-user: no shared cache may keep them. */
 const COMMON_HEADERS = { "content-type": "application/json", "cache-control": "no-store" } as const;
@@ -54,6 +58,10 @@ export async function handleApiRequest(
   event: ApiEvent,
   logger: Logger,
   route: (userId: string) => Promise<ApiResult>,
+  options: {
+    /** The 500's message: what the client should do next (a route that writes says how to retry safely). */
+    readonly failureMessage?: string;
+  } = {},
 ): Promise<ApiResult> {
   const context = { requestId: event.requestContext?.requestId, routeKey: event.routeKey };
   const userId = callerId(event);
@@ -64,15 +72,23 @@ export async function handleApiRequest(
   try {
     return await route(userId);
   } catch (error) {
-    const e = error as { kind?: ErrorKind; code?: unknown; message?: unknown; field?: unknown };
+    const e = error as {
+      kind?: ErrorKind;
+      code?: unknown;
+      message?: unknown;
+      field?: unknown;
+      retryAfterSeconds?: unknown;
+    };
     const status = e?.kind ? STATUS_BY_ERROR_KIND[e.kind] : undefined;
     if (status !== undefined && typeof e.code === "string" && typeof e.message === "string") {
       const field = typeof e.field === "string" ? e.field : undefined;
       logger.info("request refused", { ...context, status, code: e.code, field });
-      return errorResponse(status, e.code, e.message, field);
+      const response = errorResponse(status, e.code, e.message, field);
+      if (typeof e.retryAfterSeconds === "number") response.headers["retry-after"] = String(e.retryAfterSeconds);
+      return response;
     }
     const { code, message } = describeError(error);
     logger.error("request failed", { ...context, code, error: message });
-    return errorResponse(500, "INTERNAL_ERROR", "Something went wrong on our side. Try again in a moment.");
+    return errorResponse(500, "INTERNAL_ERROR", options.failureMessage ?? DEFAULT_FAILURE_MESSAGE);
   }
 }

@@ -24,6 +24,17 @@ export const IDEMPOTENCY = {
   ttlAttribute: "expiresAt",
 } as const;
 
+/**
+ * The `rateLimits` table: one counter item per (limit, user, window), e.g. the deployments a user started in one
+ * minute. Items expire through DynamoDB TTL on `expiresAt` (epoch seconds); the window is part of the key, so a
+ * counter TTL has not removed yet is never read again.
+ */
+export const RATE_LIMITS = {
+  hashKey: "key",
+  countAttribute: "count",
+  ttlAttribute: "expiresAt",
+} as const;
+
 /** Where a deployment is in its life. */
 export const STATUSES = ["PENDING", "PROCESSING", "BUILDING", "FAILED"] as const;
 export type DeploymentStatus = (typeof STATUSES)[number];

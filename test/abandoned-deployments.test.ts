@@ -98,7 +98,7 @@ test("deployments the inspector gave up on end FAILED with the last error; finis
   t.is(failed.statusReason!.code, "INSPECTION_ABANDONED");
   t.regex(
     failed.statusReason!.message,
-    /after 1 attempt\(s\)\. The last error was: GitHub did not answer\. Deploy again/,
+    /after 6 attempt\(s\)\. The last error was: GitHub did not answer\. Deploy again/,
   );
   t.is((await deployments.get(pending.id))!.status, "FAILED", "never claimed, still not left PENDING");
   t.is((await deployments.get(built.id))!.status, "BUILDING", "a deployment that made it is not touched");

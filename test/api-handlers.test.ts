@@ -3,7 +3,7 @@ import anyTest, { type TestFn } from "ava";
 import fc from "fast-check";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { ApiDependencies } from "../runtime/api/apiDependencies";
-import { createDeployment } from "../runtime/api/createDeployment";
+import { createDeployment, RETRY_ADVICE } from "../runtime/api/createDeployment";
 import { getDeployment } from "../runtime/api/getDeployment";
 import { createDeployHandler, createGetDeploymentHandler, createListDeploymentsHandler } from "../runtime/api/handlers";
 import { listDeployments } from "../runtime/api/listDeployments";
@@ -322,8 +322,10 @@ test("an unexpected failure is a generic 500, logged as facts without the reques
     { repository: "acme/secret-repo" },
     { idempotencyKey: "key-value-123", headers: { authorization: "Bearer token-value-xyz" } },
   );
+  const created = await createDeployment(event, deps);
+  t.is(created.statusCode, 500);
+  t.deepEqual(errorOf(created), { code: "INTERNAL_ERROR", message: RETRY_ADVICE }, "POST says how to retry safely");
   for (const result of [
-    await createDeployment(event, deps),
     await getDeployment(getDeploymentEvent(randomUUID()), deps),
     await listDeployments(listDeploymentsEvent(), deps),
   ]) {
@@ -354,6 +356,8 @@ test("the handler factories read their environment once and serve all three rout
   const env = {
     [ENV.deploymentsTable]: tables.deployments,
     [ENV.idempotencyTable]: tables.idempotency,
+    [ENV.rateLimitsTable]: tables.rateLimits,
+    [ENV.deploymentsPerUserPerMinute]: "10",
     [ENV.dynamodbEndpoint]: t.context.local.endpoint,
   };
   const deploy = createDeployHandler(env);

@@ -77,6 +77,8 @@ async function invoke(
       AWS_EC2_METADATA_DISABLED: "true",
       [ENV.deploymentsTable]: t.context.tables.deployments,
       [ENV.idempotencyTable]: t.context.tables.idempotency,
+      [ENV.rateLimitsTable]: t.context.tables.rateLimits,
+      [ENV.deploymentsPerUserPerMinute]: "10",
       [ENV.dynamodbEndpoint]: t.context.local.endpoint,
     },
   });

@@ -185,6 +185,7 @@ test("stack config: defaults, and errors that name the key and the way out", (t)
   t.true(config.pointInTimeRecovery);
   t.is(config.logRetentionDays, 30);
   t.deepEqual(config.corsAllowOrigins, []);
+  t.is(config.deploymentsPerUserPerMinute, 10);
 
   t.throws(() => loadStackConfig(fakeConfig(validConfig)), {
     message: /exactly one of \[slipway:githubAppPrivateKey\]/,
@@ -210,6 +211,12 @@ test("stack config: defaults, and errors that name the key and the way out", (t)
   t.throws(() => loadStackConfig(fakeConfig({ ...withArn, corsAllowOrigins: "https://x" })), {
     message: /list of strings/,
   });
+  t.is(loadStackConfig(fakeConfig({ ...withArn, deploymentsPerUserPerMinute: 3 })).deploymentsPerUserPerMinute, 3);
+  for (const bad of [0, -1, 1.5]) {
+    t.throws(() => loadStackConfig(fakeConfig({ ...withArn, deploymentsPerUserPerMinute: bad })), {
+      message: /\[slipway:deploymentsPerUserPerMinute\] must be a whole number of at least 1/,
+    });
+  }
 });
 
 test("regression: githubAppPrivateKeySecretArn must be a full secret ARN, with its 6-character suffix", (t) => {

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import anyTest, { type TestFn } from "ava";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Deployment } from "../runtime/deployment";
+import { idempotencyRecordKey } from "../runtime/deployments/idempotencyRecordKey";
 import { DeploymentStore } from "../runtime/deployments/deploymentStore";
 import { InstallationStore } from "../runtime/deployments/installationStore";
 import { isConflictError, isValidationError } from "../runtime/errors";
@@ -243,7 +244,12 @@ test("idempotency: the same key and fingerprint replays the first deployment", a
   t.is((await scanAll(t.context.client, tables.deployments)).length, 1);
 
   const [record] = await scanAll(t.context.client, tables.idempotency);
-  t.like(record, { key: "user-1#k-1", deploymentId: first.id, fingerprint: "fp-A" });
+  t.like(record, {
+    key: idempotencyRecordKey("user-1", "k-1"),
+    userId: "user-1",
+    deploymentId: first.id,
+    fingerprint: "fp-A",
+  });
   t.is(record?.expiresAt, Math.floor(FIXED_NOW.getTime() / 1000) + 24 * 60 * 60, "24 h by default");
 });
 

@@ -854,6 +854,8 @@ test("end to end with Slipway's own serialized handlers and DynamoDB Local: depl
   const environment = {
     [ENV.deploymentsTable]: tables.deployments,
     [ENV.idempotencyTable]: tables.idempotency,
+    [ENV.rateLimitsTable]: tables.rateLimits,
+    [ENV.deploymentsPerUserPerMinute]: "10",
     [ENV.dynamodbEndpoint]: dynamo.endpoint,
     AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,

@@ -21,7 +21,11 @@ import { api, bootPlatform, repositoriesFolder, settled } from "./helpers/localP
 const test = anyTest as TestFn<{ platform: Platform & { cleanUp(): Promise<void> } }>;
 
 test.before(async (t) => {
-  t.context.platform = await bootPlatform(repositoriesFolder("alice"), { githubWaitScale: 0.01 });
+  t.context.platform = await bootPlatform(repositoriesFolder("alice"), {
+    githubWaitScale: 0.01,
+    // Ten deployments by one user, quickly: the per-user limit has its own tests (test/security).
+    stackConfig: { "slipway:deploymentsPerUserPerMinute": "1000" },
+  });
 });
 test.after.always(async (t) => {
   await t.context.platform?.cleanUp();

@@ -50,7 +50,11 @@ test("a role whose calls use every statement, action and resource is ok", async 
           name: "deploy",
           document: functionPolicy(
             LOG_GROUP,
-            deployFunctionPermissions({ deploymentsTable: TABLE, idempotencyTable: `${TABLE}-keys` }),
+            deployFunctionPermissions({
+              deploymentsTable: TABLE,
+              idempotencyTable: `${TABLE}-keys`,
+              rateLimitsTable: `${TABLE}-limits`,
+            }),
           ),
         },
       ],
@@ -63,6 +67,7 @@ test("a role whose calls use every statement, action and resource is ok", async 
         call("dynamodb:GetItem", TABLE),
         call("dynamodb:PutItem", `${TABLE}-keys`),
         call("dynamodb:GetItem", `${TABLE}-keys`),
+        call("dynamodb:UpdateItem", `${TABLE}-limits`),
       ],
     },
   );

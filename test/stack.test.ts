@@ -63,6 +63,15 @@ test("the deployments table streams new and old images, bills on demand, is encr
   const idempotency = one("aws:dynamodb/table:Table", "slipway-idempotency").inputs;
   t.deepEqual(idempotency.ttl, { attributeName: "expiresAt", enabled: true });
   t.is(one("aws:dynamodb/table:Table", "slipway-installations").inputs.hashKey, "userId");
+  const rateLimits = one("aws:dynamodb/table:Table", "slipway-rate-limits").inputs;
+  t.is(rateLimits.hashKey, "key");
+  t.deepEqual(rateLimits.ttl, { attributeName: "expiresAt", enabled: true });
+});
+
+test("the deploy function gets its per-user limit from the stack config (default 10 a minute)", (t) => {
+  const variables = one("aws:lambda/function:Function", "slipway-deploy").inputs.environment.variables;
+  t.is(variables[ENV.deploymentsPerUserPerMinute], "10");
+  t.regex(variables[ENV.rateLimitsTable], /^slipway-rate-limits/);
 });
 
 test("the inspector reads the stream from the oldest record, only pending inserts, with bounded retries and a failure queue", (t) => {
@@ -156,6 +165,12 @@ test("each API function may touch only its own table items", (t) => {
       Effect: "Allow",
       Action: ["dynamodb:PutItem", "dynamodb:GetItem"],
       Resource: [table("idempotency")],
+    },
+    {
+      Sid: "CountDeploymentsPerUser",
+      Effect: "Allow",
+      Action: ["dynamodb:UpdateItem"],
+      Resource: [table("rate-limits")],
     },
   ] as never);
   t.deepEqual(policyOf("slipway-get")[1], {

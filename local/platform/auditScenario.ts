@@ -109,6 +109,8 @@ export async function recordScenarioCalls(options: ScenarioOptions = {}): Promis
       runBuilds: true,
       buildTools: BUILD_TOOL_STAND_INS,
       logger: options.logger ?? silentLogger,
+      // One user makes every request here; the per-user limit on deployments is not what this audits.
+      stackConfig: { "slipway:deploymentsPerUserPerMinute": "1000" },
     });
     const steps = await runSteps(platform, timeoutMs);
     await platform.idle();
@@ -147,6 +149,33 @@ async function runSteps(platform: Platform, timeoutMs: number): Promise<Scenario
     const build = platform.aws.builds().find((candidate) => candidate.id === deployment.buildId);
     steps.push({ name: `${OWNER}/${name}'s build runs`, expected: "SUCCEEDED", actual: build?.buildStatus ?? "none" });
   }
+
+  // Lambda delivers a stream record at least once: one delivered again after its deployment moved on is skipped,
+  // once the inspector has read where the deployment is (its GetItem). Sent as Lambda would send it.
+  const again = builds[0]!;
+  const inspector = platform.functions.get("slipway-inspector")!;
+  const beforeRedelivery = (await call("GET", `/deployments/${again.id}`)).body;
+  const redelivery = await inspector.invoke({
+    Records: [
+      {
+        eventID: "redelivered",
+        eventName: "INSERT",
+        eventSource: "aws:dynamodb",
+        awsRegion: "us-east-1",
+        dynamodb: {
+          Keys: { id: { S: again.id } },
+          NewImage: { id: { S: again.id }, userId: { S: OWNER }, status: { S: "PENDING" } },
+          SequenceNumber: "1",
+        },
+      },
+    ],
+  });
+  const afterRedelivery = (await call("GET", `/deployments/${again.id}`)).body;
+  steps.push({
+    name: "a stream record delivered again after its deployment moved on is skipped",
+    expected: `no failures, still ${beforeRedelivery.status}`,
+    actual: `${redelivery.ok && (redelivery.result as { batchItemFailures?: unknown[] }).batchItemFailures?.length === 0 ? "no failures" : JSON.stringify(redelivery)}, still ${afterRedelivery.status}`,
+  });
 
   const keyed = { repository: `${OWNER}/landing`, ref: "main" };
   const first = await call("POST", "/deployments", keyed, { "idempotency-key": "audit-scenario-1" });

@@ -24,11 +24,25 @@ export const LOCAL_AWS = {
 } as const;
 
 export interface DynamoDbLocal {
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>`: the same across restarts. */
   readonly endpoint: string;
   /** How long the jar took from spawn to its first answer, for the curious and for the report. */
   readonly startupMs: number;
+  /** The Java process running now (undefined while a supervised one is being restarted). */
+  pid(): number | undefined;
+  /** How many times a supervised DynamoDB Local was restarted after it died. */
+  restarts(): number;
   stop(): Promise<void>;
+}
+
+/** What a supervised DynamoDB Local reports as it dies and comes back. */
+export interface DynamoDbLocalSupervision {
+  /** The jar exited without stop() (killed, crashed, out of memory); a restart follows. */
+  onExit?(event: { readonly code: number | null; readonly signal: string | null }): void;
+  /** It answers again on the same port (with the same tables, when they live in `dbPath`). */
+  onRestart?(event: { readonly restarts: number; readonly downMs: number }): void;
+  /** A restart attempt failed; another follows after `retryInMs`. */
+  onRestartFailed?(event: { readonly error: string; readonly retryInMs: number }): void;
 }
 
 /**
@@ -37,6 +51,9 @@ export interface DynamoDbLocal {
  * `-sharedDb` makes every region/credential pair see the same tables, so a script run with other credentials sees
  * what the test created. Telemetry is off (flag and env var): tests never talk to anything but loopback.
  * DynamoDB Local has no bind-address option; it listens on all interfaces, and everything here talks to 127.0.0.1.
+ *
+ * With `supervise`, a jar that dies is started again on the same port, as a managed service comes back after a
+ * failure: the local platform keeps one endpoint for its whole life, and its clients' retries ride the gap out.
  */
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   ensureJar();
@@ -44,7 +61,9 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   // A port found free can be taken before Java binds it; another port fixes that.
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      return await launch(options.port || (await freePort()), options.dbPath);
+      const port = options.port || (await freePort());
+      const first = await launch(port, options.dbPath);
+      return options.supervise ? supervise(first, port, options.dbPath, options.supervise) : unsupervised(first);
     } catch (error) {
       if ((error as { javaMissing?: boolean }).javaMissing) throw error;
       lastError = error;
@@ -64,9 +83,102 @@ export interface DynamoDbLocalOptions {
   readonly dbPath?: string;
   /** Default: a free port. */
   readonly port?: number;
+  /** Restart the jar on the same port whenever it dies (the local platform). Default: not supervised. */
+  readonly supervise?: DynamoDbLocalSupervision;
 }
 
-async function launch(port: number, dbPath: string | undefined): Promise<DynamoDbLocal> {
+/** One running jar. */
+interface Running {
+  readonly child: ChildProcess;
+  readonly endpoint: string;
+  readonly startupMs: number;
+  /** Settles when the process has exited, with how. */
+  readonly exited: Promise<{ code: number | null; signal: string | null }>;
+  /** Kills the process (if still alive) and removes its working folder. */
+  stop(): Promise<void>;
+}
+
+function unsupervised(running: Running): DynamoDbLocal {
+  return {
+    endpoint: running.endpoint,
+    startupMs: running.startupMs,
+    pid: () => (alive(running.child) ? running.child.pid : undefined),
+    restarts: () => 0,
+    stop: () => running.stop(),
+  };
+}
+
+const alive = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
+
+/** Waits between failed restart attempts: 1 s, doubling, at most 30 s. */
+const restartDelayMs = (failures: number) => Math.min(1_000 * 2 ** failures, 30_000);
+
+function supervise(
+  first: Running,
+  port: number,
+  dbPath: string | undefined,
+  events: DynamoDbLocalSupervision,
+): DynamoDbLocal {
+  let current: Running | undefined = first;
+  let restarts = 0;
+  let stopping = false;
+  let wake: (() => void) | undefined;
+  const pause = (ms: number) =>
+    new Promise<void>((done) => {
+      const timer = setTimeout(done, ms);
+      wake = () => {
+        clearTimeout(timer);
+        done();
+      };
+    });
+
+  const watch = async (running: Running): Promise<void> => {
+    const exit = await running.exited;
+    if (stopping) return;
+    const downSince = Date.now();
+    current = undefined;
+    await running.stop(); // its working folder
+    events.onExit?.(exit);
+    for (let failures = 0; !stopping; failures++) {
+      try {
+        const next = await launch(port, dbPath);
+        if (stopping) {
+          await next.stop();
+          return;
+        }
+        current = next;
+        restarts++;
+        events.onRestart?.({ restarts, downMs: Date.now() - downSince });
+        watching = watch(next);
+        return;
+      } catch (error) {
+        const retryInMs = restartDelayMs(failures);
+        events.onRestartFailed?.({ error: error instanceof Error ? error.message : String(error), retryInMs });
+        await pause(retryInMs);
+      }
+    }
+  };
+  let watching = watch(first);
+
+  return {
+    endpoint: first.endpoint,
+    startupMs: first.startupMs,
+    pid: () => (current && alive(current.child) ? current.child.pid : undefined),
+    restarts: () => restarts,
+    async stop() {
+      stopping = true;
+      wake?.();
+      await current?.stop();
+      // A restart under way when stop() came must end (and kill what it started) before stop() returns.
+      for (let seen = watching; ; seen = watching) {
+        await seen;
+        if (seen === watching) break;
+      }
+    },
+  };
+}
+
+async function launch(port: number, dbPath: string | undefined): Promise<Running> {
   // The jar writes a metadata file into its working directory; keep that out of the shared install.
   const workDirectory = mkdtempSync(join(tmpdir(), "slipway-ddb-local-"));
   const started = Date.now();
@@ -87,7 +199,10 @@ async function launch(port: number, dbPath: string | undefined): Promise<DynamoD
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<never>((_, reject) => {
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  const failedStart = new Promise<never>((_, reject) => {
     child.once("error", (error: NodeJS.ErrnoException) => {
       if (error.code === "ENOENT") {
         reject(
@@ -101,15 +216,15 @@ async function launch(port: number, dbPath: string | undefined): Promise<DynamoD
         );
       } else reject(error);
     });
-    child.once("exit", (code, signal) =>
+    void exited.then(({ code, signal }) =>
       reject(new Error(`DynamoDB Local exited during startup (code ${code}, signal ${signal}):\n${output}`)),
     );
   });
-  exited.catch(() => undefined);
+  failedStart.catch(() => undefined);
 
   const endpoint = `http://127.0.0.1:${port}`;
   try {
-    await Promise.race([waitUntilAnswering(port, started + STARTUP_TIMEOUT_MS), exited]);
+    await Promise.race([waitUntilAnswering(port, started + STARTUP_TIMEOUT_MS), failedStart]);
   } catch (error) {
     await terminate(child);
     rmSync(workDirectory, { recursive: true, force: true });
@@ -119,9 +234,12 @@ async function launch(port: number, dbPath: string | undefined): Promise<DynamoD
   // If this process ends without stop() (a crash, an unhandled signal), Java must not outlive it.
   const killOnExit = () => child.kill("SIGKILL");
   process.once("exit", killOnExit);
+  void exited.then(() => process.removeListener("exit", killOnExit));
   return {
+    child,
     endpoint,
     startupMs,
+    exited,
     async stop() {
       process.removeListener("exit", killOnExit);
       await terminate(child);

@@ -68,6 +68,10 @@ export interface PlatformOptions {
   readonly onProgress?: (message: string) => void;
   /** Function output, line by line. Default: dropped (the deployment watcher tells what matters). */
   readonly onFunctionLog?: (functionName: string, line: string) => void;
+  /** Lines a person should see about the platform itself (DynamoDB Local died and came back). Default: logger.warn. */
+  readonly notify?: (line: string) => void;
+  /** Stack config on top of the local defaults, e.g. `{ "slipway:deploymentsPerUserPerMinute": "2" }`. */
+  readonly stackConfig?: Readonly<Record<string, string>>;
   readonly logger?: Logger;
 }
 
@@ -91,7 +95,9 @@ export interface Platform {
   readonly documents: DynamoDBDocumentClient;
   /** DynamoDB Local itself (no IAM proxy): the administrator's endpoint. */
   readonly dynamodbEndpoint: string;
-  readonly tables: { deployments: string; installations: string; idempotency: string };
+  /** The supervised DynamoDB Local: its process and how often it was restarted. */
+  readonly dynamodbLocal: DynamoDbLocal;
+  readonly tables: { deployments: string; installations: string; idempotency: string; rateLimits: string };
   /** A bearer token the local authorizer accepts for this user. */
   token(userId: string, options?: { audience?: string; issuer?: string; expiresInSeconds?: number }): Promise<string>;
   /** Resolves when every event source is caught up and nothing is in flight. */
@@ -170,8 +176,17 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       region: REGION,
       warn: (message) => logger.warn(message),
     });
+    // Supervised: if the jar dies it is started again on the same port with the same tables, and a person is told.
+    const notify = options.notify ?? ((line: string) => logger.warn(line));
     const dynamodb: DynamoDbLocal = await startDynamoDbLocal({
       dbPath: ensureDir(path.join(options.stateDir, "dynamodb")),
+      supervise: {
+        onExit: ({ code, signal }) =>
+          notify(`DynamoDB Local stopped (${signal ? `signal ${signal}` : `exit code ${code}`}); restarting it`),
+        onRestart: ({ downMs }) => notify(`DynamoDB Local is back after ${(downMs / 1000).toFixed(1)} s`),
+        onRestartFailed: ({ error, retryInMs }) =>
+          notify(`DynamoDB Local did not start (${error.split("\n")[0]}); trying again in ${retryInMs / 1000} s`),
+      },
     });
     stopping.push(() => dynamodb.stop());
     const proxy: DynamoDbProxy = await startDynamoDbProxy({
@@ -213,15 +228,18 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       logger,
     });
     const stackOutputs = await runStack({
-      config: localStackConfig({
-        appId: app.appId,
-        privateKeyPem: app.privateKeyPem,
-        githubApiUrl: app.apiUrl,
-        installUrl: github
-          ? `${github.url}/apps/slipway-local/installations/new`
-          : "https://github.com/settings/installations",
-        corsAllowOrigins: options.corsAllowOrigins ?? ["http://localhost:5173"],
-      }),
+      config: {
+        ...localStackConfig({
+          appId: app.appId,
+          privateKeyPem: app.privateKeyPem,
+          githubApiUrl: app.apiUrl,
+          installUrl: github
+            ? `${github.url}/apps/slipway-local/installations/new`
+            : "https://github.com/settings/installations",
+          corsAllowOrigins: options.corsAllowOrigins ?? ["http://localhost:5173"],
+        }),
+        ...options.stackConfig,
+      },
       secretKeys: ["slipway:githubAppPrivateKey"],
       newResource: (args) => provisioner.newResource(args),
       // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -309,6 +327,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       ...(resources.api.cors ? { cors: resources.api.cors as never } : {}),
       ...(resources.api.throttling ? { throttling: resources.api.throttling } : {}),
       accountId: ACCOUNT_ID,
+      logger: (entry) => {
+        // The access log, as API Gateway writes it; a 5xx is a line a person should see, the rest is for debugging.
+        if (entry.status >= 500) logger.error("api request failed", { ...entry });
+        else logger.info("api request", { ...entry });
+      },
     });
     stopping.push(() => api.close());
 
@@ -379,6 +402,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       ...(sealedBuildTools ? { sealedBuildTools } : {}),
       documents,
       dynamodbEndpoint: dynamodb.endpoint,
+      dynamodbLocal: dynamodb,
       tables,
       token: (userId, tokenOptions = {}) =>
         mintToken({ privateKeyPem: issuerKey.privateKeyPem, sub: userId, ...tokenOptions }),
@@ -401,6 +425,7 @@ function tableNames(outputs: Record<string, unknown>) {
     deployments: String(outputs.deploymentsTableName),
     installations: String(outputs.installationsTableName),
     idempotency: String(outputs.idempotencyTableName),
+    rateLimits: String(outputs.rateLimitsTableName),
   };
 }
 

@@ -1,5 +1,6 @@
-import { createDocumentClient } from "../aws";
+import { createDocumentClient, createInvocationBudget, type InvocationBudget } from "../aws";
 import { DeploymentStore } from "../deployments/deploymentStore";
+import { createRateLimiter } from "../deployments/rateLimiter";
 import { readEnvironment } from "../environment";
 import type { ApiEvent, ApiResult } from "../http";
 import { createLogger } from "../log";
@@ -10,37 +11,71 @@ import { listDeployments } from "./listDeployments";
 /*
  * The API's Lambda handlers, one per route. Pulumi's `callbackFactory` runs each factory once per container: the
  * environment is read and the client built there (never at module level, which the closure serializer would capture),
- * and the handler it returns is one call into a tested function.
+ * and the handler it returns is one call into a tested function. Each handler first tells the client's retries how
+ * long the invocation has left (Lambda's context), so a DynamoDB hiccup is retried within it and no longer.
  */
 
-/** What every API handler works with: the deployments store (with idempotency records when given) and a logger. */
+/** What Lambda passes a handler besides the event; absent when a test calls the handler directly. */
+type LambdaContext = { getRemainingTimeInMillis?: () => number } | undefined;
+
+/** What the read routes work with: the deployments store and a logger. */
 function apiDependencies(
-  settings: { deploymentsTable: string; idempotencyTable?: string } & Parameters<typeof createDocumentClient>[0],
+  settings: { deploymentsTable: string } & Parameters<typeof createDocumentClient>[0],
+  budget: InvocationBudget,
 ) {
   return {
     deployments: new DeploymentStore({
-      client: createDocumentClient(settings),
+      client: createDocumentClient(settings, {}, budget),
       deploymentsTable: settings.deploymentsTable,
-      ...(settings.idempotencyTable ? { idempotencyTable: settings.idempotencyTable } : {}),
     }),
     logger: createLogger(),
   };
 }
 
-/** POST /deployments */
+/** POST /deployments: with idempotency records and the per-user limit on deployments started per minute. */
 export function createDeployHandler(env: NodeJS.ProcessEnv = process.env) {
-  const deps = apiDependencies(readEnvironment(["deploymentsTable", "idempotencyTable"], env));
-  return (event: ApiEvent): Promise<ApiResult> => createDeployment(event, deps);
+  const settings = readEnvironment(
+    ["deploymentsTable", "idempotencyTable", "rateLimitsTable", "deploymentsPerUserPerMinute"],
+    env,
+  );
+  const budget = createInvocationBudget();
+  const client = createDocumentClient(settings, {}, budget);
+  const deps = {
+    deployments: new DeploymentStore({
+      client,
+      deploymentsTable: settings.deploymentsTable,
+      idempotencyTable: settings.idempotencyTable,
+      rateLimiter: createRateLimiter({
+        client,
+        table: settings.rateLimitsTable,
+        scope: "deployments",
+        limit: Number(settings.deploymentsPerUserPerMinute),
+      }),
+    }),
+    logger: createLogger(),
+  };
+  return (event: ApiEvent, context?: LambdaContext): Promise<ApiResult> => {
+    budget.begin(context);
+    return createDeployment(event, deps);
+  };
 }
 
 /** GET /deployments/{id} */
 export function createGetDeploymentHandler(env: NodeJS.ProcessEnv = process.env) {
-  const deps = apiDependencies(readEnvironment(["deploymentsTable"], env));
-  return (event: ApiEvent): Promise<ApiResult> => getDeployment(event, deps);
+  const budget = createInvocationBudget();
+  const deps = apiDependencies(readEnvironment(["deploymentsTable"], env), budget);
+  return (event: ApiEvent, context?: LambdaContext): Promise<ApiResult> => {
+    budget.begin(context);
+    return getDeployment(event, deps);
+  };
 }
 
 /** GET /deployments */
 export function createListDeploymentsHandler(env: NodeJS.ProcessEnv = process.env) {
-  const deps = apiDependencies(readEnvironment(["deploymentsTable"], env));
-  return (event: ApiEvent): Promise<ApiResult> => listDeployments(event, deps);
+  const budget = createInvocationBudget();
+  const deps = apiDependencies(readEnvironment(["deploymentsTable"], env), budget);
+  return (event: ApiEvent, context?: LambdaContext): Promise<ApiResult> => {
+    budget.begin(context);
+    return listDeployments(event, deps);
+  };
 }

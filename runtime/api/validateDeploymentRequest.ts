@@ -111,9 +111,33 @@ export function validateDeploymentRequest(
     if (typeof value !== "string") {
       throw new ValidationError(rule.field, `${rule.field} must be a string: ${rule.expected}`);
     }
+    const broken = brokenTextRule(value);
+    if (broken !== undefined) throw new ValidationError(rule.field, `${rule.field} ${broken}`);
     request[rule.field] = rule.normalise(value);
   }
   return request as unknown as DeploymentRequest;
+}
+
+/**
+ * Text that JSON can carry but nothing downstream can use, as data. A lone surrogate (`"a\\ud800"`) is valid JSON
+ * and a valid JS string, but not Unicode: encodeURIComponent throws on it, so the inspector failed on every retry.
+ * U+FFFD is what a decoder leaves where a body's bytes were not UTF-8 (API Gateway hands JSON bodies over as text):
+ * storing it would store a mangled name with a 202.
+ */
+const BROKEN_TEXT: readonly { readonly rule: string; readonly test: (value: string) => boolean }[] = [
+  {
+    rule: "contains a lone UTF-16 surrogate (an unpaired \\uD800–\\uDFFF escape); send valid Unicode text",
+    test: (value) => /\p{Cs}/u.test(value),
+  },
+  {
+    rule: "contains U+FFFD, the replacement character, which is what bytes that are not UTF-8 decode to; send the body encoded as UTF-8",
+    test: (value) => value.includes("\uFFFD"),
+  },
+];
+
+/** How `value` breaks BROKEN_TEXT, or undefined if it is well-formed text. */
+function brokenTextRule(value: string): string | undefined {
+  return BROKEN_TEXT.find(({ test }) => test(value))?.rule;
 }
 
 /** The body as text, refusing what is too large to be a deployment request before decoding or parsing it. */

@@ -7,9 +7,11 @@ import {
   type DynamoDBDocumentClient,
 } from "@aws-sdk/lib-dynamodb";
 import type { Deployment } from "../deployment";
-import { ConflictError } from "../errors";
+import { ConflictError, isConflictError } from "../errors";
 import { allowedPredecessors, DEPLOYMENTS, IDEMPOTENCY, type DeploymentStatus } from "../schema";
+import { idempotencyRecordKey } from "./idempotencyRecordKey";
 import { decodeCursor, encodeCursor } from "./listCursor";
+import type { RateLimiter } from "./rateLimiter";
 import { buildUpdate } from "./updateExpression";
 
 export interface DeploymentStoreOptions {
@@ -21,6 +23,8 @@ export interface DeploymentStoreOptions {
   readonly clock?: () => Date;
   /** Waits between attempts when two creates with the same key collide. Default: setTimeout. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Deployments a user may start per window (the deploy function's); absent = no per-user limit. */
+  readonly rateLimiter?: RateLimiter;
 }
 
 export interface IdempotencyRequest {
@@ -35,6 +39,8 @@ export interface IdempotencyRequest {
 /** The `idempotency` table's item. */
 interface IdempotencyRecord {
   readonly key: string;
+  /** Whose key it is, in plain text (the table key holds its hash). */
+  readonly userId: string;
   readonly deploymentId: string;
   readonly fingerprint: string;
   readonly expiresAt: number;
@@ -60,6 +66,7 @@ export class DeploymentStore {
   private readonly idempotencyTable: string | undefined;
   private readonly clock: () => Date;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly rateLimiter: RateLimiter | undefined;
 
   constructor(options: DeploymentStoreOptions) {
     this.client = options.client;
@@ -67,16 +74,45 @@ export class DeploymentStore {
     this.idempotencyTable = options.idempotencyTable;
     this.clock = options.clock ?? (() => new Date());
     this.sleep = options.sleep ?? ((ms) => new Promise((done) => setTimeout(done, ms)));
+    this.rateLimiter = options.rateLimiter;
   }
 
   /**
    * Stores a new deployment. With an idempotency key, the key's record and the deployment are written in one
    * transaction, so a key always points at a deployment that exists; a repeat with the same request returns that
    * deployment (`replayed`), a repeat with another request is a ConflictError.
+   *
+   * With a rate limiter, a new deployment first takes one from the user's limit (a RateLimitedError, and nothing
+   * written, once it is used up). A replay is not counted: it is looked up before, and one found only while writing
+   * (two requests racing with one key) gives back what it took.
    */
   async create(
     deployment: Deployment,
     idempotency?: IdempotencyRequest,
+  ): Promise<{ deployment: Deployment; replayed: boolean }> {
+    if (idempotency) {
+      if (!this.idempotencyTable) {
+        throw new Error("DeploymentStore needs idempotencyTable to create with an idempotency key");
+      }
+      const recordKey = idempotencyRecordKey(deployment.userId, idempotency.key);
+      const earlier = await this.replay(this.idempotencyTable, recordKey, deployment.userId, idempotency);
+      if (earlier) return { deployment: earlier, replayed: true };
+    }
+    const taken = await this.rateLimiter?.take(deployment.userId);
+    try {
+      const created = await this.write(deployment, idempotency);
+      if (taken && created.replayed) await this.rateLimiter?.refund(taken);
+      return created;
+    } catch (error) {
+      // A conflict wrote nothing: the deployment did not happen, so it does not count.
+      if (taken && isConflictError(error)) await this.rateLimiter?.refund(taken);
+      throw error;
+    }
+  }
+
+  private async write(
+    deployment: Deployment,
+    idempotency: IdempotencyRequest | undefined,
   ): Promise<{ deployment: Deployment; replayed: boolean }> {
     if (!idempotency) {
       try {
@@ -89,19 +125,23 @@ export class DeploymentStore {
           }),
         );
       } catch (error) {
-        if (isConditionalCheckFailed(error)) throw deploymentExists(deployment.id);
-        throw error;
+        if (!isConditionalCheckFailed(error)) throw error;
+        // The SDK retries a put whose answer was lost; the retry then finds the first attempt's item. That is ours.
+        const existing = await this.get(deployment.id, { consistent: true });
+        if (existing && sameItem(existing, deployment)) return { deployment: existing, replayed: false };
+        throw deploymentExists(deployment.id);
       }
       return { deployment, replayed: false };
     }
 
     const idempotencyTable = this.idempotencyTable;
     if (!idempotencyTable) throw new Error("DeploymentStore needs idempotencyTable to create with an idempotency key");
-    const recordKey = `${deployment.userId}#${idempotency.key}`;
+    const recordKey = idempotencyRecordKey(deployment.userId, idempotency.key);
     for (let attempt = 1; ; attempt++) {
       const nowSeconds = Math.floor(this.clock().getTime() / 1000);
       const record: IdempotencyRecord = {
         key: recordKey,
+        userId: deployment.userId,
         deploymentId: deployment.id,
         fingerprint: idempotency.fingerprint,
         expiresAt: nowSeconds + (idempotency.ttlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS),
@@ -137,7 +177,7 @@ export class DeploymentStore {
         if (!keyReason && !deploymentReason) throw error;
         // The key first: if it is taken, its record says what this request gets, whatever else failed.
         if (keyReason === "ConditionalCheckFailed") {
-          const replay = await this.replay(idempotencyTable, recordKey, idempotency);
+          const replay = await this.replay(idempotencyTable, recordKey, deployment.userId, idempotency);
           if (replay) return { deployment: replay, replayed: true };
           // The record expired and vanished between our write and our read: try to claim the key again.
         } else if (deploymentReason === "ConditionalCheckFailed") {
@@ -154,13 +194,15 @@ export class DeploymentStore {
   private async replay(
     idempotencyTable: string,
     recordKey: string,
+    userId: string,
     idempotency: IdempotencyRequest,
   ): Promise<Deployment | undefined> {
     const { Item } = await this.client.send(
       new GetCommand({ TableName: idempotencyTable, Key: { [IDEMPOTENCY.hashKey]: recordKey }, ConsistentRead: true }),
     );
     const record = Item as IdempotencyRecord | undefined;
-    if (!record) return undefined;
+    // TTL deletes lazily (up to days late): an expired record is as good as gone.
+    if (!record || record.expiresAt < Math.floor(this.clock().getTime() / 1000)) return undefined;
     if (record.fingerprint !== idempotency.fingerprint) {
       throw new ConflictError(
         "IDEMPOTENCY_KEY_REUSED",
@@ -172,6 +214,10 @@ export class DeploymentStore {
     // Written in the same transaction as the record, so it can only be missing if someone deleted it by hand.
     if (!existing)
       throw new Error(`idempotency record ${recordKey} points at missing deployment ${record.deploymentId}`);
+    // Another user's deployment is never replayed, whatever led to the record.
+    if (existing.userId !== userId) {
+      throw new Error(`idempotency record ${recordKey} belongs to another user`);
+    }
     return existing;
   }
 
@@ -293,6 +339,17 @@ function cancellationReasons(error: unknown): (string | undefined)[] | undefined
   const e = error as { name?: unknown; CancellationReasons?: { Code?: string }[] } | null;
   if (e?.name !== "TransactionCanceledException" || !Array.isArray(e.CancellationReasons)) return undefined;
   return e.CancellationReasons.map((reason) => (reason.Code === "None" ? undefined : reason.Code));
+}
+
+/** Whether a stored item is exactly `deployment` as written (undefined fields are not stored). */
+function sameItem(stored: Deployment, deployment: Deployment): boolean {
+  const canonical = (value: object) =>
+    JSON.stringify(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : 1)),
+    );
+  return canonical(stored) === canonical(deployment);
 }
 
 /** A random UUID collided, or a caller reused an id: never overwrite a deployment. */

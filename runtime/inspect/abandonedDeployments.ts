@@ -15,7 +15,14 @@ import { pendingDeploymentId } from "./streamBatch";
  * https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
  */
 export interface StreamFailureRecord {
-  readonly requestContext?: { readonly condition?: string; readonly approximateInvokeCount?: number };
+  readonly requestContext?: {
+    readonly requestId?: string;
+    readonly condition?: string;
+    /** How many times Lambda invoked the function with this batch before giving up. */
+    readonly approximateInvokeCount?: number;
+  };
+  /** `functionError` is present when the last invocation itself failed (it crashed, timed out or threw). */
+  readonly responseContext?: { readonly functionError?: string };
   readonly DDBStreamBatchInfo: {
     readonly shardId: string;
     readonly startSequenceNumber: string;
@@ -84,7 +91,7 @@ export async function failAbandonedDeployments(
         continue;
       }
       const ids = await deploymentIdsInFailedBatch(deps.streams, failure.DDBStreamBatchInfo);
-      for (const id of ids) await failOne(id, failure.requestContext?.condition, deps);
+      for (const id of ids) await failOne(id, failure, deps);
     } catch (error) {
       const { code, message: text } = describeError(error);
       deps.logger.error("could not settle a failure record; SQS retries it", {
@@ -100,18 +107,47 @@ export async function failAbandonedDeployments(
 
 async function failOne(
   id: string,
-  condition: string | undefined,
+  failure: StreamFailureRecord,
   deps: AbandonedDeploymentsDependencies,
 ): Promise<void> {
   const deployment = await deps.deployments.get(id, { consistent: true });
   if (!deployment) return;
-  const cause = deployment.lastError ? ` The last error was: ${deployment.lastError.message}` : "";
-  const why = condition === "RecordAgeExceeded" ? "for too long" : `after ${deployment.attempts ?? 0} attempt(s)`;
+  const condition = failure.requestContext?.condition;
   const moved = await deps.deployments.transition(id, "FAILED", {
-    statusReason: {
-      code: "INSPECTION_ABANDONED",
-      message: `Slipway could not prepare this deployment ${why}.${cause} Deploy again; if it keeps failing, tell the platform team.`,
-    },
+    statusReason: { code: "INSPECTION_ABANDONED", message: abandonedMessage(deployment, failure) },
   });
-  deps.logger.warn("abandoned deployment", { deploymentId: id, moved: moved !== undefined, condition });
+  deps.logger.warn("abandoned deployment", {
+    deploymentId: id,
+    moved: moved !== undefined,
+    condition,
+    attempts: attemptsMade(deployment, failure),
+    lastRequestId: failure.requestContext?.requestId,
+  });
+}
+
+/**
+ * How many times the inspector tried. `attempts` on the deployment counts only its claims (PENDING → PROCESSING):
+ * an invocation that failed before claiming (DynamoDB unreachable at its first read) left it 0, which is how "after 0
+ * attempt(s)" came about while Lambda had invoked the inspector six times. Lambda's own count is in the failure
+ * record; the larger of the two is the real one.
+ */
+export function attemptsMade(deployment: Deployment, failure: StreamFailureRecord): number {
+  return Math.max(deployment.attempts ?? 0, failure.requestContext?.approximateInvokeCount ?? 0);
+}
+
+/** The reason a person reads: how many attempts, the last error (or why there is none), and what to do. */
+export function abandonedMessage(deployment: Deployment, failure: StreamFailureRecord): string {
+  const attempts = attemptsMade(deployment, failure);
+  const why =
+    failure.requestContext?.condition === "RecordAgeExceeded"
+      ? `in time (${attempts} attempt(s))`
+      : `after ${attempts} attempt(s)`;
+  // The inspector records lastError with the deployment; when it could not write it (its table was unreachable, or it
+  // was killed first) Lambda's failure record says whether the function itself failed.
+  const cause = deployment.lastError
+    ? ` The last error was: ${deployment.lastError.message}`
+    : failure.responseContext?.functionError
+      ? " The inspector itself failed (it crashed or ran out of time) before it could record an error."
+      : " No error could be recorded: the inspector failed before it could write one (most likely its database was unreachable).";
+  return `Slipway could not prepare this deployment ${why}.${cause} Deploy again; if it keeps failing, tell the platform team.`;
 }

@@ -3,6 +3,7 @@ import {
   createCodeBuildClient,
   createDocumentClient,
   createDynamoDbStreamsClient,
+  createInvocationBudget,
   createS3Client,
   createSecretsManagerClient,
   readSecretString,
@@ -46,8 +47,10 @@ export function createInspectorHandler(
     env,
   );
   const logger = createLogger();
-  const documents = createDocumentClient(settings);
-  const secrets = createSecretsManagerClient(settings);
+  // The AWS clients retry within the invocation's remaining time (issue 8): see runtime/aws.ts.
+  const awsBudget = createInvocationBudget();
+  const documents = createDocumentClient(settings, {}, awsBudget);
+  const secrets = createSecretsManagerClient(settings, awsBudget);
   const tokens = createInstallationTokens({
     appId: settings.githubAppId,
     loadPrivateKey: () => readSecretString(secrets, settings.githubAppPrivateKeyArn),
@@ -63,8 +66,8 @@ export function createInspectorHandler(
       ...(overrides.maxSourceBytes !== undefined ? { maxSourceBytes: overrides.maxSourceBytes } : {}),
     }),
     ...(overrides.maxSourceBytes !== undefined ? { maxSourceBytes: overrides.maxSourceBytes } : {}),
-    sources: createSourceArchives(createS3Client(settings), settings.sourceBucket),
-    builds: createBuildStarter(createCodeBuildClient(settings)),
+    sources: createSourceArchives(createS3Client(settings, awsBudget), settings.sourceBucket),
+    builds: createBuildStarter(createCodeBuildClient(settings, awsBudget)),
     buildProjects: parseBuildProjects(settings.buildProjects),
     installUrl: settings.githubAppInstallUrl,
     logger,
@@ -74,6 +77,7 @@ export function createInspectorHandler(
     event: DynamoDBStreamEvent,
     context?: LambdaContextLike & { memoryLimitInMB?: string | number },
   ): Promise<DynamoDBBatchResponse> => {
+    awsBudget.begin(context);
     const budget = budgetFromContext(context, {
       ...(waitScale === undefined ? {} : { waitScale }),
       ...(overrides.now ? { now: overrides.now } : {}),
@@ -108,15 +112,19 @@ export function inspectionConcurrency(memoryMb: number): number {
 /** The consumer of the inspector's failure queue: marks the deployments it gave up on FAILED. */
 export function createAbandonedDeploymentsHandler(env: NodeJS.ProcessEnv = process.env) {
   const settings = readEnvironment(["deploymentsTable"], env);
+  const awsBudget = createInvocationBudget();
   const dependencies = {
-    streams: createDynamoDbStreamsClient(settings),
+    streams: createDynamoDbStreamsClient(settings, awsBudget),
     deployments: new DeploymentStore({
-      client: createDocumentClient(settings),
+      client: createDocumentClient(settings, {}, awsBudget),
       deploymentsTable: settings.deploymentsTable,
     }),
     logger: createLogger(),
   };
-  return (event: SQSEvent): Promise<SQSBatchResponse> => failAbandonedDeployments(withRecords(event), dependencies);
+  return (event: SQSEvent, context?: LambdaContextLike): Promise<SQSBatchResponse> => {
+    awsBudget.begin(context);
+    return failAbandonedDeployments(withRecords(event), dependencies);
+  };
 }
 
 /** A test invocation from the console or `npm run preflight` may carry no `Records`: an empty batch, not a crash. */

@@ -192,6 +192,23 @@ const broken =
   <T>(what: string, make: (input: T) => unknown) =>
   (input: T): Broken => ({ what, value: make(input) });
 
+/**
+ * Text JSON can carry that is not Unicode, or is what invalid UTF-8 decodes to: a lone surrogate (high or low, at any
+ * position) and U+FFFD, the replacement character.
+ */
+function brokenText(valid: fc.Arbitrary<string>): fc.Arbitrary<Broken>[] {
+  const at = (text: string, n: number, inserted: string) => {
+    const i = n % (text.length + 1);
+    return `${text.slice(0, i)}${inserted}${text.slice(i)}`;
+  };
+  return [
+    fc
+      .tuple(valid, fc.nat(), fc.integer({ min: 0xd800, max: 0xdfff }))
+      .map(broken("lone surrogate", ([text, n, unit]) => at(text, n, String.fromCharCode(unit)))),
+    fc.tuple(valid, fc.nat()).map(broken("U+FFFD", ([text, n]) => at(text, n, "\uFFFD"))),
+  ];
+}
+
 /** Invalid repositories, each with what is wrong. */
 const badRepository: fc.Arbitrary<Broken> = fc.oneof(
   validOwner.map(broken("no slash", (o) => o)),
@@ -235,6 +252,7 @@ const badRef: fc.Arbitrary<Broken> = fc.oneof(
   fc.constant({ what: "too long", value: "r".repeat(256) }),
   fc.constant({ what: "empty", value: "" }),
   notAString.map(broken("not a string", (v) => v)),
+  ...brokenText(validRef),
 );
 
 const badRootDirectory: fc.Arbitrary<Broken> = fc.oneof(
@@ -246,6 +264,7 @@ const badRootDirectory: fc.Arbitrary<Broken> = fc.oneof(
     .tuple(directoryComponent, fc.constantFrom("\n", "\u0000", "\u007f"))
     .map(broken("control character", ([a, c]) => `${a}${c}`)),
   notAString.map(broken("not a string", (v) => v)),
+  ...brokenText(validRootDirectory.map((r) => r.normalised || "app")),
 );
 
 const knownFields = new Set(["repository", "ref", "rootDirectory"]);

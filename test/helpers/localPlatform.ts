@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { DEFAULT_REPOS_DIR, startPlatform, type Platform } from "../../local/platform/platform";
+import { DEFAULT_REPOS_DIR, startPlatform, type Platform, type PlatformOptions } from "../../local/platform/platform";
 
 /**
  * A repositories folder for the local platform: every example repository under `owner`, plus any extra
@@ -23,7 +23,7 @@ export function repositoriesFolder(owner: string, extra: Record<string, Record<s
 /** Boots the whole platform on free ports with fresh state in a temporary folder. */
 export async function bootPlatform(
   reposDir: string,
-  options: { githubWaitScale?: number } = {},
+  options: Pick<PlatformOptions, "stackConfig" | "notify" | "githubWaitScale"> = {},
 ): Promise<Platform & { cleanUp(): Promise<void> }> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-state-"));
   const platform = await startPlatform({

@@ -7,17 +7,18 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { createDocumentClient } from "../../runtime/aws";
-import { DEPLOYMENTS, IDEMPOTENCY, INSTALLATIONS } from "../../runtime/schema";
+import { DEPLOYMENTS, IDEMPOTENCY, INSTALLATIONS, RATE_LIMITS } from "../../runtime/schema";
 import { LOCAL_AWS } from "./dynamodbLocal";
 
 export interface TableNames {
   readonly deployments: string;
   readonly installations: string;
   readonly idempotency: string;
+  readonly rateLimits: string;
 }
 
 /**
- * Creates Slipway's three tables in DynamoDB Local from the same constants the Pulumi component uses. Names get a
+ * Creates Slipway's four tables in DynamoDB Local from the same constants the Pulumi component uses. Names get a
  * random suffix unless given, so every test (and every test file sharing a `-sharedDb` instance) has its own.
  */
 export async function createTables(endpoint: string, names: Partial<TableNames> = {}): Promise<TableNames> {
@@ -26,6 +27,7 @@ export async function createTables(endpoint: string, names: Partial<TableNames> 
     deployments: names.deployments ?? `deployments-${suffix}`,
     installations: names.installations ?? `installations-${suffix}`,
     idempotency: names.idempotency ?? `idempotency-${suffix}`,
+    rateLimits: names.rateLimits ?? `rate-limits-${suffix}`,
   };
   const client = new DynamoDBClient({ endpoint, ...LOCAL_AWS });
   try {
@@ -67,6 +69,14 @@ export async function createTables(endpoint: string, names: Partial<TableNames> 
           BillingMode: "PAY_PER_REQUEST",
           KeySchema: [{ AttributeName: IDEMPOTENCY.hashKey, KeyType: "HASH" }],
           AttributeDefinitions: [{ AttributeName: IDEMPOTENCY.hashKey, AttributeType: "S" }],
+        }),
+      ),
+      client.send(
+        new CreateTableCommand({
+          TableName: tables.rateLimits,
+          BillingMode: "PAY_PER_REQUEST",
+          KeySchema: [{ AttributeName: RATE_LIMITS.hashKey, KeyType: "HASH" }],
+          AttributeDefinitions: [{ AttributeName: RATE_LIMITS.hashKey, AttributeType: "S" }],
         }),
       ),
     ]);

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import http from "node:http";
+import http, { validateHeaderName, validateHeaderValue } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { InvokeResult } from "../lambda/invokeResult";
 import { claimStrings } from "./claimStrings";
@@ -60,6 +60,8 @@ export interface StartHttpApiOptions {
   readonly apiId?: string;
   /** API Gateway gives an integration 30 s before answering 503. */
   readonly integrationTimeoutMs?: number;
+  /** How long an idle kept-alive connection stays open. Default KEEP_ALIVE_TIMEOUT_MS. */
+  readonly keepAliveTimeoutMs?: number;
   /**
    * Answers requests no route matches (the local dashboard's files and the local issuer's pages, which AWS serves
    * from other origins); undefined = API Gateway's 404. Default none.
@@ -86,6 +88,14 @@ export interface HttpApi {
 
 /** API Gateway's payload quota. */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+
+/**
+ * Idle kept-alive connections close after 310 s: longer than the clients people use keep an idle connection (undici
+ * and Node's agent 4–5 s, aiohttp 15 s, Go 90 s, Firefox 115 s, Chrome and OkHttp 300 s), as API Gateway's idle
+ * connections outlive its clients'. Node's default (5 s) is shorter than some of them, so a client could send a
+ * request on a connection the server was closing and get a socket error (issue 8, finding 9).
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 310_000;
 
 interface Outcome {
   readonly response: GatewayResponse;
@@ -192,49 +202,70 @@ export async function startHttpApi(options: StartHttpApiOptions): Promise<HttpAp
     return { ...mapped, routeKey, ...(userId !== undefined ? { userId } : {}) };
   }
 
-  const server = http.createServer((incoming, outgoing) => {
+  /** One request, start to end. Never throws: whatever fails becomes a JSON 5xx and an access-log entry. */
+  async function respond(incoming: http.IncomingMessage, outgoing: http.ServerResponse): Promise<void> {
     const at = clock();
     const requestId = newRequestId();
-    void readBody(incoming, MAX_PAYLOAD_BYTES)
+    const outcome = await readBody(incoming, MAX_PAYLOAD_BYTES)
       .then((body) => decide(incoming, body, requestId, at))
       .catch((error: unknown): Outcome => ({
         response: gatewayResponse("internalServerError"),
-        integrationError: `gateway: ${error instanceof Error ? error.message : String(error)}`,
-      }))
-      .then((outcome) => {
-        const origin = incoming.headers.origin;
-        const preflight = isPreflight(
-          (incoming.method ?? "").toUpperCase(),
-          incoming.headers as Record<string, string>,
-        );
-        const cors = options.cors
-          ? corsHeaders(options.cors, {
-              ...(origin !== undefined ? { origin } : {}),
-              preflight,
-              ...(incoming.headers["access-control-request-headers"] !== undefined
-                ? { requestHeaders: incoming.headers["access-control-request-headers"] }
-                : {}),
-              ...(incoming.headers["access-control-request-method"] !== undefined
-                ? { requestMethod: String(incoming.headers["access-control-request-method"]) }
-                : {}),
-            })
-          : undefined;
-        const response = finalResponse(outcome.response, cors, requestId, clock());
-        write(outgoing, response);
-        options.logger?.({
-          requestId,
-          ip: incoming.socket.remoteAddress ?? "127.0.0.1",
-          requestTime: clfTime(at),
-          routeKey: outcome.routeKey ?? "-",
-          status: response.status,
-          latencyMs: Math.max(0, clock() - at),
-          responseLength: response.body.length,
-          ...(outcome.userId !== undefined ? { userId: outcome.userId } : {}),
-          ...(outcome.authorizerError !== undefined ? { authorizerError: outcome.authorizerError } : {}),
-          ...(outcome.integrationError !== undefined ? { integrationError: outcome.integrationError } : {}),
-        });
+        integrationError: `gateway: ${describe(error)}`,
+      }));
+    let response: GatewayResponse;
+    let gatewayError: string | undefined;
+    try {
+      response = finalResponse(outcome.response, corsFor(incoming), requestId, clock());
+    } catch (error) {
+      response = finalResponse(gatewayResponse("internalServerError"), undefined, requestId, clock());
+      gatewayError = `gateway: ${describe(error)}`;
+    }
+    const written = write(outgoing, response, requestId, clock());
+    const integrationError = [outcome.integrationError, gatewayError, written.error].filter(Boolean).join("; ");
+    try {
+      options.logger?.({
+        requestId,
+        ip: incoming.socket?.remoteAddress ?? "127.0.0.1",
+        requestTime: clfTime(at),
+        routeKey: outcome.routeKey ?? "-",
+        status: written.response.status,
+        latencyMs: Math.max(0, clock() - at),
+        responseLength: written.response.body.length,
+        ...(outcome.userId !== undefined ? { userId: outcome.userId } : {}),
+        ...(outcome.authorizerError !== undefined ? { authorizerError: outcome.authorizerError } : {}),
+        ...(integrationError ? { integrationError } : {}),
       });
+    } catch {
+      // A logger that throws must not take the API down with it; the response is already written.
+    }
+  }
+
+  /** The CORS headers for this request's origin, when the API has a CORS configuration. */
+  function corsFor(incoming: http.IncomingMessage): Record<string, string> | undefined {
+    if (!options.cors) return undefined;
+    const headers = incoming.headers;
+    const requestHeaders = headers["access-control-request-headers"];
+    const requestMethod = headers["access-control-request-method"];
+    return corsHeaders(options.cors, {
+      ...(headers.origin !== undefined ? { origin: headers.origin } : {}),
+      preflight: isPreflight((incoming.method ?? "").toUpperCase(), headers as Record<string, string>),
+      ...(requestHeaders !== undefined ? { requestHeaders } : {}),
+      ...(requestMethod !== undefined ? { requestMethod: String(requestMethod) } : {}),
+    });
+  }
+
+  const server = http.createServer((incoming, outgoing) => {
+    respond(incoming, outgoing).catch((error: unknown) => {
+      // respond() catches everything it can; this is the last line of defence: never an unhandled rejection.
+      process.stderr.write(`local HTTP API: request failed: ${describe(error)}\n`);
+      if (!outgoing.destroyed) outgoing.destroy();
+    });
   });
+  // Idle kept-alive connections stay open longer than any common client keeps them (see KEEP_ALIVE_TIMEOUT_MS),
+  // so the client always closes first and never sends a request on a connection the server is closing.
+  server.keepAliveTimeout = options.keepAliveTimeoutMs ?? KEEP_ALIVE_TIMEOUT_MS;
+  // Node requires the header deadline to exceed the keep-alive timeout for it to apply to kept-alive connections.
+  server.headersTimeout = server.keepAliveTimeout + 1_000;
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -275,13 +306,48 @@ function finalResponse(
   };
 }
 
-function write(outgoing: http.ServerResponse, response: GatewayResponse): void {
-  if (outgoing.destroyed) return;
-  for (const [name, value] of Object.entries(response.headers)) outgoing.setHeader(name, value);
-  if (response.cookies.length > 0) outgoing.setHeader("set-cookie", [...response.cookies]);
-  outgoing.setHeader("content-length", response.body.length);
-  outgoing.writeHead(response.status);
-  outgoing.end(response.body);
+/**
+ * Writes the response. Headers are checked first (a header Node refuses would otherwise throw while the head is
+ * written): a response that cannot be written as it stands is replaced by the gateway's 500, which can.
+ */
+function write(
+  outgoing: http.ServerResponse,
+  response: GatewayResponse,
+  requestId: string,
+  now: number,
+): { response: GatewayResponse; error?: string } {
+  let written = response;
+  let error: string | undefined;
+  try {
+    checkHeaders(response);
+  } catch (refused) {
+    written = finalResponse(gatewayResponse("internalServerError"), undefined, requestId, now);
+    error = `gateway: response header refused: ${describe(refused)}`;
+  }
+  if (outgoing.destroyed || outgoing.headersSent) return { response: written, ...(error ? { error } : {}) };
+  try {
+    for (const [name, value] of Object.entries(written.headers)) outgoing.setHeader(name, value);
+    if (written.cookies.length > 0) outgoing.setHeader("set-cookie", [...written.cookies]);
+    outgoing.setHeader("content-length", written.body.length);
+    outgoing.writeHead(written.status);
+    outgoing.end(written.body);
+  } catch (failure) {
+    error = [error, `gateway: could not write the response: ${describe(failure)}`].filter(Boolean).join("; ");
+    outgoing.destroy();
+  }
+  return { response: written, ...(error ? { error } : {}) };
+}
+
+function checkHeaders(response: GatewayResponse): void {
+  for (const [name, value] of Object.entries(response.headers)) {
+    validateHeaderName(name);
+    validateHeaderValue(name, value);
+  }
+  for (const cookie of response.cookies) validateHeaderValue("set-cookie", cookie);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** The whole body; undefined past the limit (the rest is read and dropped, so the client can take its 413). */

@@ -143,7 +143,11 @@ process.on("disconnect", () => process.exit(0));
 loadHandler().then(
   (handler) => {
     process.on("message", (message) => {
-      if (message && message.type === "invoke") void invoke(handler, message);
+      if (message && message.type === "invoke") {
+        // Received: the parent hears so before the handler runs (the callback fires once the message is written), so
+        // a sandbox that dies without saying it never ran the invocation, which may then go to a fresh one.
+        send({ type: "started", requestId: message.requestId }, () => void invoke(handler, message));
+      }
     });
     send({ type: "ready" });
   },

@@ -44,8 +44,11 @@ export interface Container {
   readonly state: "busy" | "idle" | "gone";
   /** Spawn to handler loaded, once loaded. */
   readonly coldStartMs: number | undefined;
-  /** Runs one invocation; the first waits for the handler to load. One at a time. */
-  invoke(request: InvokeRequest): Promise<InvokeResult>;
+  /**
+   * Runs one invocation; the first waits for the handler to load. One at a time. `notStarted`: the process was gone
+   * before the invocation reached it (it died while idle), so the invocation never ran and may go to a fresh one.
+   */
+  invoke(request: InvokeRequest): Promise<InvokeResult & { readonly notStarted?: true }>;
   /** SIGKILL (Lambda does not ask a sandbox to leave) and wait for the process to be gone. */
   kill(): Promise<void>;
   /** Settles when the process has exited, whatever the reason. */
@@ -56,6 +59,7 @@ export interface Container {
 type Outcome =
   | { type: "ready" }
   | { type: "initError"; errorType: string; errorMessage: string }
+  | { type: "started"; requestId: string }
   | { type: "result"; requestId: string; ok: true; payload: string }
   | { type: "result"; requestId: string; ok: false; errorType: string; errorMessage: string }
   | { type: "gone"; errorType: string; errorMessage: string }
@@ -117,7 +121,8 @@ export function startContainer(options: ContainerOptions): Container {
     });
   }
   child.on("message", (message: Outcome) => {
-    if (message && (message.type === "ready" || message.type === "initError" || message.type === "result")) {
+    const known = ["ready", "initError", "started", "result"];
+    if (message && known.includes(message.type)) {
       deliver(message);
     }
   });
@@ -162,7 +167,7 @@ export function startContainer(options: ContainerOptions): Container {
     durationMs,
   });
 
-  async function invoke(request: InvokeRequest): Promise<InvokeResult> {
+  async function invoke(request: InvokeRequest): Promise<InvokeResult & { readonly notStarted?: true }> {
     if (state === "gone") throw new Error(`container of ${options.functionName} is gone`);
     state = "busy";
     if (coldStartMs === undefined) {
@@ -188,9 +193,15 @@ export function startContainer(options: ContainerOptions): Container {
     const started = options.clock();
     child.send({ type: "invoke", ...request }, () => undefined /* a closed channel shows up as 'exit' */);
     let outcome = await next(request.timeoutMs);
+    let received = false;
     // A result for another request cannot happen one-at-a-time; skip anything stale rather than mismatch answers.
-    while (outcome.type === "result" && outcome.requestId !== request.requestId)
+    while (
+      (outcome.type === "result" || outcome.type === "started") &&
+      !(outcome.type === "result" && outcome.requestId === request.requestId)
+    ) {
+      if (outcome.type === "started" && outcome.requestId === request.requestId) received = true;
       outcome = await next(request.timeoutMs);
+    }
     const durationMs = options.clock() - started;
     switch (outcome.type) {
       case "result":
@@ -204,7 +215,10 @@ export function startContainer(options: ContainerOptions): Container {
         return failure("Sandbox.Timedout", `Task timed out after ${seconds} seconds`, durationMs, { timedOut: true });
       }
       case "gone":
-        return failure(outcome.errorType, outcome.errorMessage, durationMs, { crashed: true });
+        return failure(outcome.errorType, outcome.errorMessage, durationMs, {
+          crashed: true,
+          ...(received ? {} : { notStarted: true }),
+        });
       default:
         void kill();
         return failure("Runtime.ExitError", `Runtime exited with error: unexpected ${outcome.type}`, durationMs, {

@@ -62,11 +62,16 @@ const LIMITS = {
   maxConcurrency: { min: 1, max: 1_000 },
 } as const;
 
+/** How often one invocation may be handed to a fresh container after the one it was sent to was found dead. */
+const MAX_REDISPATCHES = 3;
+
 /** Lambda's init phase may take 10 s. */
 const INIT_TIMEOUT_MS = 10_000;
 
 interface Pending {
   readonly payload: string;
+  /** Times it went to a container that turned out to be dead before the invocation reached it. */
+  redispatched: number;
   readonly resolve: (result: InvokeResult) => void;
   readonly reject: (error: Error) => void;
 }
@@ -136,9 +141,14 @@ export async function startFunction(options: StartFunctionOptions): Promise<Loca
   const run = (container: Container, pending: Pending) => {
     const hadLoaded = container.coldStartMs !== undefined;
     container.invoke({ requestId: newRequestId(), payload: pending.payload, timeoutMs }).then(
-      (result) => {
+      ({ notStarted, ...result }) => {
         if (!hadLoaded && container.coldStartMs !== undefined) coldStarts.push(container.coldStartMs);
-        pending.resolve(result);
+        // The container died while idle, before the invocation reached it: Lambda would have given the invocation a
+        // fresh sandbox, so it goes to one (a few times at most, in case every new one dies on arrival).
+        if (notStarted && pending.redispatched < MAX_REDISPATCHES && !stopped) {
+          pending.redispatched++;
+          queue.unshift(pending);
+        } else pending.resolve(result);
         pump();
       },
       (error: Error) => {
@@ -162,7 +172,7 @@ export async function startFunction(options: StartFunctionOptions): Promise<Loca
     invoke(event) {
       if (stopped) return Promise.reject(new Error(`function ${options.name} is stopped`));
       return new Promise<InvokeResult>((resolve, reject) => {
-        queue.push({ payload: JSON.stringify(event) ?? "null", resolve, reject });
+        queue.push({ payload: JSON.stringify(event) ?? "null", redispatched: 0, resolve, reject });
         pump();
       });
     },
