@@ -28,7 +28,12 @@ export interface AbandonedDeploymentsDependencies {
   readonly streams: Pick<DynamoDBStreamsClient, "send">;
   readonly deployments: {
     get(id: string, options?: { consistent?: boolean }): Promise<Deployment | undefined>;
-    transition(id: string, to: DeploymentStatus, fields?: Partial<Deployment>): Promise<Deployment | undefined>;
+    transition(
+      id: string,
+      to: DeploymentStatus,
+      fields?: Partial<Deployment>,
+      options?: { from?: readonly DeploymentStatus[] },
+    ): Promise<Deployment | undefined>;
   };
   readonly logger: Logger;
 }
@@ -68,8 +73,8 @@ export async function deploymentIdsInFailedBatch(
 
 /**
  * The last stop: the inspector gave up on these records (retries or record age exhausted), so their deployments are
- * marked FAILED with the last error it saw. None stays PENDING/PROCESSING forever; one already BUILDING or FAILED is
- * left alone (the conditional transition refuses it).
+ * marked FAILED with the last error it saw. None stays PENDING/PROCESSING forever; one already QUEUED, BUILDING or
+ * ended is left alone (the conditional transition, limited to PENDING and PROCESSING, refuses it).
  */
 export async function failAbandonedDeployments(
   event: SQSEvent,
@@ -107,11 +112,16 @@ async function failOne(
   if (!deployment) return;
   const cause = deployment.lastError ? ` The last error was: ${deployment.lastError.message}` : "";
   const why = condition === "RecordAgeExceeded" ? "for too long" : `after ${deployment.attempts ?? 0} attempt(s)`;
-  const moved = await deps.deployments.transition(id, "FAILED", {
-    statusReason: {
-      code: "INSPECTION_ABANDONED",
-      message: `Slipway could not prepare this deployment ${why}.${cause} Deploy again; if it keeps failing, tell the platform team.`,
+  const moved = await deps.deployments.transition(
+    id,
+    "FAILED",
+    {
+      statusReason: {
+        code: "INSPECTION_ABANDONED",
+        message: `Slipway could not prepare this deployment ${why}.${cause} Deploy again; if it keeps failing, tell the platform team.`,
+      },
     },
-  });
+    { from: ["PENDING", "PROCESSING"] },
+  );
   deps.logger.warn("abandoned deployment", { deploymentId: id, moved: moved !== undefined, condition });
 }
