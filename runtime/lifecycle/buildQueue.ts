@@ -43,7 +43,12 @@ export async function claimBuildStart(
 ): Promise<BuildStartClaim> {
   const { deployments, slots, logger } = deps;
   if (!(await slots.acquire(deployment.userId, deployment.id, deps.maxBuildsPerUser))) {
-    const queued = await deployments.transition(deployment.id, "QUEUED", { buildRequest: request }, { from: ["PROCESSING"] });
+    const queued = await deployments.transition(
+      deployment.id,
+      "QUEUED",
+      { buildRequest: request },
+      { from: ["PROCESSING"] },
+    );
     if (!queued) return { result: "gone" };
     logger.info("deployment queued: the user is at their limit of builds running at once", {
       deploymentId: deployment.id,
@@ -101,9 +106,14 @@ async function startQueued(deployment: Deployment, deps: BuildQueueDependencies)
   const { deployments, logger } = deps;
   const request = deployment.buildRequest;
   const giveUp = async (code: string, message: string) => {
-    await deployments.transition(deployment.id, "FAILED", { statusReason: { code, message }, finishedAt: now(deps) }, {
-      from: ["QUEUED"],
-    });
+    await deployments.transition(
+      deployment.id,
+      "FAILED",
+      { statusReason: { code, message }, finishedAt: now(deps) },
+      {
+        from: ["QUEUED"],
+      },
+    );
     await deps.slots.release(deployment.userId, deployment.id);
     return false;
   };
@@ -130,10 +140,15 @@ async function startQueued(deployment: Deployment, deps: BuildQueueDependencies)
       throw error; // transient: the slot stays taken by this deployment; the next attempt finds or starts its build
     }
   }
-  const building = await deployments.transition(deployment.id, "BUILDING", { buildId }, {
-    from: ["QUEUED"],
-    whenBuild: buildId,
-  });
+  const building = await deployments.transition(
+    deployment.id,
+    "BUILDING",
+    { buildId },
+    {
+      from: ["QUEUED"],
+      whenBuild: buildId,
+    },
+  );
   if (!building) {
     const current = await deployments.get(deployment.id, { consistent: true });
     // An event for the new build may have recorded it first (and even ended it); anything else means the deployment
