@@ -42,15 +42,7 @@ export const IDEMPOTENCY = {
 } as const;
 
 /** Where a deployment is in its life. */
-export const STATUSES = [
-  "PENDING",
-  "PROCESSING",
-  "QUEUED",
-  "BUILDING",
-  "SUCCEEDED",
-  "FAILED",
-  "CANCELED",
-] as const;
+export const STATUSES = ["PENDING", "PROCESSING", "QUEUED", "BUILDING", "SUCCEEDED", "FAILED", "CANCELED"] as const;
 export type DeploymentStatus = (typeof STATUSES)[number];
 
 /** Where a deployment ends: nothing moves out of these. */

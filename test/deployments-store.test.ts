@@ -147,10 +147,20 @@ test("queuedByUser lists a user's QUEUED deployments oldest first; activeBefore 
   );
   await store.transition(ids[0]!, "BUILDING", { buildId: "p:1" });
   const page1 = await store.activeBefore("QUEUED", "2030-01-01T00:00:04.000Z", { limit: 1 });
-  t.deepEqual(page1.items.map((d) => d.id), [ids[2]]);
+  t.deepEqual(
+    page1.items.map((d) => d.id),
+    [ids[2]],
+  );
   const page2 = await store.activeBefore("QUEUED", "2030-01-01T00:00:04.000Z", { limit: 5, cursor: page1.nextCursor! });
-  t.deepEqual(page2.items.map((d) => d.id), [ids[1]], "the BUILDING one left the QUEUED partition; user-2's is newer");
-  t.deepEqual((await store.activeBefore("BUILDING", "2031-01-01T00:00:00.000Z", { limit: 5 })).items.map((d) => d.id), [ids[0]]);
+  t.deepEqual(
+    page2.items.map((d) => d.id),
+    [ids[1]],
+    "the BUILDING one left the QUEUED partition; user-2's is newer",
+  );
+  t.deepEqual(
+    (await store.activeBefore("BUILDING", "2031-01-01T00:00:00.000Z", { limit: 5 })).items.map((d) => d.id),
+    [ids[0]],
+  );
 });
 
 test("recordProgress moves the phase forward only: an older or repeated observation changes nothing", async (t) => {
@@ -161,7 +171,11 @@ test("recordProgress moves the phase forward only: an older or repeated observat
   t.is((await store.recordProgress(id, "p:1", { phase: "INSTALL", phaseRank: 4, phaseAt: at(10) }))?.phase, "INSTALL");
   t.is(await store.recordProgress(id, "p:1", { phase: "PROVISIONING", phaseRank: 2, phaseAt: at(20) }), undefined);
   t.is(await store.recordProgress(id, "p:1", { phase: "INSTALL", phaseRank: 4, phaseAt: at(10) }), undefined);
-  t.is(await store.recordProgress(id, "p:2", { phase: "BUILD", phaseRank: 6, phaseAt: at(30) }), undefined, "another build");
+  t.is(
+    await store.recordProgress(id, "p:2", { phase: "BUILD", phaseRank: 6, phaseAt: at(30) }),
+    undefined,
+    "another build",
+  );
   t.is((await store.recordProgress(id, "p:1", { phase: "INSTALL", phaseRank: 4, phaseAt: at(11) }))?.phaseAt, at(11));
   t.is((await store.recordProgress(id, "p:1", { phase: "BUILD", phaseRank: 6, phaseAt: at(5) }))?.phase, "BUILD");
   await store.transition(id, "SUCCEEDED");

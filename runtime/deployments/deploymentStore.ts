@@ -8,13 +8,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import type { Deployment } from "../deployment";
 import { ConflictError } from "../errors";
-import {
-  ACTIVE_STATUSES,
-  allowedPredecessors,
-  DEPLOYMENTS,
-  IDEMPOTENCY,
-  type DeploymentStatus,
-} from "../schema";
+import { ACTIVE_STATUSES, allowedPredecessors, DEPLOYMENTS, IDEMPOTENCY, type DeploymentStatus } from "../schema";
 import { decodeCursor, encodeCursor } from "./listCursor";
 import { buildUpdate } from "./updateExpression";
 
@@ -394,7 +388,8 @@ export function indexKeysFor(
 ): { set: Record<string, string>; copy: Record<string, string>; remove: string[] } {
   const active = DEPLOYMENTS.activeIndex;
   const queued = DEPLOYMENTS.queuedIndex;
-  if (!ACTIVE_STATUSES.includes(to)) return { set: {}, copy: {}, remove: [active.hashKey, active.rangeKey, queued.hashKey] };
+  if (!ACTIVE_STATUSES.includes(to))
+    return { set: {}, copy: {}, remove: [active.hashKey, active.rangeKey, queued.hashKey] };
   const set = { [active.hashKey]: to, [active.rangeKey]: now };
   return to === "QUEUED"
     ? { set, copy: { [queued.hashKey]: DEPLOYMENTS.byUserIndex.hashKey }, remove: [] }
