@@ -1,4 +1,6 @@
+import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { CodeBuildClient } from "@aws-sdk/client-codebuild";
+import { ECRClient } from "@aws-sdk/client-ecr";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import { S3Client } from "@aws-sdk/client-s3";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -33,6 +35,11 @@ export const createCodeBuildClient = (env: Endpoints) =>
 
 export const createS3Client = (env: Endpoints) =>
   new S3Client(env.s3Endpoint ? { endpoint: env.s3Endpoint, forcePathStyle: true } : {});
+
+export const createEcrClient = (env: Endpoints) => new ECRClient(env.ecrEndpoint ? { endpoint: env.ecrEndpoint } : {});
+
+export const createCloudWatchLogsClient = (env: Endpoints) =>
+  new CloudWatchLogsClient(env.logsEndpoint ? { endpoint: env.logsEndpoint } : {});
 
 export const createDynamoDbStreamsClient = (env: Endpoints) =>
   new DynamoDBStreamsClient(env.dynamodbEndpoint ? { endpoint: env.dynamodbEndpoint } : {});

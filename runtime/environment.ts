@@ -14,11 +14,22 @@ export const ENV = {
   sourceBucket: "SOURCE_BUCKET",
   /** JSON object: builder id → CodeBuild project name. */
   buildProjects: "BUILD_PROJECTS",
+  buildSlotsTable: "BUILD_SLOTS_TABLE",
+  /** How many builds one user may have running at once (a whole number ≥ 1). */
+  maxBuildsPerUser: "MAX_BUILDS_PER_USER",
+  /** The ECR repository's URL (`<registry>/<name>`), where builds push the image tagged with the deployment id. */
+  imageRepositoryUrl: "IMAGE_REPOSITORY_URL",
+  /** JSON object: CodeBuild project name → its CloudWatch Logs group. */
+  buildLogGroups: "BUILD_LOG_GROUPS",
+  /** Minutes without news after which the reconciler checks a BUILDING deployment against CodeBuild. */
+  staleBuildMinutes: "STALE_BUILD_MINUTES",
   /** Optional endpoint overrides (local platform and tests); unset in AWS. */
   dynamodbEndpoint: "SLIPWAY_DYNAMODB_ENDPOINT",
   secretsManagerEndpoint: "SLIPWAY_SECRETSMANAGER_ENDPOINT",
   codebuildEndpoint: "SLIPWAY_CODEBUILD_ENDPOINT",
   s3Endpoint: "SLIPWAY_S3_ENDPOINT",
+  ecrEndpoint: "SLIPWAY_ECR_ENDPOINT",
+  logsEndpoint: "SLIPWAY_LOGS_ENDPOINT",
 } as const;
 
 export type EnvName = keyof typeof ENV;

@@ -13,6 +13,7 @@ import { isBuilder, type Builder } from "../builders";
 import { DeploymentStore, InstallationStore } from "../deployments/store";
 import { readEnvironment } from "../environment";
 import { createInstallationTokens } from "../github/installationTokens";
+import { createBuildGate } from "../lifecycle/handlers";
 import { createLogger } from "../log";
 import { failAbandonedDeployments } from "./abandonedDeployments";
 import { inspectDeployment } from "./inspectDeployment";
@@ -44,12 +45,14 @@ export function createInspectorHandler(env: NodeJS.ProcessEnv = process.env) {
     baseUrl: settings.githubApiUrl,
     installUrl: settings.githubAppInstallUrl,
   });
+  const builds = createBuildStarter(createCodeBuildClient(settings));
   const dependencies = {
     deployments: new DeploymentStore({ client: documents, deploymentsTable: settings.deploymentsTable }),
     installations: new InstallationStore({ client: documents, table: settings.installationsTable }),
     openRepository: createRepositorySessions({ tokens, baseUrl: settings.githubApiUrl }),
     sources: createSourceArchives(createS3Client(settings), settings.sourceBucket),
-    builds: createBuildStarter(createCodeBuildClient(settings)),
+    builds,
+    buildGate: createBuildGate(env, { documents, builds, logger }),
     buildProjects: parseBuildProjects(settings.buildProjects),
     installUrl: settings.githubAppInstallUrl,
     logger,

@@ -1,5 +1,6 @@
 import type { Builder } from "../builders";
-import type { Deployment, Installation, StatusReason } from "../deployment";
+import type { BuildRequestRecord, Deployment, Installation, StatusReason } from "../deployment";
+import type { BuildStartClaim } from "../lifecycle/buildQueue";
 import { describeError, isPermanentError, PermanentError } from "../errors";
 import type { Logger } from "../log";
 import type { DeploymentStatus } from "../schema";
@@ -52,6 +53,11 @@ export interface InspectorDependencies {
     }): Promise<string>;
     findExisting(projectName: string, deploymentId: string): Promise<string | undefined>;
   };
+  /**
+   * Asked right before StartBuild: takes a build slot ("start"), queues the deployment when its user is at the limit
+   * of builds running at once ("queued"), or finds it canceled meanwhile ("gone"). Only "start" starts a build.
+   */
+  readonly buildGate: { claim(deployment: Deployment, request: BuildRequestRecord): Promise<BuildStartClaim> };
   /** Builder → CodeBuild project name. */
   readonly buildProjects: Readonly<Partial<Record<Builder, string>>>;
   /** Where a user installs the GitHub App, for the message when they have not. */
@@ -63,6 +69,7 @@ export interface InspectorDependencies {
 /** What happened to one deployment in one invocation. */
 export type InspectionOutcome =
   | { readonly result: "building"; readonly buildId: string }
+  | { readonly result: "queued" }
   | { readonly result: "failed"; readonly reason: StatusReason }
   | { readonly result: "skipped"; readonly status: DeploymentStatus | "MISSING" };
 
@@ -77,7 +84,6 @@ export type InspectionOutcome =
  */
 export async function inspectDeployment(id: string, deps: InspectorDependencies): Promise<InspectionOutcome> {
   const { deployments, logger } = deps;
-  const now = () => (deps.clock ?? (() => new Date()))().toISOString();
   const current = await deployments.get(id, { consistent: true });
   if (!current || (current.status !== "PENDING" && current.status !== "PROCESSING")) {
     logger.info("deployment needs no inspection", { deploymentId: id, status: current?.status ?? "MISSING" });
@@ -93,7 +99,11 @@ export async function inspectDeployment(id: string, deps: InspectorDependencies)
   });
 
   try {
-    const buildId = await runInspection(claimed, deps, now);
+    const buildId = await runInspection(claimed, deps);
+    if (typeof buildId !== "string") {
+      if (buildId.result === "queued") return { result: "queued" };
+      return { result: "skipped", status: (await deployments.get(id, { consistent: true }))?.status ?? "MISSING" };
+    }
     const building = await deployments.transition(id, "BUILDING", { buildId });
     logger.info("deployment building", { deploymentId: id, buildId, moved: building !== undefined });
     return { result: "building", buildId };
@@ -115,7 +125,11 @@ export async function inspectDeployment(id: string, deps: InspectorDependencies)
   }
 }
 
-async function runInspection(deployment: Deployment, deps: InspectorDependencies, now: () => string): Promise<string> {
+/** The build's id once started, or why none was (queued at the user's limit, or canceled meanwhile). */
+async function runInspection(
+  deployment: Deployment,
+  deps: InspectorDependencies,
+): Promise<string | Exclude<BuildStartClaim, { result: "start" }>> {
   const { deployments } = deps;
   const [owner, name] = splitRepository(deployment.repository);
   const installation = await deps.installations.get(deployment.userId);
@@ -151,17 +165,11 @@ async function runInspection(deployment: Deployment, deps: InspectorDependencies
     if (existing) return existing;
   }
   const sourceLocation = await deps.sources.stage(deployment.id, await repository.downloadArchive(commitSha));
-  await deployments.update(
-    deployment.id,
-    { buildRequestedAt: deployment.buildRequestedAt ?? now() },
-    { whenStatus: "PROCESSING" },
-  );
-  return deps.builds.start({
-    projectName,
-    deploymentId: deployment.id,
-    sourceLocation,
-    environment: buildEnvironment(deployment, commitSha, plan),
-  });
+  const request = { projectName, sourceLocation, environment: buildEnvironment(deployment, commitSha, plan) };
+  // A slot and `buildRequestedAt` (a write conditional on PROCESSING: a canceled deployment gets no build), or a queue.
+  const claim = await deps.buildGate.claim(deployment, request);
+  if (claim.result !== "start") return claim;
+  return deps.builds.start({ ...request, deploymentId: deployment.id });
 }
 
 /** The variables a build receives: plain data only (the buildspec passes them to Docker as quoted build args). */
