@@ -6,7 +6,7 @@
  * prototype chain to `Error` is not kept. So the fields are assigned explicitly and callers tell errors apart by
  * `kind` (see the guards below), which survives serialization, instead of `instanceof`.
  */
-export type ErrorKind = "permanent" | "transient" | "validation" | "conflict" | "not-found";
+export type ErrorKind = "permanent" | "transient" | "validation" | "conflict" | "not-found" | "invalid-state";
 
 export class SlipwayError extends Error {
   readonly kind: ErrorKind;
@@ -62,6 +62,14 @@ export class NotFoundError extends SlipwayError {
   constructor(code: string, message: string) {
     super("not-found", code, message);
     this.name = "NotFoundError";
+  }
+}
+
+/** What was asked cannot be done in the resource's current state (cancel a finished deployment): 409. */
+export class InvalidStateError extends SlipwayError {
+  constructor(code: string, message: string) {
+    super("invalid-state", code, message);
+    this.name = "InvalidStateError";
   }
 }
 

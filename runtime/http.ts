@@ -15,6 +15,7 @@ const STATUS_BY_ERROR_KIND: Readonly<Partial<Record<ErrorKind, number>>> = {
   validation: 400,
   "not-found": 404,
   conflict: 422,
+  "invalid-state": 409,
 };
 
 /** The API's responses are per-user: no shared cache may keep them. */

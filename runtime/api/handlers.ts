@@ -1,8 +1,14 @@
-import { createDocumentClient } from "../aws";
+import { createCloudWatchLogsClient, createCodeBuildClient, createDocumentClient } from "../aws";
+import { createBuildStarter } from "../build/buildStarter";
 import { DeploymentStore } from "../deployments/deploymentStore";
 import { readEnvironment } from "../environment";
 import type { ApiEvent, ApiResult } from "../http";
+import { parseStringMap } from "../build/stringMap";
+import { createBuildLogReader } from "../lifecycle/buildLogs";
+import { createCodeBuildBuilds } from "../lifecycle/codeBuildBuilds";
 import { createLogger } from "../log";
+import { cancelDeployment } from "./cancelDeployment";
+import { deploymentLogs } from "./deploymentLogs";
 import { createDeployment } from "./createDeployment";
 import { getDeployment } from "./getDeployment";
 import { listDeployments } from "./listDeployments";
@@ -43,4 +49,29 @@ export function createGetDeploymentHandler(env: NodeJS.ProcessEnv = process.env)
 export function createListDeploymentsHandler(env: NodeJS.ProcessEnv = process.env) {
   const deps = apiDependencies(readEnvironment(["deploymentsTable"], env));
   return (event: ApiEvent): Promise<ApiResult> => listDeployments(event, deps);
+}
+
+/** POST /deployments/{id}/cancel */
+export function createCancelDeploymentHandler(env: NodeJS.ProcessEnv = process.env) {
+  const settings = readEnvironment(["deploymentsTable", "buildProjects"], env);
+  const codebuild = createCodeBuildClient(settings);
+  const starter = createBuildStarter(codebuild);
+  const stopper = createCodeBuildBuilds(codebuild);
+  const deps = {
+    ...apiDependencies(settings),
+    builds: { stop: stopper.stop, findExisting: starter.findExisting },
+    buildProjects: parseStringMap("BUILD_PROJECTS", settings.buildProjects),
+  };
+  return (event: ApiEvent): Promise<ApiResult> => cancelDeployment(event, deps);
+}
+
+/** GET /deployments/{id}/logs */
+export function createDeploymentLogsHandler(env: NodeJS.ProcessEnv = process.env) {
+  const settings = readEnvironment(["deploymentsTable", "buildLogGroups"], env);
+  const deps = {
+    ...apiDependencies(settings),
+    logs: createBuildLogReader(createCloudWatchLogsClient(settings)),
+    logGroups: parseStringMap("BUILD_LOG_GROUPS", settings.buildLogGroups),
+  };
+  return (event: ApiEvent): Promise<ApiResult> => deploymentLogs(event, deps);
 }

@@ -13,7 +13,7 @@ import { isBuilder, type Builder } from "../builders";
 import { DeploymentStore, InstallationStore } from "../deployments/store";
 import { readEnvironment } from "../environment";
 import { createInstallationTokens } from "../github/installationTokens";
-import { createBuildGate } from "../lifecycle/handlers";
+import { createBuildGate } from "../lifecycle/buildGate";
 import { createLogger } from "../log";
 import { failAbandonedDeployments } from "./abandonedDeployments";
 import { inspectDeployment } from "./inspectDeployment";
