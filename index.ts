@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { BuildLifecycle } from "./components/buildLifecycle";
 import { BuildProjects } from "./components/buildProjects";
 import { DeploymentApi } from "./components/deploymentApi";
 import { DeploymentTable } from "./components/deploymentTable";
@@ -6,7 +7,7 @@ import { GitHubAppKey } from "./components/githubAppKey";
 import { RepoInspector } from "./components/repoInspector";
 import { loadStackConfig } from "./components/stackConfig";
 
-// Slipway: POST /deployments → deployments table → (stream) repo inspector → CodeBuild.
+// Slipway: POST /deployments → deployments table → (stream) repo inspector → CodeBuild → (events) build lifecycle.
 const config = loadStackConfig(new pulumi.Config());
 
 const tables = new DeploymentTable("slipway", {
@@ -37,6 +38,22 @@ const inspector = new RepoInspector("slipway", {
   sourceBucket: builds.sourceBucket,
   buildProjectNames: builds.projectNames,
   buildProjectArns: builds.projectArns,
+  buildSlotsTable: tables.buildSlots,
+  queuedIndexArn: tables.queuedIndexArn,
+  maxBuildsPerUser: config.maxConcurrentBuildsPerUser,
+  logRetentionDays: config.logRetentionDays,
+});
+
+const lifecycle = new BuildLifecycle("slipway", {
+  deploymentsTable: tables.deployments,
+  buildSlotsTable: tables.buildSlots,
+  activeIndexArn: tables.activeIndexArn,
+  queuedIndexArn: tables.queuedIndexArn,
+  buildProjectNames: builds.projectNames,
+  buildProjectArns: builds.projectArns,
+  imageRepository: builds.imageRepository,
+  maxBuildsPerUser: config.maxConcurrentBuildsPerUser,
+  reconcileIntervalMinutes: config.reconcileIntervalMinutes,
   logRetentionDays: config.logRetentionDays,
 });
 
@@ -50,6 +67,10 @@ const api = new DeploymentApi("slipway", {
   throttlingRateLimit: config.throttlingRateLimit,
   throttlingBurstLimit: config.throttlingBurstLimit,
   logRetentionDays: config.logRetentionDays,
+  buildProjectNames: builds.projectNames,
+  buildProjectArns: builds.projectArns,
+  buildLogGroupNames: builds.logGroupNames,
+  buildLogGroupArns: builds.logGroupArns,
 });
 
 export const apiUrl = api.url;
@@ -61,3 +82,5 @@ export const imageRepositoryUrl = builds.imageRepository.repositoryUrl;
 export const buildProjectNames = builds.projectNames;
 export const githubAppPrivateKeySecretArn = githubAppKey.secretArn;
 export const failureQueueUrl = inspector.failureQueue.url;
+export const buildSlotsTableName = tables.buildSlots.name;
+export const buildEventsDeadLetterQueueUrl = lifecycle.deadLetterQueue.url;

@@ -75,6 +75,8 @@ export interface InspectorArns {
   readonly sourceBucket: string;
   readonly buildProjects: readonly string[];
   readonly failureQueue: string;
+  readonly buildSlotsTable: string;
+  readonly queuedIndex: string;
 }
 
 /** The stream's ARN family, for ListStreams (which names the table, not one stream). */
@@ -104,7 +106,93 @@ export const inspectorFunctionPermissions = (arns: InspectorArns) => [
   ),
   // The mapping's on-failure destination is written with the function's role.
   allow("ReportAbandonedBatches", ["sqs:SendMessage"], [arns.failureQueue]),
+  ...buildQueue(arns),
 ];
+
+/**
+ * The build queue (runtime/lifecycle/buildQueue.ts), which the inspector, the build events function and the
+ * reconciler all run: take and give back build slots, find a user's oldest QUEUED deployments, and stop a build
+ * started for a deployment canceled meanwhile.
+ */
+const buildQueue = (arns: { buildSlotsTable: string; queuedIndex: string; buildProjects: readonly string[] }) => [
+  allow("TakeBuildSlots", ["dynamodb:UpdateItem"], [arns.buildSlotsTable]),
+  allow("FindQueuedDeployments", ["dynamodb:Query"], [arns.queuedIndex]),
+  allow("StopCanceledBuilds", ["codebuild:StopBuild"], [...arns.buildProjects]),
+];
+
+export interface BuildLifecycleArns {
+  readonly deploymentsTable: string;
+  readonly buildSlotsTable: string;
+  readonly queuedIndex: string;
+  readonly buildProjects: readonly string[];
+  readonly imageRepository: string;
+}
+
+/** What both the build events function and the reconciler do: settle deployments and run the build queue. */
+const settleBuilds = (arns: BuildLifecycleArns) => [
+  allow("MoveDeployments", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [arns.deploymentsTable]),
+  allow(
+    "StartAndReadBuilds",
+    ["codebuild:StartBuild", "codebuild:ListBuildsForProject", "codebuild:BatchGetBuilds"],
+    [...arns.buildProjects],
+  ),
+  allow("ReadImageDigests", ["ecr:DescribeImages"], [arns.imageRepository]),
+  ...buildQueue(arns),
+];
+
+/** The target of the CodeBuild event rules; events it fails on go to its dead-letter queue. */
+export const buildEventsFunctionPermissions = (arns: BuildLifecycleArns & { deadLetterQueue: string }) => [
+  ...settleBuilds(arns),
+  // Lambda's asynchronous invocation writes the on-failure destination with the function's role.
+  allow("ReportFailedEvents", ["sqs:SendMessage"], [arns.deadLetterQueue]),
+];
+
+/** The scheduled reconciler: reads only the sparse `active` index and the small build-slots table. */
+export const reconcilerFunctionPermissions = (arns: BuildLifecycleArns & { activeIndex: string }) => [
+  ...settleBuilds(arns),
+  allow("FindActiveDeployments", ["dynamodb:Query"], [arns.activeIndex]),
+  allow("ReadBuildSlots", ["dynamodb:Scan"], [arns.buildSlotsTable]),
+];
+
+/** POST /deployments/{id}/cancel: move the deployment, stop its build (found first if only just started). */
+export const cancelFunctionPermissions = (arns: { deploymentsTable: string; buildProjects: readonly string[] }) => [
+  allow("CancelDeployments", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [arns.deploymentsTable]),
+  allow(
+    "StopBuilds",
+    ["codebuild:StopBuild", "codebuild:ListBuildsForProject", "codebuild:BatchGetBuilds"],
+    [...arns.buildProjects],
+  ),
+];
+
+/** GET /deployments/{id}/logs: read the deployment, then its build's stream in exactly the build log groups. */
+export const logsFunctionPermissions = (arns: { deploymentsTable: string; buildLogGroups: readonly string[] }) => [
+  allow("ReadDeployments", ["dynamodb:GetItem"], [arns.deploymentsTable]),
+  allow(
+    "ReadBuildLogs",
+    ["logs:GetLogEvents"],
+    arns.buildLogGroups.map((group) => `${group}:log-stream:*`),
+  ),
+];
+
+/**
+ * Who may write to the build events' dead-letter queue: EventBridge, for events of exactly these rules it could not
+ * deliver (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-event-delivery.html#eb-rule-dlq).
+ */
+export function eventsDeadLetterQueuePolicy(queueArn: string, ruleArns: readonly string[]) {
+  return {
+    Version: "2012-10-17" as const,
+    Statement: [
+      {
+        Sid: "EventBridgeDeadLetters",
+        Effect: "Allow" as const,
+        Principal: { Service: "events.amazonaws.com" },
+        Action: "sqs:SendMessage",
+        Resource: queueArn,
+        Condition: { ArnEquals: { "aws:SourceArn": [...ruleArns] } },
+      },
+    ],
+  };
+}
 
 export interface AbandonedArns {
   readonly deploymentsTable: string;

@@ -22,6 +22,11 @@ export interface RepoInspectorArgs {
   /** Builder → CodeBuild project name, and the projects' ARNs (BuildProjects' outputs). */
   readonly buildProjectNames: pulumi.Input<Record<string, string>>;
   readonly buildProjectArns: pulumi.Input<string[]>;
+  /** The build slots table and the deployments table's `queuedByUser` index (DeploymentTable's). */
+  readonly buildSlotsTable: aws.dynamodb.Table;
+  readonly queuedIndexArn: pulumi.Input<string>;
+  /** Builds one user may have running at once; more wait QUEUED. Default 2. */
+  readonly maxBuildsPerUser?: pulumi.Input<number>;
   /** Retries of a failing record before it goes to the failure queue. Default 5. */
   readonly maximumRetryAttempts?: number;
   /** Oldest record (seconds) worth inspecting; older ones go to the failure queue. Default 3600. */
@@ -63,7 +68,7 @@ export class RepoInspector extends pulumi.ComponentResource {
     this.inspector = new LambdaFunction(
       `${name}-inspector`,
       {
-        description: "Slipway repo inspector: PENDING deployment → PROCESSING → BUILDING (or FAILED)",
+        description: "Slipway repo inspector: PENDING deployment → PROCESSING → BUILDING, QUEUED or FAILED",
         callbackFactory: createInspectorHandler,
         packages: ["@octokit/auth-app", "@octokit/request"],
         memorySize: 1024, // holds a source archive in memory while staging it
@@ -78,37 +83,22 @@ export class RepoInspector extends pulumi.ComponentResource {
           [ENV.githubAppInstallUrl]: args.githubAppInstallUrl ?? "",
           [ENV.sourceBucket]: args.sourceBucket.bucket,
           [ENV.buildProjects]: pulumi.output(args.buildProjectNames).apply((names) => JSON.stringify(names)),
+          [ENV.buildSlotsTable]: args.buildSlotsTable.name,
+          [ENV.maxBuildsPerUser]: pulumi.output(args.maxBuildsPerUser ?? 2).apply(String),
         },
         permissions: pulumi
-          .all([
-            table.arn,
-            table.streamArn,
-            args.installationsTable.arn,
-            args.githubAppPrivateKeySecretArn,
-            args.sourceBucket.arn,
-            args.buildProjectArns,
-            this.failureQueue.arn,
-          ])
-          .apply(
-            ([
-              deploymentsTable,
-              deploymentsStream,
-              installationsTable,
-              privateKeySecret,
-              sourceBucket,
-              buildProjects,
-              failureQueue,
-            ]) =>
-              inspectorFunctionPermissions({
-                deploymentsTable,
-                deploymentsStream,
-                installationsTable,
-                privateKeySecret,
-                sourceBucket,
-                buildProjects,
-                failureQueue,
-              }),
-          ),
+          .output({
+            deploymentsTable: table.arn,
+            deploymentsStream: table.streamArn,
+            installationsTable: args.installationsTable.arn,
+            privateKeySecret: args.githubAppPrivateKeySecretArn,
+            sourceBucket: args.sourceBucket.arn,
+            buildProjects: args.buildProjectArns,
+            failureQueue: this.failureQueue.arn,
+            buildSlotsTable: args.buildSlotsTable.arn,
+            queuedIndex: args.queuedIndexArn,
+          })
+          .apply(inspectorFunctionPermissions),
       },
       { parent: this },
     );

@@ -20,6 +20,8 @@ export interface StackConfig {
   readonly buildTimeoutMinutes: number;
   readonly sourceRetentionDays: number;
   readonly forceDestroy: boolean;
+  readonly maxConcurrentBuildsPerUser: number;
+  readonly reconcileIntervalMinutes: number;
 }
 
 /** The subset of `pulumi.Config` this reads, so tests can pass a plain object. */
@@ -74,7 +76,16 @@ export function loadStackConfig(config: ConfigReader): StackConfig {
     buildTimeoutMinutes: positive(config, "buildTimeoutMinutes", 30),
     sourceRetentionDays: positive(config, "sourceRetentionDays", 7),
     forceDestroy: config.getBoolean("forceDestroy") ?? false,
+    maxConcurrentBuildsPerUser: wholeNumber(config, "maxConcurrentBuildsPerUser", 2),
+    reconcileIntervalMinutes: wholeNumber(config, "reconcileIntervalMinutes", 5),
   };
+}
+
+/** A whole number ≥ 1 (a count, or minutes in an EventBridge `rate()`, which takes only whole numbers). */
+function wholeNumber(config: ConfigReader, name: string, fallback: number): number {
+  const value = config.getNumber(name) ?? fallback;
+  if (!Number.isInteger(value) || value < 1) throw new Error(`[${config.name}:${name}] must be a whole number ≥ 1.`);
+  return value;
 }
 
 function optional<K extends string>(name: K, value: string | undefined): Partial<Record<K, string>> {

@@ -813,6 +813,8 @@ test("Slipway's inspector policy, evaluated: exactly what the inspector calls", 
     sourceBucket: "arn:aws:s3:::slipway-sources",
     buildProjects: ["arn:aws:codebuild:us-east-1:123456789012:project/slipway-node"],
     failureQueue: "arn:aws:sqs:us-east-1:123456789012:failures",
+    buildSlotsTable: "arn:aws:dynamodb:us-east-1:123456789012:table/build-slots",
+    queuedIndex: `${TABLE}/index/queuedByUser`,
   };
   const { accessKeyId } = registry.registerRole("inspector", "arn:aws:iam::123456789012:role/inspector");
   registry.putRolePolicy(
@@ -834,6 +836,8 @@ test("Slipway's inspector policy, evaluated: exactly what the inspector calls", 
     { action: "s3:PutObject", resource: "arn:aws:s3:::slipway-sources/sources/d-1.zip" },
     { action: "codebuild:StartBuild", resource: arns.buildProjects[0]! },
     { action: "sqs:SendMessage", resource: arns.failureQueue },
+    { action: "dynamodb:UpdateItem", resource: arns.buildSlotsTable },
+    { action: "dynamodb:Query", resource: arns.queuedIndex },
     {
       action: "logs:PutLogEvents",
       resource: "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/inspector:log-stream:x",
@@ -842,6 +846,8 @@ test("Slipway's inspector policy, evaluated: exactly what the inspector calls", 
   const deniedCalls: AccessCheck[] = [
     { action: "dynamodb:Scan", resource: TABLE },
     { action: "dynamodb:PutItem", resource: TABLE },
+    { action: "dynamodb:Query", resource: `${TABLE}/index/byUser` },
+    { action: "dynamodb:Scan", resource: arns.buildSlotsTable },
     { action: "dynamodb:UpdateItem", resource: arns.installationsTable },
     { action: "dynamodb:GetRecords", resource: `${arns.installationsTable}/stream/2024-01-01T00:00:00.000` },
     { action: "s3:PutObject", resource: "arn:aws:s3:::slipway-sources/other/d-1.zip" },
