@@ -4,19 +4,26 @@ import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { createLogger } from "../runtime/log";
 import { describeChange, watchDeployments } from "./platform/deploymentWatcher";
-import { DEFAULT_REPOS_DIR, repositoryOwners, startPlatform } from "./platform/platform";
+import {
+  DEFAULT_REPOS_DIR,
+  repositoryOwners,
+  simulatedBuildSecondsFromEnvironment,
+  startPlatform,
+} from "./platform/platform";
 
 const USAGE = `npm start [-- --fresh] [--run-builds] [--port <n>]
 
   Runs Slipway on this machine: the stack (index.ts) with every AWS resource provisioned locally.
   --fresh        start from empty state (deletes .slipway/)
-  --run-builds   run each build's buildspec for real (logs in .slipway/builds/); otherwise builds stay IN_PROGRESS
+  --run-builds   run each build's buildspec for real (logs in .slipway/builds/ and through the API); otherwise
+                 builds are SIMULATED: they walk CodeBuild's phases and succeed with a synthetic image
   --port <n>     the API's port (default: $PORT or 3000)
 
   Environment: SLIPWAY_REPOS_DIR (repositories served as GitHub, <owner>/<name>/; default examples/repos),
   SLIPWAY_STATE_DIR (default .slipway), GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY_FILE (use GitHub itself),
-  SLIPWAY_CORS_ORIGINS (comma-separated), SLIPWAY_FUNCTION_LOGS=1 (print the functions' own logs),
-  SLIPWAY_DEBUG=1 (the platform's own info logs).`;
+  SLIPWAY_CORS_ORIGINS (comma-separated), SLIPWAY_SIMULATED_BUILD_SECONDS (default 5; a repository holding
+  .slipway/simulate-failure fails its simulated build in BUILD, or in the phase the file names),
+  SLIPWAY_FUNCTION_LOGS=1 (print the functions' own logs), SLIPWAY_DEBUG=1 (the platform's own info logs).`;
 
 function javaMissing(): boolean {
   try {
@@ -63,6 +70,7 @@ async function main(): Promise<void> {
   const structured = createLogger((line) => process.stderr.write(line + "\n"));
   const logger = process.env.SLIPWAY_DEBUG === "1" ? structured : { ...structured, info: () => undefined };
   const showFunctionLogs = process.env.SLIPWAY_FUNCTION_LOGS === "1";
+  const simulatedSeconds = simulatedBuildSecondsFromEnvironment();
 
   console.log(values.fresh ? "Starting Slipway locally from empty state…" : "Starting Slipway locally…");
   const platform = await startPlatform({
@@ -71,10 +79,12 @@ async function main(): Promise<void> {
     fresh: values.fresh ?? false,
     reposDir,
     runBuilds: values["run-builds"] ?? false,
+    simulatedBuildSeconds: simulatedSeconds,
     onBuildOutcome: (outcome) =>
       console.log(
         `[${new Date().toISOString().slice(11, 19)}] build ${outcome.buildId} ${outcome.status}` +
-          `${outcome.failedPhase ? ` in ${outcome.failedPhase}` : ""} (log: ${outcome.logFile})`,
+          `${outcome.failedPhase ? ` in ${outcome.failedPhase}` : ""}` +
+          `${"logFile" in outcome ? ` (log: ${outcome.logFile})` : " (simulated)"}`,
       ),
     ...(realGitHub ? { realGitHub } : {}),
     ...(process.env.SLIPWAY_CORS_ORIGINS ? { corsAllowOrigins: process.env.SLIPWAY_CORS_ORIGINS.split(",") } : {}),
@@ -91,7 +101,9 @@ async function main(): Promise<void> {
   const owners = platform.reposDir ? repositoryOwners(platform.reposDir) : [];
   console.log(`
 Slipway is running.
-  API          ${platform.apiUrl}   (POST /deployments, GET /deployments, GET /deployments/{id})
+  API          ${platform.apiUrl}   (POST /deployments, GET /deployments, GET /deployments/{id},
+                 GET /deployments/{id}/logs, POST /deployments/{id}/cancel)
+  Builds       ${values["run-builds"] ? "run for real (--run-builds)" : `SIMULATED, ${simulatedSeconds} s each (--run-builds runs the buildspecs)`}
   Token        npm run --silent token -- <userId>${owners.length ? `   (local users: ${owners.join(", ")})` : ""}
   Repositories ${platform.reposDir ? `${platform.reposDir} served as GitHub (each owner is one App installation)` : "GitHub itself (register installations with npm run installations)"}
   State        ${stateDir}

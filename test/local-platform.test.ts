@@ -16,7 +16,12 @@ test.before(async (t) => {
       "package.json": JSON.stringify({ dependencies: { express: "4.21.1" }, scripts: { start: "node index.js" } }),
     },
   });
-  t.context.platform = await bootPlatform(repos);
+  // Builds here stay BUILDING (simulated for an hour) and the per-user limit is out of the way: these tests are about
+  // reaching the build; test/local-lifecycle.test.ts follows builds to their end.
+  t.context.platform = await bootPlatform(repos, {
+    simulatedBuildSeconds: 3600,
+    stackConfig: { "slipway:maxConcurrentBuildsPerUser": "100" },
+  });
 });
 test.after.always(async (t) => {
   await t.context.platform?.cleanUp();

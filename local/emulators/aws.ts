@@ -72,6 +72,8 @@ export interface AwsEmulator {
   /** CodeBuild: ends the build's current phase and enters the next (see codeBuild.ts); returns the phase entered. */
   advanceBuild(id: string, outcome?: PhaseOutcome): string;
   finishBuild(id: string, status?: string): void;
+  /** CodeBuild: a project's environment variable. */
+  projectVariable(projectName: string, name: string): string | undefined;
   /** CodeBuild: the build's log group and stream. */
   buildLogs(id: string): { groupName: string; streamName: string };
   /** CodeBuild: its events (to the default bus), builds started, stops requested. Returns an unsubscribe. */
@@ -204,6 +206,7 @@ export async function startAws(options: AwsEmulatorOptions = {}): Promise<AwsEmu
     advanceBuild: (id, outcome) => codeBuild.advanceBuild(id, outcome),
     finishBuild: (id, status) => codeBuild.finishBuild(id, status),
     buildLogs: (id) => codeBuild.logsOf(id),
+    projectVariable: (projectName, name) => codeBuild.projectVariable(projectName, name),
     onCodeBuild: (listener) => codeBuild.subscribe(listener),
     createRepository: (name, options) => ecr.createRepository(name, options),
     putImage: (repositoryName, tag, digest, size) => ecr.putImage(repositoryName, tag, digest, size),

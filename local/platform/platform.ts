@@ -22,6 +22,8 @@ import { runStack } from "./runStack";
 import { startEventSources, type EventSources } from "./startEventSources";
 import { freePort } from "./freePort";
 import { startBuildRunner, type BuildOutcome } from "./buildRunner";
+import { startEventBridge, type LocalEventBridge } from "./eventBridge";
+import { startSimulatedBuilds, type SimulatedBuildOutcome } from "./simulatedBuilds";
 
 export const REGION = "us-east-1";
 export const ACCOUNT_ID = "000000000000";
@@ -41,10 +43,18 @@ export interface PlatformOptions {
   readonly realGitHub?: { readonly appId: string; readonly privateKeyPem: string; readonly apiUrl?: string };
   /** Origins the local front end is served from. */
   readonly corsAllowOrigins?: string[];
-  /** Run each build's buildspec for real (`--run-builds`); otherwise builds are recorded and stay IN_PROGRESS. */
+  /** Run each build's buildspec for real (`--run-builds`); otherwise builds are simulated (see simulatedBuilds.ts). */
   readonly runBuilds?: boolean;
-  /** Told when a build run with `runBuilds` ends. */
-  readonly onBuildOutcome?: (outcome: BuildOutcome) => void;
+  /** Seconds a simulated build takes. Default $SLIPWAY_SIMULATED_BUILD_SECONDS, else 5. */
+  readonly simulatedBuildSeconds?: number;
+  /** Told when a build ends (run for real or simulated). */
+  readonly onBuildOutcome?: (outcome: BuildOutcome | SimulatedBuildOutcome) => void;
+  /** Stack config keys over the local defaults, e.g. `{ "slipway:maxConcurrentBuildsPerUser": "1" }`. */
+  readonly stackConfig?: Readonly<Record<string, string>>;
+  /** Waits before Lambda's asynchronous retries of EventBridge deliveries. Default AWS's (1 min, 2 min). */
+  readonly asyncRetryDelaysMs?: readonly number[];
+  /** Run scheduled rules (the reconciler) on their timers. Default true. */
+  readonly schedules?: boolean;
   /** Function output, line by line. Default: dropped (the deployment watcher tells what matters). */
   readonly onFunctionLog?: (functionName: string, line: string) => void;
   readonly logger?: Logger;
@@ -62,11 +72,13 @@ export interface Platform {
   readonly resources: LocalResources;
   readonly functions: ReadonlyMap<string, LocalFunction>;
   readonly eventSources: EventSources;
+  /** The default event bus with the stack's rules: CodeBuild's events and the schedules reach the functions here. */
+  readonly eventBridge: LocalEventBridge;
   /** The platform's own (administrator) access to DynamoDB Local, for seeding and inspection. */
   readonly documents: DynamoDBDocumentClient;
   /** DynamoDB Local itself (no IAM proxy): the administrator's endpoint. */
   readonly dynamodbEndpoint: string;
-  readonly tables: { deployments: string; installations: string; idempotency: string };
+  readonly tables: { deployments: string; installations: string; idempotency: string; buildSlots: string };
   /** A bearer token the local authorizer accepts for this user. */
   token(userId: string, options?: { audience?: string; issuer?: string; expiresInSeconds?: number }): string;
   /** Resolves when every event source is caught up and nothing is in flight. */
@@ -183,15 +195,18 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       logger,
     });
     const stackOutputs = await runStack({
-      config: localStackConfig({
-        appId: app.appId,
-        privateKeyPem: app.privateKeyPem,
-        githubApiUrl: app.apiUrl,
-        installUrl: github
-          ? `${github.url}/apps/slipway-local/installations/new`
-          : "https://github.com/settings/installations",
-        corsAllowOrigins: options.corsAllowOrigins ?? ["http://localhost:5173"],
-      }),
+      config: withOverrides(
+        localStackConfig({
+          appId: app.appId,
+          privateKeyPem: app.privateKeyPem,
+          githubApiUrl: app.apiUrl,
+          installUrl: github
+            ? `${github.url}/apps/slipway-local/installations/new`
+            : "https://github.com/settings/installations",
+          corsAllowOrigins: options.corsAllowOrigins ?? ["http://localhost:5173"],
+        }),
+        options.stackConfig,
+      ),
       secretKeys: ["slipway:githubAppPrivateKey"],
       newResource: (args) => provisioner.newResource(args),
       // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -206,6 +221,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       [ENV.secretsManagerEndpoint]: aws.url,
       [ENV.codebuildEndpoint]: aws.url,
       [ENV.s3Endpoint]: aws.url,
+      [ENV.ecrEndpoint]: aws.url,
+      [ENV.logsEndpoint]: aws.url,
     };
     const functions = new Map<string, LocalFunction>();
     for (const declared of resources.functions.values()) {
@@ -268,17 +285,37 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     });
     stopping.push(() => eventSources.stop());
 
-    if (options.runBuilds) {
-      const runner = startBuildRunner({
-        aws,
-        projects: resources.projects,
-        stateDir: options.stateDir,
-        region: REGION,
-        logger,
-        ...(options.onBuildOutcome ? { onOutcome: options.onBuildOutcome } : {}),
-      });
-      stopping.push(() => runner.stop());
-    }
+    const eventBridge = startEventBridge({
+      resources,
+      functions,
+      queues: eventSources.queues,
+      iam,
+      region: REGION,
+      accountId: ACCOUNT_ID,
+      logger,
+      ...(options.asyncRetryDelaysMs ? { asyncRetryDelaysMs: options.asyncRetryDelaysMs } : {}),
+      ...(options.schedules !== undefined ? { schedules: options.schedules } : {}),
+    });
+    stopping.push(() => eventBridge.stop());
+    const stopEvents = aws.onCodeBuild({ onEvent: (event) => eventBridge.put(event) });
+    stopping.push(async () => stopEvents());
+
+    const runner = options.runBuilds
+      ? startBuildRunner({
+          aws,
+          projects: resources.projects,
+          stateDir: options.stateDir,
+          region: REGION,
+          logger,
+          ...(options.onBuildOutcome ? { onOutcome: options.onBuildOutcome } : {}),
+        })
+      : startSimulatedBuilds({
+          aws,
+          seconds: options.simulatedBuildSeconds ?? simulatedBuildSecondsFromEnvironment(),
+          logger,
+          ...(options.onBuildOutcome ? { onOutcome: options.onBuildOutcome } : {}),
+        });
+    stopping.push(() => runner.stop());
 
     return {
       apiUrl,
@@ -290,12 +327,16 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       resources,
       functions,
       eventSources,
+      eventBridge,
       documents,
       dynamodbEndpoint: dynamodb.endpoint,
       tables,
       token: (userId, tokenOptions = {}) =>
         mintToken({ privateKeyPem: issuerKey.privateKeyPem, sub: userId, ...tokenOptions }),
-      idle: () => eventSources.idle(),
+      async idle() {
+        await eventSources.idle();
+        await eventBridge.idle();
+      },
       stop: stopAll,
     };
   } catch (error) {
@@ -314,7 +355,21 @@ function tableNames(outputs: Record<string, unknown>) {
     deployments: String(outputs.deploymentsTableName),
     installations: String(outputs.installationsTableName),
     idempotency: String(outputs.idempotencyTableName),
+    buildSlots: String(outputs.buildSlotsTableName),
   };
+}
+
+function withOverrides(config: Record<string, string>, overrides?: Readonly<Record<string, string>>) {
+  return overrides ? { ...config, ...overrides } : config;
+}
+
+/** `SLIPWAY_SIMULATED_BUILD_SECONDS` (a number ≥ 0), else 5. */
+export function simulatedBuildSecondsFromEnvironment(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.SLIPWAY_SIMULATED_BUILD_SECONDS;
+  if (raw === undefined || raw === "") return 5;
+  const seconds = Number(raw);
+  if (!(seconds >= 0)) throw new Error(`SLIPWAY_SIMULATED_BUILD_SECONDS must be a number of seconds, not "${raw}"`);
+  return seconds;
 }
 
 /**

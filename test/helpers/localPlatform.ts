@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { DEFAULT_REPOS_DIR, startPlatform, type Platform } from "../../local/platform/platform";
+import { DEFAULT_REPOS_DIR, startPlatform, type Platform, type PlatformOptions } from "../../local/platform/platform";
 
 /**
  * A repositories folder for the local platform: every example repository under `owner`, plus any extra
@@ -21,7 +21,13 @@ export function repositoriesFolder(owner: string, extra: Record<string, Record<s
 }
 
 /** Boots the whole platform on free ports with fresh state in a temporary folder. */
-export async function bootPlatform(reposDir: string): Promise<Platform & { cleanUp(): Promise<void> }> {
+export async function bootPlatform(
+  reposDir: string,
+  options: Pick<
+    PlatformOptions,
+    "simulatedBuildSeconds" | "stackConfig" | "asyncRetryDelaysMs" | "schedules" | "onBuildOutcome"
+  > = {},
+): Promise<Platform & { cleanUp(): Promise<void> }> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-state-"));
   const platform = await startPlatform({
     port: 0,
@@ -29,6 +35,9 @@ export async function bootPlatform(reposDir: string): Promise<Platform & { clean
     fresh: true,
     reposDir,
     logger: { info() {}, warn() {}, error() {} },
+    // Tests call the reconciler themselves (platform.eventBridge.runSchedule), never on a timer.
+    schedules: false,
+    ...options,
   });
   return Object.assign(platform, {
     async cleanUp() {
@@ -70,6 +79,22 @@ export async function settled(platform: Platform, token: string, id: string, tim
   for (;;) {
     const { body } = await api(platform, "GET", `/deployments/${id}`, { token });
     if (body.status === "BUILDING" || body.status === "FAILED" || Date.now() > deadline) return body;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Polls GET /deployments/{id} until the deployment's status is one of `statuses` (or the time runs out). */
+export async function reaches(
+  platform: Platform,
+  token: string,
+  id: string,
+  statuses: readonly string[],
+  timeoutMs = 60_000,
+): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { body } = await api(platform, "GET", `/deployments/${id}`, { token });
+    if (statuses.includes(body.status) || Date.now() > deadline) return body;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

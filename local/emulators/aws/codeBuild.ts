@@ -67,6 +67,8 @@ export interface CodeBuildListener {
 export interface CodeBuildEmulator extends JsonService {
   defineProject(name: string, spec?: ProjectSpec): string;
   builds(): EmulatedBuild[];
+  /** A project's environment variable, as the project defines it. */
+  projectVariable(projectName: string, name: string): string | undefined;
   /** Where a build's log goes: the project's group, and the stream named after the build's id. */
   logsOf(id: string): { groupName: string; streamName: string };
   /**
@@ -452,6 +454,8 @@ export function createCodeBuild(settings: {
     },
     builds: () => [...builds.values()].sort((a, b) => a.sequence - b.sequence).map((record) => record.build),
     logsOf: (id) => logsOf(recordOf(id).build),
+    projectVariable: (projectName, name) =>
+      projects.get(projectName)?.spec.environment?.environmentVariables?.find((v) => v.name === name)?.value,
     advanceBuild(id, outcome = {}) {
       return advance(recordOf(id), outcome.status ?? "SUCCEEDED", outcome.context);
     },
