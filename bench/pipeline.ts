@@ -52,7 +52,7 @@ export async function runPipelineBench(): Promise<void> {
     logger: { info() {}, warn() {}, error() {} },
   });
   try {
-    const token = platform.token("demo");
+    const token = await platform.token("demo");
     const latencies: number[] = [];
     let failed = 0;
     for (let i = 0; i < 50; i++) {
@@ -79,7 +79,7 @@ export async function runPipelineBench(): Promise<void> {
     );
     platform.github!.reset();
 
-    const inspector = platform.functions.get("slipway-inspector-local")!;
+    const inspector = platform.functions.get("slipway-inspector")!;
     const coldStarts = inspector.coldStarts();
     console.log(
       `inspector cold start (spawn → handler ready): ${coldStarts.map((ms) => `${ms.toFixed(0)} ms`).join(", ")} ` +

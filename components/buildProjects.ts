@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { BUILDERS, type Builder } from "../runtime/builders";
 import { buildspecFor } from "./buildspecs";
+import { logGroupPrefix } from "./physicalNames";
 import { assumeRolePolicy, buildProjectPolicy, sourceBucketPolicy } from "./policies";
 
 export interface BuildProjectsArgs {
@@ -21,7 +22,7 @@ export interface BuildProjectsArgs {
 
 /**
  * One CodeBuild project per builder, the private bucket the inspector stages commit sources in, and the ECR
- * repository every build pushes its image to (tagged with the deployment id and the commit SHA).
+ * repository every build pushes its image to, tagged with the deployment id (tags are immutable).
  */
 export class BuildProjects extends pulumi.ComponentResource {
   public readonly sourceBucket: aws.s3.Bucket;
@@ -40,7 +41,9 @@ export class BuildProjects extends pulumi.ComponentResource {
     this.imageRepository = new aws.ecr.Repository(
       `${name}-images`,
       {
-        imageTagMutability: "MUTABLE", // a redeploy of the same commit retags its SHA
+        // Each image is tagged with its deployment id only: no other deployment (a redeploy of the commit, a fork
+        // sharing its SHA) can reuse the tag, and once pushed no build can replace the image a deployment points at.
+        imageTagMutability: "IMMUTABLE",
         imageScanningConfiguration: { scanOnPush: true },
         encryptionConfigurations: [{ encryptionType: "AES256" }],
         forceDelete: args.forceDestroy ?? false,
@@ -129,10 +132,9 @@ export class BuildProjects extends pulumi.ComponentResource {
     builder: Builder,
     args: BuildProjectsArgs,
   ): { project: aws.codebuild.Project; logGroup: aws.cloudwatch.LogGroup } {
-    const projectName = `${name}-${builder}-${pulumi.getStack()}`;
     const logGroup = new aws.cloudwatch.LogGroup(
       `${name}-${builder}`,
-      { name: `/aws/codebuild/${projectName}`, retentionInDays: args.logRetentionDays ?? 30 },
+      { namePrefix: logGroupPrefix("codebuild", `${name}-${builder}`), retentionInDays: args.logRetentionDays ?? 30 },
       { parent: this },
     );
     const role = new aws.iam.Role(
@@ -155,7 +157,6 @@ export class BuildProjects extends pulumi.ComponentResource {
     const project = new aws.codebuild.Project(
       `${name}-${builder}`,
       {
-        name: projectName,
         description: `Slipway ${builder} builds: source from S3, image to ECR`,
         serviceRole: role.arn,
         buildTimeout: args.buildTimeoutMinutes ?? 30,

@@ -9,6 +9,7 @@ import {
 } from "../runtime/api/handlers";
 import { ENV } from "../runtime/environment";
 import { LambdaFunction } from "./lambdaFunction";
+import { logGroupPrefix } from "./physicalNames";
 import {
   cancelFunctionPermissions,
   deployFunctionPermissions,
@@ -118,7 +119,7 @@ export class DeploymentApi extends pulumi.ComponentResource {
     }
     const accessLogs = new aws.cloudwatch.LogGroup(
       `${name}-access`,
-      { retentionInDays: args.logRetentionDays ?? 30 },
+      { namePrefix: logGroupPrefix("apigateway", `${name}-access`), retentionInDays: args.logRetentionDays ?? 30 },
       { parent: this },
     );
     this.stage = new aws.apigatewayv2.Stage(

@@ -1,22 +1,18 @@
+import * as path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import * as packageJson from "../package.json";
+import { bundleCallbackFactory, LAMBDA_HANDLER, LAMBDA_RUNTIME } from "./functionBundle";
+import { logGroupPrefix } from "./physicalNames";
 import { assumeRolePolicy, functionPolicy, type PolicyStatement } from "./policies";
 
 export interface LambdaFunctionArgs {
   /** Builds the handler once per container (clients, caches); serialized by Pulumi with everything it references. */
-  readonly callbackFactory: () => (event: never) => Promise<unknown>;
+  readonly callbackFactory: () => (event: never, context?: never) => Promise<unknown>;
   /**
    * What the function may call, on which resources: the role's only permissions besides writing its own log group.
    * Required: a function gets no managed policy.
    */
   readonly permissions: pulumi.Input<PolicyStatement[]>;
-  /**
-   * The npm packages the function loads that Lambda's Node.js runtime does not provide. Default none. The AWS SDK v3
-   * (`@aws-sdk/*`) is provided by the runtime and left out, as is every other production dependency, so the
-   * archive holds only the serialized code and these packages.
-   */
-  readonly packages?: readonly string[];
   /** Variables from `runtime/environment.ts`: names and ARNs, never secrets. */
   readonly environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Default 256 MB. */
@@ -28,12 +24,20 @@ export interface LambdaFunctionArgs {
   readonly description?: string;
 }
 
+/** The project root: where the bundler resolves the packages the serialized code requires. */
+const PROJECT_ROOT = path.resolve(__dirname, "..");
+
 /**
- * A CallbackFunction with its own log group and a role allowed exactly `policy`: the pieces `aws.lambda
- * .CallbackFunction` would otherwise fill with nine `*FullAccess` managed policies and every production dependency.
+ * A Lambda function whose code is a Pulumi-serialized callback bundled into one CommonJS file (see functionBundle),
+ * with its own log group and a role allowed exactly `permissions`: what `aws.lambda.CallbackFunction` would
+ * otherwise fill with nine `*FullAccess` managed policies, every production dependency and `require()`s of ES
+ * modules that Lambda's Node.js flags refuse.
+ *
+ * Physical names are Pulumi's auto-names (logical name plus a random suffix), so two stacks or forks in one account
+ * never collide and a replacement is created before the old one is deleted.
  */
 export class LambdaFunction extends pulumi.ComponentResource {
-  public readonly function: aws.lambda.CallbackFunction<never, unknown>;
+  public readonly function: aws.lambda.Function;
   public readonly role: aws.iam.Role;
   public readonly logGroup: aws.cloudwatch.LogGroup;
   public readonly arn: pulumi.Output<string>;
@@ -41,10 +45,9 @@ export class LambdaFunction extends pulumi.ComponentResource {
 
   constructor(name: string, args: LambdaFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
     super("slipway:lambda:LambdaFunction", name, {}, opts);
-    const functionName = `${name}-${pulumi.getStack()}`;
     this.logGroup = new aws.cloudwatch.LogGroup(
       name,
-      { name: `/aws/lambda/${functionName}`, retentionInDays: args.logRetentionDays ?? 30 },
+      { namePrefix: logGroupPrefix("lambda", name), retentionInDays: args.logRetentionDays ?? 30 },
       { parent: this },
     );
     this.role = new aws.iam.Role(
@@ -62,20 +65,22 @@ export class LambdaFunction extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.function = new aws.lambda.CallbackFunction<never, unknown>(
+    const code = pulumi
+      .output(bundleCallbackFactory(args.callbackFactory, PROJECT_ROOT))
+      .apply((text) => new pulumi.asset.AssetArchive({ "__index.js": new pulumi.asset.StringAsset(text) }));
+    this.function = new aws.lambda.Function(
       name,
       {
-        name: functionName,
         description: args.description,
-        callbackFactory: args.callbackFactory,
-        role: this.role,
-        runtime: aws.lambda.Runtime.NodeJS22dX,
+        code,
+        handler: LAMBDA_HANDLER,
+        runtime: LAMBDA_RUNTIME,
+        role: this.role.arn,
         architectures: ["arm64"],
         memorySize: args.memorySize ?? 256,
         timeout: args.timeout ?? 30,
         environment: args.environment ? { variables: args.environment } : undefined,
         loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
-        codePathOptions: archiveOptions(Object.keys(packageJson.dependencies), args.packages ?? []),
       },
       // The role's permissions must exist before the function (and its event source mappings) use them.
       { parent: this, dependsOn: [rolePolicy, this.logGroup] },
@@ -85,27 +90,3 @@ export class LambdaFunction extends pulumi.ComponentResource {
     this.registerOutputs({ arn: this.arn, name: this.name, roleArn: this.role.arn });
   }
 }
-
-/**
- * What goes into a function's archive besides its serialized code: of the project's production dependencies, only
- * `packages` (and what they depend on). Everything else is excluded — the Pulumi SDKs are deploy-time only, and the
- * AWS SDK v3 ships with Lambda's Node.js runtime.
- */
-export function archiveOptions(
-  dependencies: readonly string[],
-  packages: readonly string[],
-): { extraExcludePackages: string[] } {
-  const unknown = packages.filter((name) => !dependencies.includes(name));
-  if (unknown.length > 0) {
-    throw new Error(`packages [${unknown.join(", ")}] must be listed in package.json "dependencies" to be packed`);
-  }
-  return {
-    extraExcludePackages: [...dependencies.filter((name) => !packages.includes(name)), ...TYPE_ONLY_PACKAGES],
-  };
-}
-
-/**
- * Dependencies of packed packages that hold only TypeScript declarations: nothing loads them at run time, and
- * `@octokit/openapi-types` alone is 5 MB of the inspector's archive.
- */
-export const TYPE_ONLY_PACKAGES = ["@octokit/openapi-types", "@octokit/types"];

@@ -8,6 +8,7 @@ export interface PolicyStatement {
   readonly Effect: "Allow";
   readonly Action: string[];
   readonly Resource: string[];
+  readonly Condition?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 export interface PolicyDocument {
@@ -27,12 +28,12 @@ export function assumeRolePolicy(service: "lambda.amazonaws.com" | "codebuild.am
   };
 }
 
-const allow = (Sid: string, Action: string[], Resource: string[]): PolicyStatement => ({
-  Sid,
-  Effect: "Allow",
-  Action,
-  Resource,
-});
+const allow = (
+  Sid: string,
+  Action: string[],
+  Resource: string[],
+  Condition?: PolicyStatement["Condition"],
+): PolicyStatement => ({ Sid, Effect: "Allow", Action, Resource, ...(Condition ? { Condition } : {}) });
 
 /** A Lambda function's whole policy: its own logs, then what it calls. */
 export const functionPolicy = (logGroupArn: string, permissions: readonly PolicyStatement[]) =>
@@ -47,14 +48,14 @@ export interface DeployFunctionArns {
   readonly idempotencyTable: string;
 }
 
-/** POST /deployments: a transactional put of the deployment and its idempotency record, and reads of both. */
+/**
+ * POST /deployments: a transactional put of the deployment and its idempotency record, and reads of both. Each part
+ * of a TransactWriteItems is authorized as its own action; both parts are conditional Puts (PutItem), none a
+ * ConditionCheck, so ConditionCheckItem is not needed.
+ */
 export const deployFunctionPermissions = (arns: DeployFunctionArns) => [
   allow("CreateDeployments", ["dynamodb:PutItem", "dynamodb:GetItem"], [arns.deploymentsTable]),
-  allow(
-    "RecordIdempotencyKeys",
-    ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:ConditionCheckItem"],
-    [arns.idempotencyTable],
-  ),
+  allow("RecordIdempotencyKeys", ["dynamodb:PutItem", "dynamodb:GetItem"], [arns.idempotencyTable]),
 ];
 
 /** GET /deployments/{id}. */
@@ -72,32 +73,50 @@ export interface InspectorArns {
   readonly deploymentsStream: string;
   readonly installationsTable: string;
   readonly privateKeySecret: string;
+  /**
+   * The customer-managed KMS key the private-key secret is encrypted with, if any. Secrets Manager decrypts the
+   * secret with the caller's permissions, so the inspector needs kms:Decrypt on it — only through Secrets Manager.
+   */
+  readonly privateKeyKmsKey?: string;
   readonly sourceBucket: string;
   readonly buildProjects: readonly string[];
   readonly failureQueue: string;
+  /** The build slots table: the inspector takes a slot before it starts a build (runtime/lifecycle/buildQueue.ts). */
   readonly buildSlotsTable: string;
-  readonly queuedIndex: string;
 }
 
-/** The stream's ARN family, for ListStreams (which names the table, not one stream). */
-const streamsOf = (tableArn: string) => `${tableArn}/stream/*`;
-
-/** Reading a table's stream as an event source mapping does with the function's role. */
-const readStream = (streamArn: string, tableArn: string) => [
+/**
+ * Reading a table's stream as an event source mapping does with the function's role. ListStreams has no
+ * resource-level permissions, so IAM only honours it on "*" (Service Authorization Reference, Amazon DynamoDB:
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html).
+ */
+const readStream = (streamArn: string) => [
   allow(
     "ReadDeploymentsStream",
     ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
     [streamArn],
   ),
-  allow("ListDeploymentsStreams", ["dynamodb:ListStreams"], [streamsOf(tableArn)]),
+  allow("ListDeploymentsStreams", ["dynamodb:ListStreams"], ["*"]),
 ];
+
+/**
+ * Decrypting a secret's customer-managed key, only as Secrets Manager does on the caller's behalf (the key policy
+ * pattern AWS documents: https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html and
+ * https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
+ */
+const decryptSecretKey = (keyArn: string, secretArn: string) =>
+  allow("DecryptGitHubAppKey", ["kms:Decrypt"], [keyArn], {
+    // The secret's region (its ARN's fourth field): Secrets Manager calls KMS from there.
+    StringEquals: { "kms:ViaService": `secretsmanager.${secretArn.split(":")[3]}.amazonaws.com` },
+  });
 
 /** The repo inspector. */
 export const inspectorFunctionPermissions = (arns: InspectorArns) => [
-  ...readStream(arns.deploymentsStream, arns.deploymentsTable),
+  ...readStream(arns.deploymentsStream),
   allow("MoveDeployments", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [arns.deploymentsTable]),
   allow("FindInstallations", ["dynamodb:GetItem"], [arns.installationsTable]),
   allow("ReadGitHubAppKey", ["secretsmanager:GetSecretValue"], [arns.privateKeySecret]),
+  ...(arns.privateKeyKmsKey ? [decryptSecretKey(arns.privateKeyKmsKey, arns.privateKeySecret)] : []),
   allow("StageSources", ["s3:PutObject"], [`${arns.sourceBucket}/sources/*`]),
   allow(
     "StartBuilds",
@@ -106,18 +125,7 @@ export const inspectorFunctionPermissions = (arns: InspectorArns) => [
   ),
   // The mapping's on-failure destination is written with the function's role.
   allow("ReportAbandonedBatches", ["sqs:SendMessage"], [arns.failureQueue]),
-  ...buildQueue(arns),
-];
-
-/**
- * The build queue (runtime/lifecycle/buildQueue.ts), which the inspector, the build events function and the
- * reconciler all run: take and give back build slots, find a user's oldest QUEUED deployments, and stop a build
- * started for a deployment canceled meanwhile.
- */
-const buildQueue = (arns: { buildSlotsTable: string; queuedIndex: string; buildProjects: readonly string[] }) => [
   allow("TakeBuildSlots", ["dynamodb:UpdateItem"], [arns.buildSlotsTable]),
-  allow("FindQueuedDeployments", ["dynamodb:Query"], [arns.queuedIndex]),
-  allow("StopCanceledBuilds", ["codebuild:StopBuild"], [...arns.buildProjects]),
 ];
 
 export interface BuildLifecycleArns {
@@ -128,16 +136,18 @@ export interface BuildLifecycleArns {
   readonly imageRepository: string;
 }
 
-/** What both the build events function and the reconciler do: settle deployments and run the build queue. */
+/**
+ * What both the build events function and the reconciler do (runtime/lifecycle/): move deployments; when one ends,
+ * give its build slot back and start the user's oldest QUEUED deployment; read the pushed image's digest; stop a
+ * build whose deployment ended before the build was recorded (an orphan).
+ */
 const settleBuilds = (arns: BuildLifecycleArns) => [
   allow("MoveDeployments", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [arns.deploymentsTable]),
-  allow(
-    "StartAndReadBuilds",
-    ["codebuild:StartBuild", "codebuild:ListBuildsForProject", "codebuild:BatchGetBuilds"],
-    [...arns.buildProjects],
-  ),
+  allow("TakeBuildSlots", ["dynamodb:UpdateItem"], [arns.buildSlotsTable]),
+  allow("FindQueuedDeployments", ["dynamodb:Query"], [arns.queuedIndex]),
+  allow("StartQueuedBuilds", ["codebuild:StartBuild"], [...arns.buildProjects]),
+  allow("StopOrphanBuilds", ["codebuild:StopBuild"], [...arns.buildProjects]),
   allow("ReadImageDigests", ["ecr:DescribeImages"], [arns.imageRepository]),
-  ...buildQueue(arns),
 ];
 
 /** The target of the CodeBuild event rules; events it fails on go to its dead-letter queue. */
@@ -147,21 +157,22 @@ export const buildEventsFunctionPermissions = (arns: BuildLifecycleArns & { dead
   allow("ReportFailedEvents", ["sqs:SendMessage"], [arns.deadLetterQueue]),
 ];
 
-/** The scheduled reconciler: reads only the sparse `active` index and the small build-slots table. */
+/**
+ * The scheduled reconciler: reads only the sparse `active` index and the small build-slots table, asks CodeBuild
+ * about builds it heard nothing from, and resumes a queued start older than CodeBuild's idempotency window by
+ * looking for its build first (ListBuildsForProject, BatchGetBuilds).
+ */
 export const reconcilerFunctionPermissions = (arns: BuildLifecycleArns & { activeIndex: string }) => [
   ...settleBuilds(arns),
   allow("FindActiveDeployments", ["dynamodb:Query"], [arns.activeIndex]),
   allow("ReadBuildSlots", ["dynamodb:Scan"], [arns.buildSlotsTable]),
+  allow("ReadBuilds", ["codebuild:BatchGetBuilds", "codebuild:ListBuildsForProject"], [...arns.buildProjects]),
 ];
 
-/** POST /deployments/{id}/cancel: move the deployment, stop its build (found first if only just started). */
+/** POST /deployments/{id}/cancel: move the deployment, or stop its build. */
 export const cancelFunctionPermissions = (arns: { deploymentsTable: string; buildProjects: readonly string[] }) => [
   allow("CancelDeployments", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [arns.deploymentsTable]),
-  allow(
-    "StopBuilds",
-    ["codebuild:StopBuild", "codebuild:ListBuildsForProject", "codebuild:BatchGetBuilds"],
-    [...arns.buildProjects],
-  ),
+  allow("StopBuilds", ["codebuild:StopBuild"], [...arns.buildProjects]),
 ];
 
 /** GET /deployments/{id}/logs: read the deployment, then its build's stream in exactly the build log groups. */
@@ -200,11 +211,15 @@ export interface AbandonedArns {
   readonly failureQueue: string;
 }
 
-/** The consumer of the inspector's failure queue. */
+/**
+ * The consumer of the inspector's failure queue. Its event source mapping polls with the function's role, which
+ * needs exactly these three (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html); failed
+ * messages come back when their visibility timeout ends, without ChangeMessageVisibility.
+ */
 export const abandonedDeploymentsFunctionPermissions = (arns: AbandonedArns) => [
   allow(
     "ConsumeFailureQueue",
-    ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"],
+    ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
     [arns.failureQueue],
   ),
   allow("ReadFailedRecords", ["dynamodb:GetShardIterator", "dynamodb:GetRecords"], [arns.deploymentsStream]),
@@ -217,13 +232,26 @@ export interface BuildProjectArns {
   readonly imageRepository: string;
 }
 
-/** A CodeBuild project's service role: read its sources, write its logs, push to the one image repository. */
+/**
+ * A CodeBuild project's service role: what CodeBuild does with it for a build from an S3 source that logs to
+ * CloudWatch (AWS's minimum service-role policy: the bucket's ACL and location, the source object, the log group —
+ * https://docs.aws.amazon.com/codebuild/latest/userguide/setting-up-service-role.html), and what the buildspec's
+ * commands do with it: log in to ECR Public (base images) and ECR, push the image.
+ */
 export const buildProjectPolicy = (arns: BuildProjectArns) =>
   policyDocument(
     writeLogs(arns.logGroup),
-    allow("ReadSources", ["s3:GetObject", "s3:GetObjectVersion"], [`${arns.sourceBucket}/sources/*`]),
-    // GetAuthorizationToken has no resource-level permissions: AWS requires "*".
+    allow("CheckSourceBucket", ["s3:GetBucketAcl", "s3:GetBucketLocation"], [arns.sourceBucket]),
+    // Builds name no object version (the bucket is not versioned), so GetObject alone: AWS's policy adds
+    // GetObjectVersion for sources given as a version.
+    allow("ReadSources", ["s3:GetObject"], [`${arns.sourceBucket}/sources/*`]),
+    // Neither token action has resource-level permissions: AWS requires "*" (Service Authorization Reference,
+    // Amazon ECR, Amazon ECR Public and AWS STS: GetAuthorizationToken and GetServiceBearerToken name no resource
+    // type; https://docs.aws.amazon.com/AmazonECR/latest/public/public-registry-auth.html asks for both).
     allow("LogInToEcr", ["ecr:GetAuthorizationToken"], ["*"]),
+    allow("LogInToEcrPublic", ["ecr-public:GetAuthorizationToken", "sts:GetServiceBearerToken"], ["*"]),
+    // What a push is authorized as (https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-push-iam.html);
+    // builds pull nothing from the repository, so no GetDownloadUrlForLayer.
     allow(
       "PushImages",
       [
@@ -233,7 +261,6 @@ export const buildProjectPolicy = (arns: BuildProjectArns) =>
         "ecr:CompleteLayerUpload",
         "ecr:PutImage",
         "ecr:BatchGetImage",
-        "ecr:GetDownloadUrlForLayer",
       ],
       [arns.imageRepository],
     ),

@@ -13,6 +13,11 @@ export interface RepoInspectorArgs {
   readonly githubAppId: pulumi.Input<string>;
   /** ARN of the Secrets Manager secret holding the App's PEM private key; the key itself never reaches the stack. */
   readonly githubAppPrivateKeySecretArn: pulumi.Input<string>;
+  /**
+   * The customer-managed KMS key that secret is encrypted with, if it is not Secrets Manager's own `aws/secretsmanager`
+   * key: the inspector may then decrypt with it, through Secrets Manager only. Default none.
+   */
+  readonly githubAppPrivateKeyKmsKeyArn?: pulumi.Input<string>;
   /** GitHub's API root. Default https://api.github.com (set for GitHub Enterprise Server). */
   readonly githubApiUrl?: pulumi.Input<string>;
   /** Where users install the App, quoted when they have not. Default none. */
@@ -22,9 +27,8 @@ export interface RepoInspectorArgs {
   /** Builder → CodeBuild project name, and the projects' ARNs (BuildProjects' outputs). */
   readonly buildProjectNames: pulumi.Input<Record<string, string>>;
   readonly buildProjectArns: pulumi.Input<string[]>;
-  /** The build slots table and the deployments table's `queuedByUser` index (DeploymentTable's). */
+  /** The build slots table (DeploymentTable's): a slot is taken before each build. */
   readonly buildSlotsTable: aws.dynamodb.Table;
-  readonly queuedIndexArn: pulumi.Input<string>;
   /** Builds one user may have running at once; more wait QUEUED. Default 2. */
   readonly maxBuildsPerUser?: pulumi.Input<number>;
   /** Retries of a failing record before it goes to the failure queue. Default 5. */
@@ -70,7 +74,6 @@ export class RepoInspector extends pulumi.ComponentResource {
       {
         description: "Slipway repo inspector: PENDING deployment → PROCESSING → BUILDING, QUEUED or FAILED",
         callbackFactory: createInspectorHandler,
-        packages: ["@octokit/auth-app", "@octokit/request"],
         memorySize: 1024, // holds a source archive in memory while staging it
         timeout: 300,
         logRetentionDays: args.logRetentionDays,
@@ -92,13 +95,15 @@ export class RepoInspector extends pulumi.ComponentResource {
             deploymentsStream: table.streamArn,
             installationsTable: args.installationsTable.arn,
             privateKeySecret: args.githubAppPrivateKeySecretArn,
+            privateKeyKmsKey: args.githubAppPrivateKeyKmsKeyArn,
             sourceBucket: args.sourceBucket.arn,
             buildProjects: args.buildProjectArns,
             failureQueue: this.failureQueue.arn,
             buildSlotsTable: args.buildSlotsTable.arn,
-            queuedIndex: args.queuedIndexArn,
           })
-          .apply(inspectorFunctionPermissions),
+          .apply(({ privateKeyKmsKey, ...arns }) =>
+            inspectorFunctionPermissions({ ...arns, ...(privateKeyKmsKey ? { privateKeyKmsKey } : {}) }),
+          ),
       },
       { parent: this },
     );

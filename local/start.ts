@@ -10,20 +10,28 @@ import {
   simulatedBuildSecondsFromEnvironment,
   startPlatform,
 } from "./platform/platform";
+import { describeSealedBuildTools } from "./platform/sealedBuildTools";
+import { portInUse } from "./platform/freePort";
+import { KEPT_ACROSS_FRESH } from "./platform/clearState";
+import { applyNodeVersionPolicy } from "../scripts/nodeVersionPolicy";
 
 const USAGE = `npm start [-- --fresh] [--run-builds] [--port <n>]
 
   Runs Slipway on this machine: the stack (index.ts) with every AWS resource provisioned locally.
-  --fresh        start from empty state (deletes .slipway/)
-  --run-builds   run each build's buildspec for real (logs in .slipway/builds/ and through the API); otherwise
-                 builds are SIMULATED: they walk CodeBuild's phases and succeed with a synthetic image
+  --fresh        start from empty state (empties .slipway/ but keeps the token signing key, so tokens stay valid)
+  --run-builds   run each build's buildspec for real, sealed: aws and docker are Slipway's local stand-ins (never
+                 your AWS account or a remote registry); images are built by this machine's Docker and pushed to
+                 .slipway/registry/; logs in .slipway/builds/ and through the API. Otherwise builds are SIMULATED:
+                 they walk CodeBuild's phases and succeed with a synthetic image
   --port <n>     the API's port (default: $PORT or 3000)
 
   Environment: SLIPWAY_REPOS_DIR (repositories served as GitHub, <owner>/<name>/; default examples/repos),
   SLIPWAY_STATE_DIR (default .slipway), GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY_FILE (use GitHub itself),
   SLIPWAY_CORS_ORIGINS (comma-separated), SLIPWAY_SIMULATED_BUILD_SECONDS (default 5; a repository holding
-  .slipway/simulate-failure fails its simulated build in BUILD, or in the phase the file names),
-  SLIPWAY_FUNCTION_LOGS=1 (print the functions' own logs), SLIPWAY_DEBUG=1 (the platform's own info logs).`;
+  .slipway/simulate-failure fails its simulated build in BUILD, or in the phase the file names, and one holding
+  .slipway/simulate-seconds takes that long), SLIPWAY_FUNCTION_LOGS=1 (print the functions' own logs),
+  SLIPWAY_DEBUG=1 (the platform's own info logs), SLIPWAY_DOCKER (the Docker CLI --run-builds builds with; default
+  the first docker on PATH).`;
 
 function javaMissing(): boolean {
   try {
@@ -47,6 +55,16 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
+  applyNodeVersionPolicy();
+  const port = Number(values.port ?? process.env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`--port must be a port number (0-65535), got ${JSON.stringify(values.port ?? process.env.PORT)}`);
+    process.exit(2);
+  }
+  if (port !== 0 && (await portInUse(port))) {
+    console.error(portInUseLine(port));
+    process.exit(1);
+  }
   if (javaMissing()) {
     console.error(
       "Slipway's local platform runs AWS's DynamoDB Local, which needs Java 17 or newer, and `java` is not on PATH.\n" +
@@ -54,7 +72,6 @@ async function main(): Promise<void> {
     );
     process.exit(1);
   }
-  const port = Number(values.port ?? process.env.PORT ?? 3000);
   const stateDir = path.resolve(process.env.SLIPWAY_STATE_DIR ?? ".slipway");
   const reposDir = path.resolve(process.env.SLIPWAY_REPOS_DIR ?? DEFAULT_REPOS_DIR);
   const appKeyFile = process.env.GITHUB_APP_PRIVATE_KEY_FILE;
@@ -72,7 +89,11 @@ async function main(): Promise<void> {
   const showFunctionLogs = process.env.SLIPWAY_FUNCTION_LOGS === "1";
   const simulatedSeconds = simulatedBuildSecondsFromEnvironment();
 
-  console.log(values.fresh ? "Starting Slipway locally from empty state…" : "Starting Slipway locally…");
+  console.log(
+    values.fresh
+      ? `Starting Slipway locally from empty state (keeping ${KEPT_ACROSS_FRESH.map((file) => path.join(path.relative(process.cwd(), stateDir) || stateDir, file)).join(", ")}: tokens minted before still work)…`
+      : "Starting Slipway locally…",
+  );
   const platform = await startPlatform({
     port,
     stateDir,
@@ -88,6 +109,7 @@ async function main(): Promise<void> {
       ),
     ...(realGitHub ? { realGitHub } : {}),
     ...(process.env.SLIPWAY_CORS_ORIGINS ? { corsAllowOrigins: process.env.SLIPWAY_CORS_ORIGINS.split(",") } : {}),
+    onProgress: (message: string) => console.log(message),
     ...(showFunctionLogs ? { onFunctionLog: (name: string, line: string) => console.log(`  ${name} | ${line}`) } : {}),
     logger,
   });
@@ -103,10 +125,10 @@ async function main(): Promise<void> {
 Slipway is running.
   API          ${platform.apiUrl}   (POST /deployments, GET /deployments, GET /deployments/{id},
                  GET /deployments/{id}/logs, POST /deployments/{id}/cancel)
-  Builds       ${values["run-builds"] ? "run for real (--run-builds)" : `SIMULATED, ${simulatedSeconds} s each (--run-builds runs the buildspecs)`}
   Token        npm run --silent token -- <userId>${owners.length ? `   (local users: ${owners.join(", ")})` : ""}
   Repositories ${platform.reposDir ? `${platform.reposDir} served as GitHub (each owner is one App installation)` : "GitHub itself (register installations with npm run installations)"}
   State        ${stateDir}
+  Builds       ${platform.sealedBuildTools ? `run for real, ${describeSealedBuildTools(platform.sealedBuildTools, stateDir)}` : `SIMULATED, ${simulatedSeconds} s each, synthetic images (npm start -- --run-builds runs them, sealed)`}
   Try          curl -s -X POST ${platform.apiUrl}/deployments -H "authorization: Bearer $(npm run --silent token -- ${owners[0] ?? "<userId>"})" \\
                  -H 'content-type: application/json' -d '{"repository":"${owners[0] ?? "owner"}/${firstRepository(platform.reposDir, owners[0]) ?? "name"}"}'
 Deployments appear below as they move. Ctrl-C stops everything.
@@ -135,7 +157,17 @@ function firstRepository(reposDir: string | undefined, owner: string | undefined
     .sort()[0];
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.stack : error);
-  process.exit(1);
-});
+/** The one line a taken port gets: what is wrong and the two ways out. */
+export function portInUseLine(port: number): string {
+  return `Port ${port} is already in use (another npm start?): stop what uses it, or pick another port: PORT=${port + 1} npm start, or npm start -- --port ${port + 1}`;
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    // Taken between the check and the listen: the same one line.
+    const { code, port } = (error ?? {}) as { code?: string; port?: number };
+    if (code === "EADDRINUSE" && typeof port === "number") console.error(portInUseLine(port));
+    else console.error(error instanceof Error ? error.stack : error);
+    process.exit(1);
+  });
+}

@@ -14,6 +14,7 @@
  * minted here. The token never reaches stdout or stderr.
  */
 import { readFile, stat } from "fs/promises";
+import { applyNodeVersionPolicy } from "./nodeVersionPolicy";
 import { createAppAuth } from "@octokit/auth-app";
 import { request as octokitRequest } from "@octokit/request";
 import { brokenRefRule } from "../runtime/api/gitRefName";
@@ -46,6 +47,20 @@ export interface DetectCliDependencies {
 
 const USAGE = "usage: detect <path> | <owner>/<name>[@ref] [--root-directory <folder>]";
 
+const HELP = `${USAGE}
+
+  Prints, as JSON, the deployment plan Slipway would detect (framework, builder, root directory, commands,
+  evidence) for a folder on this machine or a GitHub repository at a ref (default branch when no @ref).
+
+  --root-directory <folder>   detect the app in this folder of the repository (a monorepo's app)
+  --help                      this text
+
+  GitHub: GITHUB_TOKEN, or GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY_FILE (+ GITHUB_INSTALLATION_ID); GITHUB_API_URL
+  for GitHub Enterprise. Exit 0 with a plan; 2 with \`reason\` and \`candidates\` when there is none; 1 on a usage,
+  credentials or I/O error.
+
+  npm run --silent detect -- examples/repos/demo/petclinic`;
+
 export async function runDetectCli(argv: readonly string[], dependencies: DetectCliDependencies): Promise<number> {
   const stdout = dependencies.stdout ?? ((text: string) => void process.stdout.write(text));
   const stderr = dependencies.stderr ?? ((text: string) => void process.stderr.write(text));
@@ -58,6 +73,10 @@ export async function runDetectCli(argv: readonly string[], dependencies: Detect
     return 2;
   };
 
+  if (argv.includes("--help") || argv.includes("-h")) {
+    stdout(`${HELP}\n`);
+    return 0;
+  }
   const parsed = parseArguments(argv);
   if (typeof parsed === "string") {
     stderr(`${parsed}\n${USAGE}\n`);
@@ -337,6 +356,7 @@ async function findInstallationId(
 }
 
 if (require.main === module) {
+  applyNodeVersionPolicy();
   const log = (line: string) => void process.stderr.write(`${line}\n`);
   runDetectCli(process.argv.slice(2), { createFileSystem: (target) => openTarget(target, { log }) }).then(
     (code) => {

@@ -7,8 +7,9 @@
  *   npm run installations -- delete <userId>
  *
  * Options: --table <name> (default $INSTALLATIONS_TABLE), --endpoint <url> (default $SLIPWAY_DYNAMODB_ENDPOINT; unset
- * means AWS with the usual credentials and region). Prints JSON on stdout; errors go to stderr with exit code 1
- * (not found) or 2 (usage).
+ * means AWS with the usual credentials and region), or --local: the running `npm start`'s DynamoDB Local and table
+ * (from its state folder), with no other setup. Prints JSON on stdout; errors go to stderr with exit code 1 (not
+ * found) or 2 (usage).
  */
 import { parseArgs } from "node:util";
 import { createDocumentClient } from "../runtime/aws";
@@ -16,13 +17,23 @@ import type { Installation } from "../runtime/deployment";
 import { InstallationStore } from "../runtime/deployments/installationStore";
 import { ENV, readEnvironment } from "../runtime/environment";
 import { isValidationError, ValidationError } from "../runtime/errors";
+import { LOCAL_AWS } from "../local/platform/dynamodbLocal";
+import { readRunningPlatform } from "../local/platform/runningPlatform";
+import { applyNodeVersionPolicy } from "./nodeVersionPolicy";
 
 const USAGE = `usage: installations <command> [options]
   put <userId> <installationId> [--account <login>]   record the user's GitHub App installation
   get <userId>                                        show it
   list                                                show all
   delete <userId>                                     remove it
-options: --table <name> (or ${ENV.installationsTable}), --endpoint <url> (or ${ENV.dynamodbEndpoint})`;
+options: --table <name> (or ${ENV.installationsTable}), --endpoint <url> (or ${ENV.dynamodbEndpoint}),
+         --local (the running npm start's table: no table, endpoint or credentials to set), --help`;
+
+const HELP = `${USAGE}
+
+  Which GitHub App installation acts for which Slipway user (the JWT's sub): the stack's installations table.
+  Against a deployed stack: INSTALLATIONS_TABLE=$(pulumi stack output installationsTableName) with your AWS
+  credentials. Against npm start: --local, e.g. npm run installations -- --local put alice 12345 --account alice`;
 
 export interface CommandOutput {
   readonly exitCode: number;
@@ -41,18 +52,40 @@ export async function runInstallationsCommand(
     parsed = parseArgs({
       args: [...argv],
       allowPositionals: true,
-      options: { table: { type: "string" }, endpoint: { type: "string" }, account: { type: "string" } },
+      options: {
+        table: { type: "string" },
+        endpoint: { type: "string" },
+        account: { type: "string" },
+        local: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
     });
   } catch (error) {
     return { exitCode: 2, stderr: `${(error as Error).message}\n${USAGE}` };
   }
   const { values, positionals } = parsed;
+  if (values.help) return { exitCode: 0, stdout: HELP };
   const [command, ...args] = positionals;
   const settings = readEnvironment([], env);
-  const table = values.table ?? settings.installationsTable;
+  let table = values.table ?? settings.installationsTable;
+  let endpoint = values.endpoint ?? settings.dynamodbEndpoint;
+  let clientConfig = {};
+  if (values.local) {
+    if (values.table !== undefined || values.endpoint !== undefined) {
+      return {
+        exitCode: 2,
+        stderr: `--local names the table and endpoint itself: drop --table and --endpoint\n${USAGE}`,
+      };
+    }
+    const running = readRunningPlatform(env.SLIPWAY_STATE_DIR || ".slipway");
+    if (typeof running === "string") return { exitCode: 2, stderr: running };
+    table = running.tables.installations;
+    endpoint = running.dynamodbEndpoint;
+    // DynamoDB Local takes any credentials; these keep the machine's own AWS credentials out of it.
+    clientConfig = LOCAL_AWS;
+  }
   if (!table) return { exitCode: 2, stderr: `name the table with --table or ${ENV.installationsTable}\n${USAGE}` };
-  const endpoint = values.endpoint ?? settings.dynamodbEndpoint;
-  const client = createDocumentClient(endpoint ? { dynamodbEndpoint: endpoint } : {});
+  const client = createDocumentClient(endpoint ? { dynamodbEndpoint: endpoint } : {}, clientConfig);
   const store = new InstallationStore({ client, table });
   try {
     switch (command) {
@@ -121,9 +154,11 @@ function expectArgs<const Names extends readonly string[]>(
 }
 
 if (require.main === module) {
+  applyNodeVersionPolicy();
   runInstallationsCommand(process.argv.slice(2)).then(
     ({ exitCode, stdout, stderr }) => {
-      if (stdout !== undefined) process.stdout.write(JSON.stringify(stdout, null, 2) + "\n");
+      if (typeof stdout === "string") process.stdout.write(stdout + "\n");
+      else if (stdout !== undefined) process.stdout.write(JSON.stringify(stdout, null, 2) + "\n");
       if (stderr) process.stderr.write(stderr + "\n");
       process.exitCode = exitCode;
     },
@@ -131,7 +166,7 @@ if (require.main === module) {
       const message = (error as Error)?.message ?? String(error);
       // The usual first stumble: no region or credentials configured for AWS.
       const hint = /region|credential/i.test(message)
-        ? " (AWS region and credentials come from AWS_REGION/AWS_PROFILE etc.; use --endpoint for DynamoDB Local)"
+        ? " (AWS region and credentials come from AWS_REGION/AWS_PROFILE etc.; use --local for npm start's table)"
         : "";
       process.stderr.write(`installations: ${message}${hint}\n`);
       process.exitCode = 1;

@@ -1,11 +1,12 @@
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import anyTest, { type TestFn } from "ava";
-import * as pulumi from "@pulumi/pulumi";
-import { createDeployHandler, createGetDeploymentHandler, createListDeploymentsHandler } from "../runtime/api/handlers";
+import { LAMBDA_RUNTIME } from "../components/functionBundle";
+import { ensureFunctionArchives } from "../local/platform/archives/functionArchives";
+import { lambdaNodeFlags } from "../local/platform/lambda/lambdaNodeFlags";
 import { ENV } from "../runtime/environment";
 import type { ApiEvent, ApiResult } from "../runtime/http";
 import { getDeploymentEvent, listDeploymentsEvent, postDeploymentEvent, responseJson } from "./helpers/apiEvents";
@@ -14,8 +15,9 @@ import { lambdaRuntimeModules } from "./helpers/lambdaArchives";
 import { createTables, type TableNames } from "./helpers/tables";
 
 /*
- * The handler factories as Lambda runs them: serialized by Pulumi's closure serializer (what `callbackFactory` does),
- * loaded in a fresh Node process that can resolve only the AWS SDK (what Lambda's runtime provides), configured only
+ * The API functions as Lambda runs them: the archives `pulumi up` builds (the program compiled by Pulumi's ts-node,
+ * each callback serialized and bundled), loaded in a fresh Node process under Lambda's Node.js flags, beside only
+ * the runtime's own AWS SDK, configured only
  * through environment variables, and invoked several times in one "container". Catches what unit tests cannot: a
  * captured value that does not survive serialization (a Set, a client, an `instanceof` check) or a stray import.
  */
@@ -39,19 +41,16 @@ test.after.always(async (t) => {
   if (t.context.dir) rmSync(t.context.dir, { recursive: true, force: true });
 });
 
-/** Serializes `factory` into its own folder, as the function's `__index.js`. */
-async function serialize(name: string, factory: () => unknown, dir: string): Promise<string> {
-  const serialized = await pulumi.runtime.serializeFunction(factory as () => () => unknown, {
-    isFactoryFunction: true,
-  });
-  const folder = join(dir, name);
+/** A function's archive as `pulumi up` builds it, copied into its own folder with a driver beside it. */
+async function archive(resourceName: string, dir: string): Promise<string> {
+  const archives = await ensureFunctionArchives();
+  const folder = join(dir, resourceName);
   rmSync(folder, { recursive: true, force: true });
-  mkdirSync(folder);
-  writeFileSync(join(folder, "__index.js"), serialized.text);
+  cpSync(archives.codeDir(resourceName), folder, { recursive: true });
   writeFileSync(
     join(folder, "invoke.js"),
     `const events = JSON.parse(require("fs").readFileSync(0, "utf8"));
-     const handler = require("./__index.js").${serialized.exportName};
+     const handler = require("./__index.js").handler;
      (async () => {
        const results = [];
        for (const event of events) results.push(await handler(event));
@@ -67,7 +66,7 @@ async function invoke(
   events: ApiEvent[],
   t: { context: { local: DynamoDbLocal; tables: TableNames; runtimeModules: string } },
 ) {
-  const child = run(process.execPath, [join(folder, "invoke.js")], {
+  const child = run(process.execPath, [...lambdaNodeFlags(LAMBDA_RUNTIME), join(folder, "invoke.js")], {
     cwd: folder,
     env: {
       PATH: process.env.PATH,
@@ -94,9 +93,9 @@ async function invoke(
 
 test("the serialized API handlers create, replay, read and list deployments", async (t) => {
   const [deploy, get, list] = await Promise.all([
-    serialize("deploy", createDeployHandler, t.context.dir),
-    serialize("get", createGetDeploymentHandler, t.context.dir),
-    serialize("list", createListDeploymentsHandler, t.context.dir),
+    archive("slipway-deploy", t.context.dir),
+    archive("slipway-get", t.context.dir),
+    archive("slipway-list", t.context.dir),
   ]);
 
   const {

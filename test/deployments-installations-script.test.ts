@@ -1,10 +1,13 @@
 import { execFile } from "node:child_process";
-import { resolve } from "node:path";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import anyTest, { type TestFn } from "ava";
 import { ENV } from "../runtime/environment";
 import { LOCAL_AWS, startDynamoDbLocal, type DynamoDbLocal } from "./helpers/dynamodbLocal";
 import { createTables } from "./helpers/tables";
+import { writeRunningPlatform } from "../local/platform/runningPlatform";
 
 const test = anyTest as TestFn<{ local: DynamoDbLocal }>;
 const run = promisify(execFile);
@@ -112,4 +115,38 @@ test("usage mistakes exit 2 with a message and write nothing", async (t) => {
     t.regex(result.stderr, message, args.join(" "));
   }
   t.deepEqual(JSON.parse((await installations(["list", ...flags], env)).stdout), []);
+});
+
+test("--local works against the running npm start with nothing else set, and --help explains", async (t) => {
+  const tables = await createTables(t.context.local.endpoint);
+  const stateDir = mkdtempSync(join(tmpdir(), "slipway-installations-local-"));
+  t.teardown(() => rmSync(stateDir, { recursive: true, force: true }));
+  // No credentials, region, table or endpoint: what a newcomer has.
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: stateDir, SLIPWAY_STATE_DIR: stateDir };
+
+  const notRunning = await installations(["--local", "list"], env);
+  t.is(notRunning.code, 2);
+  t.regex(notRunning.stderr, /the local platform is not running .*start it with npm start/);
+
+  // What npm start writes while it runs.
+  writeRunningPlatform(stateDir, {
+    apiUrl: "http://127.0.0.1:3000",
+    dynamodbEndpoint: t.context.local.endpoint,
+    region: LOCAL_AWS.region,
+    tables,
+    pid: process.pid,
+  });
+  const put = await installations(["--local", "put", "erin", "4242", "--account", "erin"], env);
+  t.is(put.code, 0, put.stderr);
+  t.like(JSON.parse(put.stdout), { userId: "erin", installationId: 4242 });
+  t.like(JSON.parse((await installations(["--local", "get", "erin"], env)).stdout), { installationId: 4242 });
+  t.notRegex(put.stderr, /NodeVersionSupportWarning/, "the SDK's Node.js notice is said once, in the README");
+
+  const both = await installations(["--local", "--table", "x", "list"], env);
+  t.is(both.code, 2);
+  t.regex(both.stderr, /--local names the table and endpoint itself/);
+
+  const help = await installations(["--help"], env);
+  t.is(help.code, 0);
+  t.regex(help.stdout, /--local[\s\S]*npm run installations -- --local put/);
 });

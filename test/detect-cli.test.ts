@@ -126,3 +126,10 @@ test("the script reads a local folder and keeps stdout pure JSON", async (t) => 
   t.is(failed?.code, 2);
   t.like(JSON.parse(failed?.stdout ?? "{}"), { reason: { code: "NO_FRAMEWORK" } });
 });
+
+test("--help explains the command and opens nothing", async (t) => {
+  const result = await run(["--help"], {});
+  t.is(result.code, 0);
+  t.deepEqual(result.opened, []);
+  t.regex(result.stdout, /usage: detect <path> \| <owner>\/<name>\[@ref\][\s\S]*--root-directory[\s\S]*GITHUB_TOKEN/);
+});

@@ -1,16 +1,17 @@
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import test from "ava";
 import fc from "fast-check";
 import { decodeAwsChunked } from "../local/emulators/aws/awsChunked";
 import { parseGraphQL, type FieldNode } from "../local/emulators/github/graphqlDocument";
-import { createZip, readZip } from "../local/emulators/zip";
+import { normaliseFiles, snapshotArchive, snapshotOf } from "../local/emulators/github/gitSnapshot";
+import { readZip } from "./helpers/zipEntries";
 import { temporaryFolder } from "./helpers/emulators";
 
 const segment = fc.stringMatching(/^[a-z0-9_-]{1,8}$/);
 
-test("createZip and readZip round-trip any set of files, folders and modes", (t) => {
+test("the zipball keeps every file's bytes and mode, and the commit SHA as comment", (t) => {
   fc.assert(
     fc.property(
       fc.uniqueArray(
@@ -24,37 +25,46 @@ test("createZip and readZip round-trip any set of files, folders and modes", (t)
         // A path cannot be both a file and a folder's prefix.
         const paths = files.map(([parts]) => parts.join("/"));
         fc.pre(paths.every((one) => !paths.some((other) => other.startsWith(`${one}/`))));
-        const entries = files.map(([parts, content, executable]) => ({
-          path: `root/${parts.join("/")}`,
-          content,
-          mode: executable ? 0o100755 : 0o100644,
-        }));
-        const { entries: read, comment } = readZip(createZip([{ path: "root/" }, ...entries], "c0ffee"));
-        t.is(comment, "c0ffee");
-        t.deepEqual(
-          read.map((entry) => [entry.path, [...entry.content], entry.mode]),
-          [["root/", [], 0o40755], ...entries.map((entry) => [entry.path, [...entry.content], entry.mode])],
+        fc.pre(files.length > 0);
+        const snapshot = snapshotOf(
+          normaliseFiles(
+            Object.fromEntries(files.map(([parts, content, executable]) => [parts.join("/"), { content, executable }])),
+          ),
+          { message: "m", date: new Date(Date.UTC(2024, 0, 1)) },
         );
+        const { entries, comment } = readZip(snapshotArchive(snapshot, "o-r-0123456/"));
+        t.is(comment, snapshot.commit.sha);
+        const read = new Map(entries.map((entry) => [entry.path, entry]));
+        t.is(read.get("o-r-0123456/")?.mode, 0o40755);
+        for (const [parts, content, executable] of files) {
+          const entry = read.get(`o-r-0123456/${parts.join("/")}`);
+          t.deepEqual([...(entry?.content ?? [])], [...content]);
+          t.is(entry?.mode, executable ? 0o100755 : 0o100644);
+        }
       },
     ),
-    { numRuns: 60 },
+    { numRuns: 40 },
   );
 });
 
-test("unzip accepts what createZip writes (when unzip is installed)", (t) => {
-  const file = path.join(temporaryFolder(t), "a.zip");
-  writeFileSync(
-    file,
-    createZip([
-      { path: "p/" },
-      { path: "p/compressible.txt", content: Buffer.from("x".repeat(5000)) },
-      { path: "p/tiny", content: Buffer.from("y") },
-      { path: "p/empty", content: Buffer.alloc(0) },
-    ]),
+test("unzip accepts the zipball and restores its modes (when unzip is installed)", (t) => {
+  const folder = temporaryFolder(t);
+  const file = path.join(folder, "a.zip");
+  const snapshot = snapshotOf(
+    normaliseFiles({
+      "compressible.txt": "x".repeat(5000),
+      "bin/start": { content: "#!/bin/sh\n", executable: true },
+      empty: "",
+    }),
+    { message: "m", date: new Date(Date.UTC(2024, 0, 1)) },
   );
+  writeFileSync(file, snapshotArchive(snapshot, "p/"));
   try {
     execFileSync("unzip", ["-tq", file]);
     t.regex(execFileSync("unzip", ["-l", file], { encoding: "utf8" }), /5000\s+\S+\s+\S+\s+p\/compressible\.txt/);
+    execFileSync("unzip", ["-q", file, "-d", path.join(folder, "out")]);
+    t.is(statSync(path.join(folder, "out", "p", "bin", "start")).mode & 0o777, 0o755);
+    t.is(statSync(path.join(folder, "out", "p", "empty")).mode & 0o777, 0o644);
   } catch (error) {
     if ((error as { code?: string }).code !== "ENOENT") throw error;
     t.log("unzip is not installed");

@@ -6,7 +6,7 @@ import { createAppAuth } from "@octokit/auth-app";
 import { request as octokitRequest } from "@octokit/request";
 import anyTest from "ava";
 import { secondaryRateLimit, type GitHubEmulator } from "../local/emulators/github";
-import { readZip } from "../local/emulators/zip";
+import { readZip } from "./helpers/zipEntries";
 import { generateAppKeys, git, manualClock, startGitHubFor, temporaryFolder } from "./helpers/emulators";
 
 /**

@@ -120,7 +120,7 @@ test("ECR DescribeImages finds an image by tag; a missing tag or repository is r
   const aws = await startAwsFor(t, { now: () => 1_700_000_000_000 });
   aws.createRepository("slipway-images", { imageTagMutability: "IMMUTABLE" });
   const digest = `sha256:${"a".repeat(64)}`;
-  aws.putImage("slipway-images", "deployment-1", digest, 1234);
+  aws.putImage("slipway-images", "deployment-1", digest);
   const ecr = new ECRClient(awsClientConfig(aws.url));
   const { imageDetails } = await ecr.send(
     new DescribeImagesCommand({ repositoryName: "slipway-images", imageIds: [{ imageTag: "deployment-1" }] }),

@@ -1,4 +1,4 @@
-import { readZip } from "../local/emulators/zip";
+import { readZip } from "./helpers/zipEntries";
 import anyTest, { type TestFn } from "ava";
 import { awsJsonError } from "../local/emulators/aws";
 import { secondaryRateLimit } from "../local/emulators/github";

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import anyTest, { type TestFn } from "ava";
@@ -14,14 +14,17 @@ import {
   stores,
   type InspectorWorld,
 } from "./helpers/inspectorWorld";
-import { functionArchive, lambdaRuntimeModules, unpackArchive } from "./helpers/lambdaArchives";
+import { LAMBDA_RUNTIME } from "../components/functionBundle";
+import { ensureFunctionArchives } from "../local/platform/archives/functionArchives";
+import { lambdaNodeFlags } from "../local/platform/lambda/lambdaNodeFlags";
+import { lambdaRuntimeModules } from "./helpers/lambdaArchives";
 import { findResource } from "./helpers/pulumiMocks";
 import { loadStack } from "./helpers/stack";
 import { createTables } from "./helpers/tables";
 
 /**
- * The inspector as Lambda runs it: the code Pulumi serialized into the function's archive, unpacked with only the
- * packages the archive holds (the AWS SDK coming from "the runtime", as on Lambda), in its own Node process, with the
+ * The inspector as Lambda runs it: the archive `pulumi up` builds (Pulumi's ts-node compile, the callback serialized
+ * and bundled), under Lambda's Node.js flags, beside only the runtime's AWS SDK, in its own Node process, with the
  * environment the stack gives it — pointed at local peers — handling a stream event end to end.
  */
 const test = anyTest as TestFn<{ world: InspectorWorld; dir: string; variables: Record<string, string> }>;
@@ -29,9 +32,9 @@ const test = anyTest as TestFn<{ world: InspectorWorld; dir: string; variables: 
 test.before(async (t) => {
   const stack = await loadStack();
   const inspector = findResource(stack.resources, "aws:lambda/function:Function", "slipway-inspector");
-  const archive = await functionArchive(inspector);
+  const archives = await ensureFunctionArchives();
   t.context.dir = mkdtempSync(path.join(tmpdir(), "slipway-inspector-"));
-  unpackArchive(archive, path.join(t.context.dir, "task"));
+  cpSync(archives.codeDir("slipway-inspector"), path.join(t.context.dir, "task"), { recursive: true });
   lambdaRuntimeModules(path.resolve(__dirname, ".."), path.join(t.context.dir, "runtime"));
   t.context.variables = inspector.inputs.environment.variables;
   t.context.world = await startInspectorWorld(
@@ -64,7 +67,7 @@ function invokeSerializedHandler(dir: string, environment: Record<string, string
   return new Promise((resolve, reject) => {
     const child = execFile(
       process.execPath,
-      ["-e", script],
+      [...lambdaNodeFlags(LAMBDA_RUNTIME), "-e", script],
       {
         cwd: path.join(dir, "task"),
         env: { ...environment, NODE_PATH: path.join(dir, "runtime", "node_modules"), PATH: process.env.PATH ?? "" },

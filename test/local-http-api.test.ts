@@ -20,7 +20,16 @@ import {
 import type { InvokeResult } from "../local/platform/lambda/invokeResult";
 import { lambdaRuntimeModules } from "../local/platform/lambda/lambdaRuntimeModules";
 import { startFunction, type LocalFunction } from "../local/platform/lambda/startFunction";
-import { LOCAL_AUDIENCE, LOCAL_ISSUER, loadOrCreateIssuerKey, mintToken } from "../local/platform/localIssuer";
+import {
+  LOCAL_AUDIENCE,
+  LOCAL_ISSUER,
+  loadOrCreateIssuerKey,
+  mintToken,
+  startLocalIssuer,
+  type IssuerKey,
+  type LocalIssuer,
+} from "../local/platform/localIssuer";
+import type { JwtAuthorizerConfig } from "../local/platform/httpApi/createJwtVerifier";
 import { runTokenCommand } from "../scripts/token";
 import { LOCAL_AWS, startDynamoDbLocal } from "./helpers/dynamodbLocal";
 import { createTables } from "./helpers/tables";
@@ -31,17 +40,27 @@ import { createTables } from "./helpers/tables";
  */
 
 const root = mkdtempSync(join(tmpdir(), "slipway-local-http-api-"));
-const issuer = loadOrCreateIssuerKey(join(root, "state"));
 const T0 = 1_700_000_000_000; // 14 Nov 2023 22:13:20 UTC
 const projectRoot = resolve(__dirname, "..");
 
-test.after.always(() => rmSync(root, { recursive: true, force: true }));
+// The local issuer serves its discovery document and JWKS; the authorizer finds the key there.
+let issuer: IssuerKey;
+let localIssuer: LocalIssuer;
+let authorizer: JwtAuthorizerConfig;
+test.before(async () => {
+  issuer = await loadOrCreateIssuerKey(join(root, "state"));
+  localIssuer = await startLocalIssuer({ key: issuer });
+  authorizer = {
+    issuer: LOCAL_ISSUER,
+    audiences: [LOCAL_AUDIENCE, "other-client"],
+    fetch: localIssuer.issuerFetch,
+  };
+});
 
-const authorizer = {
-  issuer: LOCAL_ISSUER,
-  audiences: [LOCAL_AUDIENCE, "other-client"],
-  publicKeyPem: issuer.publicKeyPem,
-};
+test.after.always(async () => {
+  await localIssuer?.close();
+  rmSync(root, { recursive: true, force: true });
+});
 
 interface Harness {
   url: string;
@@ -202,7 +221,7 @@ test("the integration receives a payload format 2.0 event", async (t) => {
     },
     body: '{"repository":"acme/shop"}',
   });
-  t.is(response.status, 200);
+  t.is(response.status, 200, String(response.headers["www-authenticate"]));
   const event = api.events[0]!;
   const requestId = String(response.headers["apigw-requestid"]);
   t.deepEqual(event, {
@@ -415,7 +434,7 @@ test("the JWT authorizer admits valid tokens and answers 401 with a www-authenti
   const other = generateKeyPairSync("rsa", { modulusLength: 2048 })
     .privateKey.export({ type: "pkcs8", format: "pem" })
     .toString();
-  const minted = mintToken({ privateKeyPem: issuer.privateKeyPem, sub: "alice", now: () => T0 });
+  const minted = await mintToken({ privateKeyPem: issuer.privateKeyPem, sub: "alice", now: () => T0 });
   const good = await call(api.url, "/me", { headers: bearer(minted) });
   t.is(good.status, 200);
   t.like(good.json, { sub: "alice", iss: LOCAL_ISSUER, aud: LOCAL_AUDIENCE });
@@ -444,19 +463,21 @@ test("the JWT authorizer admits valid tokens and answers 401 with a www-authenti
     ["no token", {}, undefined],
     [
       "expired",
-      bearer(mintToken({ privateKeyPem: issuer.privateKeyPem, sub: "alice", now: () => T0 - 3_601_000 })),
+      bearer(await mintToken({ privateKeyPem: issuer.privateKeyPem, sub: "alice", now: () => T0 - 3_601_000 })),
       "the token has expired",
     ],
     ["exp missing", bearer(signToken({ alg: "RS256" }, validClaims({ exp: undefined }))), "the token has expired"],
     [
       "wrong audience",
-      bearer(mintToken({ privateKeyPem: issuer.privateKeyPem, sub: "alice", audience: "someone-else", now: () => T0 })),
+      bearer(
+        await mintToken({ privateKeyPem: issuer.privateKeyPem, sub: "alice", audience: "someone-else", now: () => T0 }),
+      ),
       "the token does not have a valid audience",
     ],
     [
       "wrong issuer",
       bearer(
-        mintToken({
+        await mintToken({
           privateKeyPem: issuer.privateKeyPem,
           sub: "alice",
           issuer: "https://evil.example/",
@@ -468,11 +489,17 @@ test("the JWT authorizer admits valid tokens and answers 401 with a www-authenti
     ["tampered claims", bearer(tampered), "the token signature is invalid"],
     [
       "another key",
-      bearer(mintToken({ privateKeyPem: other, sub: "alice", now: () => T0 })),
-      "the token signature is invalid",
+      bearer(await mintToken({ privateKeyPem: other, sub: "alice", now: () => T0 })),
+      "the token is not signed by a key of the issuer",
     ],
-    ["alg none", bearer(unsigned), "signing method none is invalid"],
-    ["HS256 with the public key as secret", bearer(hmac), "signing method HS256 is invalid"],
+    // The answer never repeats the token's own text (a header built from request input could break the response).
+    ["alg none", bearer(unsigned), "the token's signing method is not RS256, RS384 or RS512"],
+    ["HS256 with the public key as secret", bearer(hmac), "the token's signing method is not RS256, RS384 or RS512"],
+    [
+      "an alg no header may carry",
+      bearer(signToken({ alg: "RS256\u{1F4A5}\r\nx-injected: 1" }, validClaims())),
+      "the token's signing method is not RS256, RS384 or RS512",
+    ],
     [
       "not yet valid",
       bearer(signToken({ alg: "RS256" }, validClaims({ nbf: T0 / 1000 + 61 }))),
@@ -622,18 +649,23 @@ test("a payload over 10 MB is refused with 413 before any integration runs", asy
   t.is(api.events.length, 1);
 });
 
-test("the local issuer keeps one owner-only key per state folder and mints tokens with its kid", (t) => {
+test("the local issuer keeps one owner-only key per state folder and mints tokens with its kid", async (t) => {
   const stateDir = join(root, "issuer-state");
-  const first = loadOrCreateIssuerKey(stateDir);
+  const first = await loadOrCreateIssuerKey(stateDir);
   const file = join(stateDir, "issuer-key.pem");
   t.is(statSync(file).mode & 0o777, 0o600);
-  const again = loadOrCreateIssuerKey(stateDir);
+  const again = await loadOrCreateIssuerKey(stateDir);
   t.is(again.privateKeyPem, first.privateKeyPem);
   t.is(again.kid, first.kid);
   t.regex(first.kid, /^[A-Za-z0-9_-]{43}$/);
-  t.not(loadOrCreateIssuerKey(join(root, "other-state")).kid, first.kid);
+  t.not((await loadOrCreateIssuerKey(join(root, "other-state"))).kid, first.kid);
 
-  const token = mintToken({ privateKeyPem: first.privateKeyPem, sub: "bob", expiresInSeconds: 60, now: () => T0 });
+  const token = await mintToken({
+    privateKeyPem: first.privateKeyPem,
+    sub: "bob",
+    expiresInSeconds: 60,
+    now: () => T0,
+  });
   const [header, claims] = token
     .split(".")
     .slice(0, 2)
@@ -651,7 +683,68 @@ test("the local issuer keeps one owner-only key per state folder and mints token
   const broken = join(root, "broken-state");
   mkdirSync(broken);
   writeFileSync(join(broken, "issuer-key.pem"), "not a key");
-  t.throws(() => loadOrCreateIssuerKey(broken), { message: /is not a PEM private key .*delete it/ });
+  await t.throwsAsync(loadOrCreateIssuerKey(broken), { message: /is not a PEM private key .*delete it/ });
+});
+
+test("the local issuer serves OpenID discovery and its JWKS; the authorizer fetches them once and keeps them", async (t) => {
+  const discovery = await (await fetch(`${localIssuer.url}/.well-known/openid-configuration`)).json();
+  t.like(discovery, {
+    issuer: LOCAL_ISSUER,
+    jwks_uri: `${LOCAL_ISSUER}.well-known/jwks.json`,
+    id_token_signing_alg_values_supported: ["RS256"],
+  });
+  const jwks = await (await fetch(`${localIssuer.url}/.well-known/jwks.json`)).json();
+  t.deepEqual(jwks, {
+    keys: [{ kty: "RSA", n: issuer.publicJwk.n, e: "AQAB", kid: issuer.kid, alg: "RS256", use: "sig" }],
+  });
+  t.is((await fetch(`${localIssuer.url}/nothing`)).status, 404);
+
+  // The authorizer reaches the issuer only through its discovery document and jwks_uri, as API Gateway does.
+  const requested: string[] = [];
+  const recording: typeof fetch = (input, init) => {
+    requested.push(input instanceof Request ? input.url : String(input));
+    return localIssuer.issuerFetch(input, init);
+  };
+  const api = await startApi(t, [{ routeKey: "GET /me", authorizationType: "JWT" }], {
+    authorizer: { ...authorizer, fetch: recording },
+  });
+  const token = await mintToken({ privateKeyPem: issuer.privateKeyPem, sub: "alice", now: () => T0 });
+  for (let i = 0; i < 3; i++) t.is((await call(api.url, "/me", { headers: bearer(token) })).status, 200);
+  t.deepEqual(requested, [`${LOCAL_ISSUER}.well-known/openid-configuration`, `${LOCAL_ISSUER}.well-known/jwks.json`]);
+});
+
+test("an issuer that cannot be reached, or whose discovery names another issuer, admits nobody; a later request retries", async (t) => {
+  let down = true;
+  const flaky: typeof fetch = async (input, init) => {
+    if (down) throw new TypeError("fetch failed");
+    return localIssuer.issuerFetch(input, init);
+  };
+  const api = await startApi(t, [{ routeKey: "GET /me", authorizationType: "JWT" }], {
+    authorizer: { ...authorizer, fetch: flaky },
+  });
+  const token = bearer(await mintToken({ privateKeyPem: issuer.privateKeyPem, sub: "alice", now: () => T0 }));
+  const refused = await call(api.url, "/me", { headers: token });
+  t.is(refused.status, 401);
+  t.regex(String(refused.headers["www-authenticate"]), /the issuer's keys could not be fetched/);
+  down = false;
+  t.is((await call(api.url, "/me", { headers: token })).status, 200, "the next request discovers again");
+
+  const impostor = await startApi(t, [{ routeKey: "GET /me", authorizationType: "JWT" }], {
+    authorizer: { ...authorizer, issuer: "https://slipway.local/other/" },
+  });
+  const other = bearer(
+    await mintToken({
+      privateKeyPem: issuer.privateKeyPem,
+      sub: "alice",
+      issuer: "https://slipway.local/other/",
+      now: () => T0,
+    }),
+  );
+  t.regex(
+    String((await call(impostor.url, "/me", { headers: other })).headers["www-authenticate"]),
+    /the issuer's keys could not be fetched/,
+    "slipway.local/other/ has no discovery document of its own",
+  );
 });
 
 test("`npm run token -- <userId>` prints only a token the API accepts; usage mistakes exit 2", async (t) => {
@@ -677,7 +770,8 @@ test("`npm run token -- <userId>` prints only a token the API accepts; usage mis
   t.regex(printed.stdout, /^[\w-]+\.[\w-]+\.[\w-]+\n$/);
   t.is(statSync(join(stateDir, "issuer-key.pem")).mode & 0o777, 0o600);
 
-  const key = loadOrCreateIssuerKey(stateDir);
+  const scriptIssuer = await startLocalIssuer({ key: await loadOrCreateIssuerKey(stateDir) });
+  t.teardown(() => scriptIssuer.close());
   const api = await startHttpApi({
     routes: [
       {
@@ -686,7 +780,7 @@ test("`npm run token -- <userId>` prints only a token the API accepts; usage mis
         invoke: async (e) => ({ ok: true, result: e.requestContext.authorizer?.jwt.claims, durationMs: 0 }),
       },
     ],
-    authorizer: { issuer: LOCAL_ISSUER, audiences: [LOCAL_AUDIENCE], publicKeyPem: key.publicKeyPem },
+    authorizer: { issuer: LOCAL_ISSUER, audiences: [LOCAL_AUDIENCE], fetch: scriptIssuer.issuerFetch },
   });
   t.teardown(() => api.close());
   const me = await call(api.url, "/me", { headers: bearer(printed.stdout.trim()) });
@@ -699,10 +793,12 @@ test("`npm run token -- <userId>` prints only a token the API accepts; usage mis
     t.is(refused.stdout, "", args.join(" "));
     t.regex(refused.stderr, /usage: token <userId>/, args.join(" "));
   }
-  t.like(
-    runTokenCommand(["carol", "--expires-in", "120"], { SLIPWAY_STATE_DIR: stateDir }, () => T0),
-    { exitCode: 0 },
-  );
+  t.like(await runTokenCommand(["carol", "--expires-in", "120"], { SLIPWAY_STATE_DIR: stateDir }, () => T0), {
+    exitCode: 0,
+  });
+  const help = await run(["--help"]);
+  t.is(help.code, 0);
+  t.regex(help.stdout, /usage: token <userId>[\s\S]*--expires-in <seconds>[\s\S]*JWKS/);
 });
 
 /** Writes `code` as a function folder's __index.js. */
@@ -738,7 +834,7 @@ test("end to end with Lambda containers: the event reaches the handler, its answ
     authorizer,
   });
   t.teardown(() => api.close());
-  const token = mintToken({ privateKeyPem: issuer.privateKeyPem, sub: "dana" });
+  const token = await mintToken({ privateKeyPem: issuer.privateKeyPem, sub: "dana" });
   const ok = await call(api.url, "/things/t-1", { headers: bearer(token) });
   t.is(ok.status, 200);
   t.like(ok.json, { sub: "dana", id: "t-1" });
@@ -794,7 +890,7 @@ test("end to end with Slipway's own serialized handlers and DynamoDB Local: depl
     authorizer,
   });
   t.teardown(() => api.close());
-  const alice = bearer(mintToken({ privateKeyPem: issuer.privateKeyPem, sub: "alice" }));
+  const alice = bearer(await mintToken({ privateKeyPem: issuer.privateKeyPem, sub: "alice" }));
 
   const created = await call(api.url, "/deployments", {
     method: "POST",
@@ -817,7 +913,7 @@ test("end to end with Slipway's own serialized handlers and DynamoDB Local: depl
   const read = await call(api.url, created.headers.location!, { headers: alice });
   t.is(read.status, 200);
   t.is(read.json.id, created.json.id);
-  const bob = bearer(mintToken({ privateKeyPem: issuer.privateKeyPem, sub: "bob" }));
+  const bob = bearer(await mintToken({ privateKeyPem: issuer.privateKeyPem, sub: "bob" }));
   t.is((await call(api.url, created.headers.location!, { headers: bob })).status, 404, "another user's deployment");
   t.is((await call(api.url, created.headers.location!)).status, 401);
 });

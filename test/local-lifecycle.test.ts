@@ -38,7 +38,7 @@ test.after.always(async (t) => {
 const FINAL = ["SUCCEEDED", "FAILED", "CANCELED"];
 
 async function deploy(platform: Platform, user: string, repository: string) {
-  const token = platform.token(user);
+  const token = await platform.token(user);
   const answer = await api(platform, "POST", "/deployments", { token, body: { repository } });
   return { token, id: answer.body.id as string };
 }
@@ -74,7 +74,7 @@ test.serial("a deployment reaches SUCCEEDED with its image, and its log is read 
     token,
   });
   t.deepEqual(end.body, { events: [] }, "read to its end");
-  t.is((await api(platform, "GET", `/deployments/${id}/logs`, { token: platform.token("bob") })).status, 404);
+  t.is((await api(platform, "GET", `/deployments/${id}/logs`, { token: await platform.token("bob") })).status, 404);
 });
 
 test.serial("a repository with .slipway/simulate-failure ends FAILED with BUILD_FAILED and its phase", async (t) => {

@@ -1,4 +1,4 @@
-import { readZip } from "../local/emulators/zip";
+import { readZip } from "./helpers/zipEntries";
 import anyTest, { type TestFn } from "ava";
 import type { Platform } from "../local/platform/platform";
 import { api, bootPlatform, repositoriesFolder, settled } from "./helpers/localPlatform";
@@ -40,7 +40,7 @@ test.serial(
   "six example repositories reach BUILDING on the right CodeBuild project, at their commit, from staged source",
   async (t) => {
     const { platform } = t.context;
-    const token = platform.token("alice");
+    const token = await platform.token("alice");
     const created = await Promise.all(
       FRAMEWORKS.map(async (expected) => {
         const answer = await api(platform, "POST", "/deployments", {
@@ -58,7 +58,7 @@ test.serial(
       t.is(deployment.framework, expected.framework);
       t.is(deployment.builder, expected.builder);
       const build = platform.aws.builds().find((b) => b.id === deployment.buildId)!;
-      t.is(build.projectName, `slipway-${expected.builder}-local`);
+      t.is(build.projectName, `slipway-${expected.builder}`);
       const variables = Object.fromEntries(build.environmentVariablesOverride!.map((v) => [v.name, v.value]));
       t.is(variables.COMMIT_SHA, deployment.commitSha);
       t.is(variables.DEPLOYMENT_ID, id);
@@ -72,8 +72,8 @@ test.serial(
 
 test.serial("alice cannot deploy bob's repository or read bob's deployments", async (t) => {
   const { platform } = t.context;
-  const alice = platform.token("alice");
-  const bob = platform.token("bob");
+  const alice = await platform.token("alice");
+  const bob = await platform.token("bob");
   const intrusion = await api(platform, "POST", "/deployments", {
     token: alice,
     body: { repository: "bob/secret-api" },
@@ -97,16 +97,19 @@ test.serial("tokens for another audience, expired, or missing are 401", async (t
   const route = "/deployments";
   t.is((await api(platform, "GET", route)).status, 401);
   t.is(
-    (await api(platform, "GET", route, { token: platform.token("alice", { audience: "someone-else" }) })).status,
+    (await api(platform, "GET", route, { token: await platform.token("alice", { audience: "someone-else" }) })).status,
     401,
   );
-  t.is((await api(platform, "GET", route, { token: platform.token("alice", { expiresInSeconds: -120 }) })).status, 401);
-  t.is((await api(platform, "GET", route, { token: platform.token("alice") })).status, 200);
+  t.is(
+    (await api(platform, "GET", route, { token: await platform.token("alice", { expiresInSeconds: -120 }) })).status,
+    401,
+  );
+  t.is((await api(platform, "GET", route, { token: await platform.token("alice") })).status, 200);
 });
 
 test.serial("bad request bodies are 400 naming the field, and write nothing", async (t) => {
   const { platform } = t.context;
-  const token = platform.token("carol");
+  const token = await platform.token("carol");
   const answer = await api(platform, "POST", "/deployments", { token, body: { repository: "not a repo" } });
   t.is(answer.status, 400);
   t.is(answer.body.error.field, "repository");
@@ -118,7 +121,7 @@ test.serial(
   async (t) => {
     const { platform } = t.context;
     const github = platform.github!;
-    const token = platform.token("alice");
+    const token = await platform.token("alice");
     const faults = [
       { operation: "GET /repos/{owner}/{repo}/git/trees/{tree_sha}", delayMs: 400, times: 1 },
       { operation: "POST /graphql", status: 502, body: { message: "Server Error" }, times: 2 },
@@ -147,7 +150,7 @@ test.serial(
 
 test.serial("a GitHub request that never answers times out and is retried: BUILDING", async (t) => {
   const { platform } = t.context;
-  const token = platform.token("alice");
+  const token = await platform.token("alice");
   platform.github!.inject({ operation: "GET /repos/{owner}/{repo}/commits/{ref}", hang: true, times: 1 });
   const { body } = await api(platform, "POST", "/deployments", { token, body: { repository: "alice/inventory-api" } });
   const deployment = await settled(platform, token, body.id, 60_000);
@@ -163,7 +166,7 @@ test.serial(
   "a build started whose answer was lost is found again after the stream redelivers the record: one build",
   async (t) => {
     const { platform } = t.context;
-    const token = platform.token("alice");
+    const token = await platform.token("alice");
     // CodeBuild starts the build every time but no answer comes back: the SDK's retries (same idempotency token)
     // all fail, the inspector fails the record, and the stream delivers it again.
     platform.aws.inject({ operation: "codebuild:StartBuild", dropResponse: true, times: 3 });
@@ -182,8 +185,8 @@ test.serial(
 
 test.serial("an inspector killed half-way is retried by the stream: BUILDING, never two builds", async (t) => {
   const { platform } = t.context;
-  const token = platform.token("alice");
-  const inspector = platform.functions.get("slipway-inspector-local")!;
+  const token = await platform.token("alice");
+  const inspector = platform.functions.get("slipway-inspector")!;
   // The zipball hangs, so the inspector is mid-way (PROCESSING, source not staged) when its container is killed.
   platform.github!.reset();
   platform.github!.inject({ operation: /zipball/, hang: true, times: 1 });
@@ -204,7 +207,7 @@ test.serial(
   "a role missing a permission fails as in AWS: retried, given up, then FAILED with the reason",
   async (t) => {
     const { platform } = t.context;
-    const token = platform.token("alice");
+    const token = await platform.token("alice");
     const declared = platform.resources.rolePolicies.get("slipway-inspector")!;
     const original = JSON.parse(declared.document);
     // The platform team forgot StartBuild on the build projects.

@@ -1,3 +1,4 @@
+import { isBuiltin } from "node:module";
 import test from "ava";
 import { PENDING_INSERTS_FILTER } from "../components/repoInspector";
 import { BUILDERS } from "../runtime/builders";
@@ -13,6 +14,21 @@ test.before(async () => {
 
 const of = (type: string) => findResources(stack.resources, type);
 const one = (type: string, name: string) => findResource(stack.resources, type, name);
+/** Resource types whose physical name is account-wide: each must be auto-named. */
+const PHYSICALLY_NAMED = [
+  "aws:lambda/function:Function",
+  "aws:cloudwatch/logGroup:LogGroup",
+  "aws:codebuild/project:Project",
+  "aws:iam/role:Role",
+  "aws:dynamodb/table:Table",
+  "aws:sqs/queue:Queue",
+  "aws:s3/bucket:Bucket",
+  "aws:ecr/repository:Repository",
+  "aws:secretsmanager/secret:Secret",
+  "aws:apigatewayv2/api:Api",
+];
+/** Loaded by the AWS SDK inside try/catch, only for SigV4a signing (multi-Region access points), which no function uses. */
+const OPTIONAL_REQUIRES = ["@aws-sdk/signature-v4-crt"];
 const FUNCTIONS = [
   "slipway-deploy",
   "slipway-get",
@@ -137,8 +153,7 @@ function policyOf(roleName: string): { Sid: string; Action: string[]; Resource: 
 
 const table = (name: string) => `arn:aws:dynamodb:eu-west-1:123456789012:table/slipway-${name}-1a2b3c`;
 const rule = (name: string) => `arn:aws:events:eu-west-1:123456789012:rule/${name}-1a2b3c`;
-const projects = BUILDERS.map((b) => `arn:aws:codebuild:eu-west-1:123456789012:project/slipway-${b}-test`);
-const logs = (fn: string) => `arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/${fn}-test:*`;
+const logs = (fn: string) => `arn:aws:logs:eu-west-1:123456789012:log-group:/slipway/test/lambda/${fn}-1a2b3c:*`;
 
 test("each API function may touch only its own table items", (t) => {
   t.deepEqual(policyOf("slipway-deploy"), [
@@ -157,7 +172,7 @@ test("each API function may touch only its own table items", (t) => {
     {
       Sid: "RecordIdempotencyKeys",
       Effect: "Allow",
-      Action: ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:ConditionCheckItem"],
+      Action: ["dynamodb:PutItem", "dynamodb:GetItem"],
       Resource: [table("idempotency")],
     },
   ] as never);
@@ -175,24 +190,90 @@ test("each API function may touch only its own table items", (t) => {
   } as never);
 });
 
-test("the inspector's role names the secret, bucket prefix, projects and queue it uses", (t) => {
-  const statements = policyOf("slipway-inspector");
+test("the inspector's role names the secret, bucket prefix, projects and queue it uses, and ListStreams on *", (t) => {
   const secret = one("aws:secretsmanager/secret:Secret", "slipway-github-app-key");
-  t.deepEqual(statements.find((s) => s.Sid === "ReadGitHubAppKey")!.Resource, [
-    `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${secret.name}-1a2b3c-AbCdEf`,
-  ]);
-  t.deepEqual(statements.find((s) => s.Sid === "StartBuilds")!.Resource.length, BUILDERS.length);
-  t.deepEqual(statements.find((s) => s.Sid === "StageSources")!.Resource, [
-    "arn:aws:s3:::slipway-sources-1a2b3c/sources/*",
-  ]);
-  t.deepEqual(statements.find((s) => s.Sid === "ReadDeploymentsStream")!.Resource, [
-    `${table("deployments")}/stream/2026-11-26T00:00:00.000`,
-  ]);
-  t.false(statements.some((s) => s.Resource.includes("*")));
+  const failures = one("aws:sqs/queue:Queue", "slipway-failures");
+  const projects = BUILDERS.map(
+    (builder) => `arn:aws:codebuild:eu-west-1:123456789012:project/slipway-${builder}-1a2b3c`,
+  );
+  t.deepEqual(policyOf("slipway-inspector"), [
+    {
+      Sid: "WriteOwnLogs",
+      Effect: "Allow",
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      Resource: [logs("slipway-inspector")],
+    },
+    {
+      Sid: "ReadDeploymentsStream",
+      Effect: "Allow",
+      Action: ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+      Resource: [`${table("deployments")}/stream/2026-11-26T00:00:00.000`],
+    },
+    // ListStreams has no resource-level permissions: only "*" grants it.
+    { Sid: "ListDeploymentsStreams", Effect: "Allow", Action: ["dynamodb:ListStreams"], Resource: ["*"] },
+    {
+      Sid: "MoveDeployments",
+      Effect: "Allow",
+      Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+      Resource: [table("deployments")],
+    },
+    { Sid: "FindInstallations", Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: [table("installations")] },
+    {
+      Sid: "ReadGitHubAppKey",
+      Effect: "Allow",
+      Action: ["secretsmanager:GetSecretValue"],
+      Resource: [`arn:aws:secretsmanager:eu-west-1:123456789012:secret:${secret.name}-1a2b3c-AbCdEf`],
+    },
+    {
+      Sid: "StageSources",
+      Effect: "Allow",
+      Action: ["s3:PutObject"],
+      Resource: ["arn:aws:s3:::slipway-sources-1a2b3c/sources/*"],
+    },
+    {
+      Sid: "StartBuilds",
+      Effect: "Allow",
+      Action: ["codebuild:StartBuild", "codebuild:ListBuildsForProject", "codebuild:BatchGetBuilds"],
+      Resource: projects,
+    },
+    {
+      Sid: "ReportAbandonedBatches",
+      Effect: "Allow",
+      Action: ["sqs:SendMessage"],
+      Resource: [`arn:aws:sqs:eu-west-1:123456789012:${failures.name}-1a2b3c`],
+    },
+  ] as never);
 });
 
-test("one CodeBuild project per builder, each with its own role, log group and buildspec", (t) => {
+test("the failure queue's consumer may poll its queue, read the stream's failed records and fail deployments", (t) => {
+  const failures = one("aws:sqs/queue:Queue", "slipway-failures");
+  t.deepEqual(policyOf("slipway-abandoned").slice(1), [
+    {
+      Sid: "ConsumeFailureQueue",
+      Effect: "Allow",
+      Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+      Resource: [`arn:aws:sqs:eu-west-1:123456789012:${failures.name}-1a2b3c`],
+    },
+    {
+      Sid: "ReadFailedRecords",
+      Effect: "Allow",
+      Action: ["dynamodb:GetShardIterator", "dynamodb:GetRecords"],
+      Resource: [`${table("deployments")}/stream/2026-11-26T00:00:00.000`],
+    },
+    {
+      Sid: "FailDeployments",
+      Effect: "Allow",
+      Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+      Resource: [table("deployments")],
+    },
+  ] as never);
+});
+
+test("one CodeBuild project per builder, each with its own role, log group, buildspec and exact policy", (t) => {
   const projects = of("aws:codebuild/project:Project");
+  const imageRepository = `arn:aws:ecr:eu-west-1:123456789012:repository/${
+    one("aws:ecr/repository:Repository", "slipway-images").name
+  }-1a2b3c`;
   t.deepEqual(projects.map((p) => p.name).sort(), BUILDERS.map((b) => `slipway-${b}`).sort());
   for (const project of projects) {
     const builder = project.name.replace("slipway-", "");
@@ -200,14 +281,57 @@ test("one CodeBuild project per builder, each with its own role, log group and b
     t.true(project.inputs.environment.privilegedMode);
     t.is(project.inputs.source.type, "S3");
     t.is(JSON.parse(project.inputs.source.buildspec).version, 0.2);
-    t.is(project.inputs.logsConfig.cloudwatchLogs.groupName, `/aws/codebuild/slipway-${builder}-test`);
-    const statements = policyOf(`slipway-${builder}`);
-    t.deepEqual(statements.find((s) => s.Sid === "ReadSources")!.Resource, [
-      "arn:aws:s3:::slipway-sources-1a2b3c/sources/*",
-    ]);
+    t.is(project.inputs.logsConfig.cloudwatchLogs.groupName, `/slipway/test/codebuild/slipway-${builder}-1a2b3c`);
+    t.deepEqual(policyOf(`slipway-${builder}`), [
+      {
+        Sid: "WriteOwnLogs",
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: [`arn:aws:logs:eu-west-1:123456789012:log-group:/slipway/test/codebuild/slipway-${builder}-1a2b3c:*`],
+      },
+      // AWS's minimum CodeBuild service role checks the source bucket's ACL and location.
+      {
+        Sid: "CheckSourceBucket",
+        Effect: "Allow",
+        Action: ["s3:GetBucketAcl", "s3:GetBucketLocation"],
+        Resource: ["arn:aws:s3:::slipway-sources-1a2b3c"],
+      },
+      {
+        Sid: "ReadSources",
+        Effect: "Allow",
+        Action: ["s3:GetObject"],
+        Resource: ["arn:aws:s3:::slipway-sources-1a2b3c/sources/*"],
+      },
+      { Sid: "LogInToEcr", Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: ["*"] },
+      {
+        Sid: "LogInToEcrPublic",
+        Effect: "Allow",
+        Action: ["ecr-public:GetAuthorizationToken", "sts:GetServiceBearerToken"],
+        Resource: ["*"],
+      },
+      {
+        Sid: "PushImages",
+        Effect: "Allow",
+        Action: [
+          "ecr:BatchCheckLayerAvailability",
+          "ecr:InitiateLayerUpload",
+          "ecr:UploadLayerPart",
+          "ecr:CompleteLayerUpload",
+          "ecr:PutImage",
+          "ecr:BatchGetImage",
+        ],
+        Resource: [imageRepository],
+      },
+    ] as never);
   }
   const logGroups = of("aws:cloudwatch/logGroup:LogGroup");
   for (const group of logGroups) t.is(group.inputs.retentionInDays, 14);
+});
+
+test("the image repository's tags are immutable: a pushed deployment's image can never be replaced", (t) => {
+  const repository = one("aws:ecr/repository:Repository", "slipway-images").inputs;
+  t.is(repository.imageTagMutability, "IMMUTABLE");
+  t.true(repository.imageScanningConfiguration.scanOnPush);
 });
 
 test("the source bucket is private, encrypted and expires staged sources", (t) => {
@@ -238,22 +362,27 @@ test("functions get names and ARNs in their environment, never the private key",
   t.truthy(version.inputs.secretString, "the key goes to Secrets Manager");
 });
 
-test("archives hold the serialized handler and only the packages each function loads", async (t) => {
+test("each archive is one CommonJS file holding every package it loads, and no key", async (t) => {
+  const keyLine = TEST_CONFIG["slipway:githubAppPrivateKey"]!.split("\n")[1]!;
   for (const name of FUNCTIONS) {
     const archive = await functionArchive(functionResource(name));
-    t.false(archive.index.includes("PRIVATE KEY"), `${name}'s code captures no key`);
-    const packages = [...archive.folders.keys()];
-    t.false(
-      packages.some((p) => p.includes("@pulumi") || p.includes("@aws-sdk")),
-      `${name}: ${packages.join(", ")}`,
-    );
-    if (name === "slipway-inspector") {
-      t.true(packages.includes("node_modules/@octokit/auth-app"));
-      t.true(packages.includes("node_modules/@octokit/request"));
-    } else {
-      t.deepEqual(packages, [], `${name} needs only the AWS SDK, which Lambda provides`);
-    }
+    t.deepEqual([...archive.folders.keys()], [], `${name}: nothing beside __index.js`);
+    t.false(archive.index.includes(keyLine), `${name}'s code captures no key`);
+    const required = [...archive.index.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]!);
+    const notBuiltIn = required.filter((id) => !isBuiltin(id) && !OPTIONAL_REQUIRES.includes(id));
+    t.deepEqual(notBuiltIn, [], `${name} requires only Node.js built-ins at run time`);
   }
+});
+
+test("no physical name is fixed: two stacks named alike in one account, or a replacement, never collide", (t) => {
+  const named = stack.resources.filter(
+    (r) => PHYSICALLY_NAMED.includes(r.type) && (r.inputs.name !== undefined || r.inputs.functionName !== undefined),
+  );
+  t.deepEqual(
+    named.map((r) => `${r.type} ${r.name}`),
+    [],
+  );
+  for (const group of of("aws:cloudwatch/logGroup:LogGroup")) t.regex(group.inputs.namePrefix, /^\/slipway\/test\//);
 });
 
 test("stack outputs: the API URL and table names, and nothing secret", (t) => {
@@ -266,20 +395,18 @@ test("stack outputs: the API URL and table names, and nothing secret", (t) => {
 const allow = (Sid: string, Action: string[], Resource: string[]) => ({ Sid, Effect: "Allow", Action, Resource });
 const queue = (name: string) => `arn:aws:sqs:eu-west-1:123456789012:${name}-1a2b3c`;
 const index = (name: string) => `${table("deployments")}/index/${name}`;
+const projects = BUILDERS.map((b) => `arn:aws:codebuild:eu-west-1:123456789012:project/slipway-${b}-1a2b3c`);
 const IMAGES = "arn:aws:ecr:eu-west-1:123456789012:repository/slipway-images-1a2b3c";
+const fnArn = (name: string) => `arn:aws:lambda:eu-west-1:123456789012:function:${name}-1a2b3c`;
 
 test("the build events function and the reconciler may do exactly what settling builds takes", (t) => {
   const settle = [
     allow("MoveDeployments", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [table("deployments")]),
-    allow(
-      "StartAndReadBuilds",
-      ["codebuild:StartBuild", "codebuild:ListBuildsForProject", "codebuild:BatchGetBuilds"],
-      projects,
-    ),
-    allow("ReadImageDigests", ["ecr:DescribeImages"], [IMAGES]),
     allow("TakeBuildSlots", ["dynamodb:UpdateItem"], [table("build-slots")]),
     allow("FindQueuedDeployments", ["dynamodb:Query"], [index("queuedByUser")]),
-    allow("StopCanceledBuilds", ["codebuild:StopBuild"], projects),
+    allow("StartQueuedBuilds", ["codebuild:StartBuild"], projects),
+    allow("StopOrphanBuilds", ["codebuild:StopBuild"], projects),
+    allow("ReadImageDigests", ["ecr:DescribeImages"], [IMAGES]),
   ];
   t.deepEqual(policyOf("slipway-build-events"), [
     allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [logs("slipway-build-events")]),
@@ -291,6 +418,7 @@ test("the build events function and the reconciler may do exactly what settling 
     ...settle,
     allow("FindActiveDeployments", ["dynamodb:Query"], [index("active")]),
     allow("ReadBuildSlots", ["dynamodb:Scan"], [table("build-slots")]),
+    allow("ReadBuilds", ["codebuild:BatchGetBuilds", "codebuild:ListBuildsForProject"], projects),
   ] as never);
 });
 
@@ -298,44 +426,38 @@ test("cancel may move deployments and stop builds; logs may read deployments and
   t.deepEqual(policyOf("slipway-cancel"), [
     allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [logs("slipway-cancel")]),
     allow("CancelDeployments", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [table("deployments")]),
-    allow(
-      "StopBuilds",
-      ["codebuild:StopBuild", "codebuild:ListBuildsForProject", "codebuild:BatchGetBuilds"],
-      projects,
-    ),
+    allow("StopBuilds", ["codebuild:StopBuild"], projects),
   ] as never);
+  const groups = BUILDERS.map((b) => `/slipway/test/codebuild/slipway-${b}-1a2b3c`);
   t.deepEqual(policyOf("slipway-logs"), [
     allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [logs("slipway-logs")]),
     allow("ReadDeployments", ["dynamodb:GetItem"], [table("deployments")]),
     allow(
       "ReadBuildLogs",
       ["logs:GetLogEvents"],
-      BUILDERS.map(
-        (b) => `arn:aws:logs:eu-west-1:123456789012:log-group:/aws/codebuild/slipway-${b}-test:log-stream:*`,
-      ),
+      groups.map((group) => `arn:aws:logs:eu-west-1:123456789012:log-group:${group}:log-stream:*`),
     ),
   ] as never);
   const logsEnvironment = functionResource("slipway-logs").inputs.environment.variables;
   t.deepEqual(
     JSON.parse(logsEnvironment[ENV.buildLogGroups]),
-    Object.fromEntries(BUILDERS.map((b) => [`slipway-${b}-test`, `/aws/codebuild/slipway-${b}-test`])),
+    Object.fromEntries(BUILDERS.map((b, i) => [`slipway-${b}-1a2b3c`, groups[i]])),
   );
 });
 
-test("the inspector's role may also take build slots and find and start queued deployments", (t) => {
+test("the inspector's role may also take a build slot before each build", (t) => {
   const statements = policyOf("slipway-inspector");
-  t.deepEqual(statements.slice(-3), [
-    allow("TakeBuildSlots", ["dynamodb:UpdateItem"], [table("build-slots")]),
-    allow("FindQueuedDeployments", ["dynamodb:Query"], [index("queuedByUser")]),
-    allow("StopCanceledBuilds", ["codebuild:StopBuild"], projects),
-  ] as never);
+  t.deepEqual(
+    statements[statements.length - 1],
+    allow("TakeBuildSlots", ["dynamodb:UpdateItem"], [table("build-slots")]) as never,
+  );
   const environment = functionResource("slipway-inspector").inputs.environment.variables;
   t.is(environment[ENV.maxBuildsPerUser], "2", "the default limit");
   t.is(environment[ENV.buildSlotsTable], "slipway-build-slots-1a2b3c");
 });
 
 test("two EventBridge rules take CodeBuild's state and phase changes of this stack's projects only, to the events function with retries and a DLQ", (t) => {
-  const names = BUILDERS.map((b) => `slipway-${b}-test`).sort();
+  const names = BUILDERS.map((b) => `slipway-${b}-1a2b3c`).sort();
   for (const [kind, detailType] of [
     ["state", "CodeBuild Build State Change"],
     ["phase", "CodeBuild Build Phase Change"],
@@ -348,12 +470,12 @@ test("two EventBridge rules take CodeBuild's state and phase changes of this sta
     });
     const target = one("aws:cloudwatch/eventTarget:EventTarget", `slipway-build-${kind}`).inputs;
     t.is(target.rule, `slipway-build-${kind}-1a2b3c`);
-    t.is(target.arn, "arn:aws:lambda:eu-west-1:123456789012:function:slipway-build-events-test");
+    t.is(target.arn, fnArn("slipway-build-events"));
     t.deepEqual(target.retryPolicy, { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 24 });
     t.deepEqual(target.deadLetterConfig, { arn: queue("slipway-build-events-dlq") });
   }
   const invokeConfig = one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "slipway-build-events");
-  t.like(invokeConfig.inputs, { functionName: "slipway-build-events-test", maximumRetryAttempts: 2 });
+  t.like(invokeConfig.inputs, { functionName: "slipway-build-events-1a2b3c", maximumRetryAttempts: 2 });
   t.is(invokeConfig.inputs.destinationConfig.onFailure.destination, queue("slipway-build-events-dlq"));
   const dlqPolicy = JSON.parse(one("aws:sqs/queuePolicy:QueuePolicy", "slipway-build-events-dlq").inputs.policy);
   t.deepEqual(dlqPolicy.Statement, [
@@ -373,6 +495,6 @@ test("the reconciler runs on a schedule from the stack config", (t) => {
   t.is(schedule.scheduleExpression, "rate(5 minutes)");
   t.is(schedule.eventPattern, undefined);
   const target = one("aws:cloudwatch/eventTarget:EventTarget", "slipway-reconcile").inputs;
-  t.is(target.arn, "arn:aws:lambda:eu-west-1:123456789012:function:slipway-reconciler-test");
+  t.is(target.arn, fnArn("slipway-reconciler"));
   t.is(functionResource("slipway-reconciler").inputs.environment.variables[ENV.staleBuildMinutes], "10");
 });

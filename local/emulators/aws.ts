@@ -6,6 +6,7 @@ import {
   jsonResult,
   newRequestId,
   s3Error,
+  type AccessNeed,
   type Authorize,
   type JsonService,
 } from "./aws/awsProtocol";
@@ -17,7 +18,7 @@ import {
   type PhaseOutcome,
   type ProjectSpec,
 } from "./aws/codeBuild";
-import { createEcr, type EcrImage } from "./aws/ecr";
+import { createEcr, createEcrPublic, type EcrImage } from "./aws/ecr";
 import { createS3, type StoredObject } from "./aws/s3";
 import { createSecretsManager } from "./aws/secretsManager";
 import {
@@ -57,6 +58,8 @@ export interface AwsEmulatorOptions {
   readonly newId?: () => string;
   /** Called with (access key id, IAM action, resource ARN) before each operation; false → AWS's access denied. */
   readonly authorize?: Authorize;
+  /** ECR's pushed tags live in this folder (the local registry the sealed `docker push` writes); default memory. */
+  readonly registryDir?: string;
 }
 
 export interface AwsEmulator {
@@ -78,9 +81,9 @@ export interface AwsEmulator {
   buildLogs(id: string): { groupName: string; streamName: string };
   /** CodeBuild: its events (to the default bus), builds started, stops requested. Returns an unsubscribe. */
   onCodeBuild(listener: CodeBuildListener): () => void;
-  /** ECR: a repository, and images pushed to it (no registry runs locally; builds record what they push). */
+  /** ECR: a repository, and images pushed to it. */
   createRepository(name: string, options?: { imageTagMutability?: "MUTABLE" | "IMMUTABLE" }): string;
-  putImage(repositoryName: string, tag: string, digest: string, sizeInBytes?: number): string;
+  putImage(repositoryName: string, tag: string, digest: string): string;
   images(repositoryName: string): EcrImage[];
   /** CloudWatch Logs: a group, events appended to a stream of it, and a stream's events. */
   createLogGroup(name: string): string;
@@ -98,7 +101,8 @@ export interface AwsEmulator {
 }
 
 /**
- * Starts the AWS emulator: ONE server for Secrets Manager, CodeBuild, ECR, CloudWatch Logs and S3, as LocalStack does. JSON-protocol
+ * Starts the AWS emulator: ONE server for Secrets Manager, CodeBuild, ECR (logins, push, DescribeImages), ECR
+ * Public's login, CloudWatch Logs (GetLogEvents) and S3, as LocalStack does. JSON-protocol
  * requests are told apart by `X-Amz-Target`; everything else is S3 (path-style). Point every client's `endpoint`
  * at `url`. SigV4 signatures are not verified; the access key id in them is handed to `authorize`.
  */
@@ -108,10 +112,15 @@ export async function startAws(options: AwsEmulatorOptions = {}): Promise<AwsEmu
   const accountId = options.accountId ?? "000000000000";
   const secretsManager = createSecretsManager({ region, accountId, now });
   const codeBuild = createCodeBuild({ region, accountId, now, ...(options.newId ? { newId: options.newId } : {}) });
-  const s3 = createS3({ now });
-  const ecr = createEcr({ region, accountId, now });
+  const s3 = createS3({ now, region, accountId });
+  const ecr = createEcr({
+    region,
+    accountId,
+    now,
+    ...(options.registryDir ? { registryDir: options.registryDir } : {}),
+  });
   const logs = createCloudWatchLogs({ region, accountId, now });
-  const jsonServices: readonly JsonService[] = [secretsManager, codeBuild, ecr, logs];
+  const jsonServices: readonly JsonService[] = [secretsManager, codeBuild, ecr, createEcrPublic({ now }), logs];
   const allowed = async (accessKeyId: string, action: string, resource: string) =>
     !options.authorize || (await options.authorize(accessKeyId, action, resource));
 
@@ -140,14 +149,16 @@ export async function startAws(options: AwsEmulatorOptions = {}): Promise<AwsEmu
     } catch {
       return jsonError("SerializationException", "Start of structure or map found where not expected.");
     }
-    const access = operation.access(input);
-    for (const resource of access.resources) {
-      if (!(await allowed(caller.accessKeyId, access.action, resource))) {
-        return jsonError(
-          "AccessDeniedException",
-          accessDeniedMessage(accountId, caller.accessKeyId, access.action, resource),
-          403,
-        );
+    const needs = operation.access(input);
+    for (const need of Array.isArray(needs) ? needs : [needs as AccessNeed]) {
+      for (const resource of need.resources) {
+        if (!(await allowed(caller.accessKeyId, need.action, resource))) {
+          return jsonError(
+            "AccessDeniedException",
+            accessDeniedMessage(accountId, caller.accessKeyId, need.action, resource),
+            403,
+          );
+        }
       }
     }
     try {
@@ -205,11 +216,11 @@ export async function startAws(options: AwsEmulatorOptions = {}): Promise<AwsEmu
     builds: () => codeBuild.builds(),
     advanceBuild: (id, outcome) => codeBuild.advanceBuild(id, outcome),
     finishBuild: (id, status) => codeBuild.finishBuild(id, status),
-    buildLogs: (id) => codeBuild.logsOf(id),
     projectVariable: (projectName, name) => codeBuild.projectVariable(projectName, name),
+    buildLogs: (id) => codeBuild.logsOf(id),
     onCodeBuild: (listener) => codeBuild.subscribe(listener),
-    createRepository: (name, options) => ecr.createRepository(name, options),
-    putImage: (repositoryName, tag, digest, size) => ecr.putImage(repositoryName, tag, digest, size),
+    createRepository: (name, repositoryOptions) => ecr.createRepository(name, repositoryOptions),
+    putImage: (repositoryName, tag, digest) => ecr.putImage(repositoryName, tag, digest),
     images: (repositoryName) => ecr.images(repositoryName),
     createLogGroup: (name) => logs.createLogGroup(name),
     putLogEvents: (group, stream, events) => logs.putLogEvents(group, stream, events),

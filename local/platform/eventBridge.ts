@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { runSimulation } from "@cloud-copilot/iam-simulate";
 import type { Logger } from "../../runtime/log";
 import { compileFilterCriteria, type RecordFilter } from "./eventSources/eventFilter";
 import type { Queue } from "./eventSources/sqsQueue";
-import { evaluate, type PolicyStatement } from "./iam/policyEvaluator";
 import type { PrincipalRegistry } from "./iam/principals";
 import type { LocalFunction } from "./lambda/startFunction";
 import type { DeclaredEventRule, DeclaredEventTarget, LocalResources } from "./provisioner";
@@ -72,24 +72,32 @@ export function rateMs(expression: string): number | undefined {
   return Number(match[1]) * unit;
 }
 
-/** Whether a resource policy lets `service` do `action` on `resource` in `context` (only its statements for that service). */
-export function servicePolicyAllows(
+/**
+ * Whether a resource policy (an SQS queue policy) lets an AWS service principal (`events.amazonaws.com`) make the
+ * request, decided by the IAM simulator the local platform uses for every other policy.
+ */
+export async function servicePolicyAllows(
   policyJson: string | undefined,
   service: string,
-  request: { action: string; resource: string; context: Record<string, string> },
-): boolean {
+  request: { action: string; resource: string; accountId: string; context: Record<string, string> },
+): Promise<boolean> {
   if (!policyJson) return false;
-  const document = JSON.parse(policyJson) as { Statement: (PolicyStatement & { Principal?: unknown })[] };
-  const statements = (Array.isArray(document.Statement) ? document.Statement : [document.Statement])
-    .filter((statement) => {
-      const principal = statement.Principal as { Service?: string | string[] } | string | undefined;
-      if (principal === "*") return true;
-      const services = typeof principal === "object" ? principal.Service : undefined;
-      return (Array.isArray(services) ? services : [services]).includes(service);
-    })
-    .map(({ Principal: _principal, ...statement }) => statement as PolicyStatement);
-  if (statements.length === 0) return false;
-  return evaluate([{ Statement: statements }], request, { warn: () => undefined }) === "allow";
+  const result = await runSimulation(
+    {
+      request: {
+        principal: service,
+        action: request.action,
+        resource: { resource: request.resource, accountId: request.accountId },
+        contextVariables: request.context,
+      },
+      identityPolicies: [],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      resourcePolicy: JSON.parse(policyJson) as Record<string, unknown>,
+    },
+    { simulationMode: "Strict" },
+  );
+  return result.resultType === "single" && result.overallResult === "Allowed";
 }
 
 export function startEventBridge(options: LocalEventBridgeOptions): LocalEventBridge {
@@ -124,17 +132,18 @@ export function startEventBridge(options: LocalEventBridgeOptions): LocalEventBr
     inFlight.add(tracked);
   };
 
-  const deadLetter = (target: DeclaredEventTarget, rule: DeclaredEventRule, event: BusEvent, why: string) => {
+  const deadLetter = async (target: DeclaredEventTarget, rule: DeclaredEventRule, event: BusEvent, why: string) => {
     const queueArn = target.deadLetterArn;
     const queue = queueArn ? options.queues.get(queueArn) : undefined;
     const policy = queue ? resources.queuePolicies.get(queue.url) : undefined;
     const allowed =
       queue !== undefined &&
-      servicePolicyAllows(policy, "events.amazonaws.com", {
+      (await servicePolicyAllows(policy, "events.amazonaws.com", {
         action: "sqs:SendMessage",
         resource: queueArn!,
+        accountId: options.accountId,
         context: { "aws:SourceArn": rule.arn, "aws:SourceAccount": options.accountId },
-      });
+      }));
     if (!allowed) {
       logger.error("event dropped: its delivery failed and no dead-letter queue would take it", {
         rule: rule.name,
@@ -184,7 +193,7 @@ export function startEventBridge(options: LocalEventBridgeOptions): LocalEventBr
     }
     const declared = resources.functions.get(fn.name);
     const credentials = declared ? options.iam.credentialsFor(declared.roleName) : undefined;
-    const send = credentials && options.iam.authorize(credentials.accessKeyId, "sqs:SendMessage", destination);
+    const send = credentials && (await options.iam.authorize(credentials.accessKeyId, "sqs:SendMessage", destination));
     const queue = options.queues.get(destination);
     if (!send?.allowed || !queue) {
       logger.error("the on-failure destination refused the event", { function: fn.name, reason: send?.message });
@@ -225,7 +234,7 @@ export function startEventBridge(options: LocalEventBridgeOptions): LocalEventBr
         rule: rule.name,
         target: target.arn,
       });
-      deadLetter(target, rule, event, "NO_PERMISSIONS");
+      track(deadLetter(target, rule, event, "NO_PERMISSIONS"));
       return;
     }
     track(invokeAsync(fn, target.arn, event));

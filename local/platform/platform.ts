@@ -12,16 +12,21 @@ import { startDynamoDbLocal, LOCAL_AWS, type DynamoDbLocal } from "./dynamodbLoc
 import { emulatorAuthorize } from "./iam/emulatorAuthorize";
 import { createPrincipalRegistry, type PrincipalRegistry } from "./iam/principals";
 import { startDynamoDbProxy, type DynamoDbProxy } from "./iam/dynamodbProxy";
+import { lambdaLogStreamName, logStreamWriter } from "./iam/logWrites";
 import { dynamoDbLocalTableArn } from "./iam/dynamodbAccess";
 import { startFunction, type LocalFunction } from "./lambda/startFunction";
 import { lambdaRuntimeModules } from "./lambda/lambdaRuntimeModules";
 import { startHttpApi, type HttpApi } from "./httpApi/startHttpApi";
-import { LOCAL_AUDIENCE, LOCAL_ISSUER, loadOrCreateIssuerKey, mintToken } from "./localIssuer";
+import { LOCAL_AUDIENCE, LOCAL_ISSUER, loadOrCreateIssuerKey, mintToken, startLocalIssuer } from "./localIssuer";
 import { createProvisioner, type LocalResources } from "./provisioner";
 import { runStack } from "./runStack";
+import { ensureFunctionArchives } from "./archives/functionArchives";
 import { startEventSources, type EventSources } from "./startEventSources";
 import { freePort } from "./freePort";
-import { startBuildRunner, type BuildOutcome } from "./buildRunner";
+import { startBuildRunner, type BuildOutcome, type BuildRunner } from "./buildRunner";
+import { prepareSealedBuildTools, type SealedBuildTools } from "./sealedBuildTools";
+import { clearState } from "./clearState";
+import { writeRunningPlatform } from "./runningPlatform";
 import { startEventBridge, type LocalEventBridge } from "./eventBridge";
 import { startSimulatedBuilds, type SimulatedBuildOutcome } from "./simulatedBuilds";
 
@@ -47,8 +52,15 @@ export interface PlatformOptions {
   readonly runBuilds?: boolean;
   /** Seconds a simulated build takes. Default $SLIPWAY_SIMULATED_BUILD_SECONDS, else 5. */
   readonly simulatedBuildSeconds?: number;
+  /**
+   * A folder put first on the PATH of builds run with `runBuilds`: `BUILD_TOOL_STAND_INS` stands in for `aws` and
+   * `docker` where there is no Docker engine (the scenario of `recordScenarioCalls`). Default none.
+   */
+  readonly buildTools?: string;
   /** Told when a build ends (run for real or simulated). */
   readonly onBuildOutcome?: (outcome: BuildOutcome | SimulatedBuildOutcome) => void;
+  /** Told of slow start-up steps a person should know about (building the function archives). */
+  readonly onProgress?: (message: string) => void;
   /** Stack config keys over the local defaults, e.g. `{ "slipway:maxConcurrentBuildsPerUser": "1" }`. */
   readonly stackConfig?: Readonly<Record<string, string>>;
   /** Waits before Lambda's asynchronous retries of EventBridge deliveries. Default AWS's (1 min, 2 min). */
@@ -74,13 +86,17 @@ export interface Platform {
   readonly eventSources: EventSources;
   /** The default event bus with the stack's rules: CodeBuild's events and the schedules reach the functions here. */
   readonly eventBridge: LocalEventBridge;
+  /** Runs builds as CodeBuild would, with `runBuilds`. */
+  readonly buildRunner?: BuildRunner;
+  /** With `runBuilds` and no `buildTools`: the sealed stand-ins for `aws` and `docker`, and this machine's Docker. */
+  readonly sealedBuildTools?: SealedBuildTools;
   /** The platform's own (administrator) access to DynamoDB Local, for seeding and inspection. */
   readonly documents: DynamoDBDocumentClient;
   /** DynamoDB Local itself (no IAM proxy): the administrator's endpoint. */
   readonly dynamodbEndpoint: string;
   readonly tables: { deployments: string; installations: string; idempotency: string; buildSlots: string };
   /** A bearer token the local authorizer accepts for this user. */
-  token(userId: string, options?: { audience?: string; issuer?: string; expiresInSeconds?: number }): string;
+  token(userId: string, options?: { audience?: string; issuer?: string; expiresInSeconds?: number }): Promise<string>;
   /** Resolves when every event source is caught up and nothing is in flight. */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -143,7 +159,7 @@ const LOCAL_APP_ID = "100001";
  */
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
   const logger = options.logger ?? createLogger((line) => process.stderr.write(line + "\n"));
-  if (options.fresh) fs.rmSync(options.stateDir, { recursive: true, force: true });
+  if (options.fresh) clearState(options.stateDir);
   fs.mkdirSync(options.stateDir, { recursive: true });
   const stopping: (() => Promise<unknown>)[] = [];
   const stopAll = async () => {
@@ -166,7 +182,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       logger,
     });
     stopping.push(() => proxy.close());
-    const aws = await startAws({ region: REGION, accountId: ACCOUNT_ID, authorize: emulatorAuthorize(iam, logger) });
+    const aws = await startAws({
+      region: REGION,
+      accountId: ACCOUNT_ID,
+      authorize: emulatorAuthorize(iam, logger),
+      // ECR's tags live in the local registry's folder, which the sealed `docker push` of --run-builds writes too.
+      registryDir: path.join(options.stateDir, "registry"),
+    });
     stopping.push(() => aws.close());
 
     const reposDir = options.realGitHub ? undefined : path.resolve(options.reposDir ?? DEFAULT_REPOS_DIR);
@@ -184,7 +206,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const port = options.port || (await freePort());
     const apiUrl = `http://127.0.0.1:${port}`;
     const admin = new DynamoDBClient({ endpoint: dynamodb.endpoint, ...LOCAL_AWS });
+    const functionArchives = await ensureFunctionArchives({ onBuild: options.onProgress });
     const provisioner = createProvisioner({
+      functionArchives,
       region: REGION,
       accountId: ACCOUNT_ID,
       dynamodb: admin,
@@ -230,6 +254,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       const fn = await startFunction({
         name: declared.name,
         codeDir: declared.codeDir,
+        handler: declared.handler,
+        runtime: declared.runtime,
         environment: {
           ...declared.environment,
           ...endpoints,
@@ -245,16 +271,36 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         accountId: ACCOUNT_ID,
         onLog: options.onFunctionLog ?? (() => undefined),
       });
-      functions.set(declared.name, fn);
-      functions.set(declared.arn, fn);
+      // Lambda writes every invocation's START/END/REPORT lines (and the function's output) with the function's role.
+      const logs = logStreamWriter({
+        iam,
+        accessKeyId: credentials.accessKeyId,
+        region: REGION,
+        accountId: ACCOUNT_ID,
+        logGroup: declared.logGroup,
+        streamName: lambdaLogStreamName(),
+        onDenied: (reason) => logger.warn("function logs dropped: the role may not write them", { reason }),
+      });
+      const logged: LocalFunction = {
+        ...fn,
+        invoke: async (event) => {
+          const result = await fn.invoke(event);
+          await logs.write();
+          return result;
+        },
+      };
+      functions.set(declared.name, logged);
+      functions.set(declared.arn, logged);
       stopping.push(() => fn.stop());
     }
 
-    const issuerKey = loadOrCreateIssuerKey(options.stateDir);
+    const issuerKey = await loadOrCreateIssuerKey(options.stateDir);
+    const issuer = await startLocalIssuer({ key: issuerKey });
+    stopping.push(() => issuer.close());
     const api: HttpApi = await startHttpApi({
       port,
       routes: apiRoutes(resources, functions),
-      authorizer: authorizerOf(resources, issuerKey.publicKeyPem),
+      authorizer: authorizerOf(resources, issuer.issuerFetch),
       ...(resources.api.cors ? { cors: resources.api.cors as never } : {}),
       ...(resources.api.throttling ? { throttling: resources.api.throttling } : {}),
       accountId: ACCOUNT_ID,
@@ -262,6 +308,14 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     stopping.push(() => api.close());
 
     const tables = tableNames(stackOutputs);
+    const forget = writeRunningPlatform(options.stateDir, {
+      apiUrl,
+      dynamodbEndpoint: dynamodb.endpoint,
+      region: REGION,
+      tables,
+      pid: process.pid,
+    });
+    stopping.push(async () => forget());
     const documents = DynamoDBDocumentClient.from(admin, { marshallOptions: { removeUndefinedValues: true } });
     if (github && reposDir) {
       const installations = new InstallationStore({ client: documents, table: tables.installations });
@@ -300,22 +354,34 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const stopEvents = aws.onCodeBuild({ onEvent: (event) => eventBridge.put(event) });
     stopping.push(async () => stopEvents());
 
-    const runner = options.runBuilds
-      ? startBuildRunner({
-          aws,
-          projects: resources.projects,
-          stateDir: options.stateDir,
-          region: REGION,
-          logger,
-          ...(options.onBuildOutcome ? { onOutcome: options.onBuildOutcome } : {}),
-        })
-      : startSimulatedBuilds({
-          aws,
-          seconds: options.simulatedBuildSeconds ?? simulatedBuildSecondsFromEnvironment(),
-          logger,
-          ...(options.onBuildOutcome ? { onOutcome: options.onBuildOutcome } : {}),
-        });
-    stopping.push(() => runner.stop());
+    let buildRunner: BuildRunner | undefined;
+    let sealedBuildTools: SealedBuildTools | undefined;
+    if (options.runBuilds) {
+      // Builds never run this machine's aws and docker: the audit scenario's stand-ins, or the sealed ones.
+      if (!options.buildTools) sealedBuildTools = await prepareSealedBuildTools({ stateDir: options.stateDir });
+      const runner = (buildRunner = startBuildRunner({
+        aws,
+        projects: resources.projects,
+        repositories: resources.repositories,
+        ...(sealedBuildTools ? { sealedTools: sealedBuildTools } : {}),
+        iam,
+        stateDir: options.stateDir,
+        region: REGION,
+        accountId: ACCOUNT_ID,
+        logger,
+        ...(options.buildTools ? { toolsDir: options.buildTools } : {}),
+        ...(options.onBuildOutcome ? { onOutcome: options.onBuildOutcome } : {}),
+      }));
+      stopping.push(() => runner.stop());
+    } else {
+      const simulated = startSimulatedBuilds({
+        aws,
+        seconds: options.simulatedBuildSeconds ?? simulatedBuildSecondsFromEnvironment(),
+        logger,
+        ...(options.onBuildOutcome ? { onOutcome: options.onBuildOutcome } : {}),
+      });
+      stopping.push(() => simulated.stop());
+    }
 
     return {
       apiUrl,
@@ -328,6 +394,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       functions,
       eventSources,
       eventBridge,
+      ...(buildRunner ? { buildRunner } : {}),
+      ...(sealedBuildTools ? { sealedBuildTools } : {}),
       documents,
       dynamodbEndpoint: dynamodb.endpoint,
       tables,
@@ -403,7 +471,8 @@ function apiRoutes(resources: LocalResources, functions: ReadonlyMap<string, Loc
   });
 }
 
-function authorizerOf(resources: LocalResources, publicKeyPem: string) {
+/** The stack's JWT authorizer, reaching the local issuer for its discovery document and keys. */
+function authorizerOf(resources: LocalResources, issuerFetch: typeof fetch) {
   const [authorizer] = resources.api.authorizers.values();
-  return authorizer ? { issuer: authorizer.issuer, audiences: authorizer.audiences, publicKeyPem } : undefined;
+  return authorizer ? { issuer: authorizer.issuer, audiences: authorizer.audiences, fetch: issuerFetch } : undefined;
 }

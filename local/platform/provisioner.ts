@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import {
   CreateTableCommand,
@@ -13,7 +14,7 @@ import {
 import type { AwsEmulator } from "../emulators/aws";
 import type { Logger } from "../../runtime/log";
 import type { PrincipalRegistry } from "./iam/principals";
-import { readFunctionArchive, unpackArchive } from "./functionArchive";
+import type { FunctionArchives } from "./archives/functionArchives";
 
 /** What the mock monitor hands `newResource`. */
 export interface ResourceRequest {
@@ -27,7 +28,11 @@ export interface DeclaredFunction {
   readonly name: string;
   readonly arn: string;
   readonly roleName: string;
+  /** The log group Lambda writes the function's output to (`loggingConfig.logGroup`, else `/aws/lambda/<name>`). */
+  readonly logGroup: string;
   readonly codeDir: string;
+  readonly handler: string;
+  readonly runtime: string;
   readonly environment: Record<string, string>;
   readonly memorySizeMb: number;
   readonly timeoutSeconds: number;
@@ -72,6 +77,8 @@ export interface LocalResources {
   readonly queuePolicies: Map<string, string>;
   /** Lambda's asynchronous invocation settings per function name (retries, on-failure destination). */
   readonly invokeConfigs: Map<string, Record<string, any>>;
+  /** ECR repositories by URL: builds push to them (`--run-builds`), keeping their tag mutability. */
+  readonly repositories: Map<string, { name: string; imageTagMutability: string }>;
   /** Inline role policies as the stack declared them: policy (resource) name → role and JSON document. */
   readonly rolePolicies: Map<string, { roleName: string; document: string }>;
   readonly api: {
@@ -94,6 +101,8 @@ export interface ProvisionerContext {
   readonly iam: PrincipalRegistry;
   /** Where function archives are unpacked (`<stateDir>/functions/<name>`). */
   readonly stateDir: string;
+  /** The functions' code as `pulumi up` builds it (the in-process program's own serialization is not used). */
+  readonly functionArchives: FunctionArchives;
   /** The API's base URL, known before the stack runs (the launcher picks the port first). */
   readonly apiUrl: string;
   readonly logger: Logger;
@@ -112,8 +121,12 @@ interface Provisioned {
 const arnOf = (context: ProvisionerContext, service: string, resource: string, global = false) =>
   `arn:aws:${service}:${global ? "" : context.region}:${context.accountId}:${resource}`;
 
-/** A resource's physical name: the one it asks for, or its logical name (stable, so state survives a restart). */
-const physicalName = (request: ResourceRequest): string => String(request.inputs.name ?? request.name);
+/**
+ * A resource's physical name: the one it asks for, its name prefix plus a suffix, or its logical name where AWS
+ * would auto-name it — stable here (no random suffix), so local state survives a restart.
+ */
+const physicalName = (request: ResourceRequest): string =>
+  String(request.inputs.name ?? (request.inputs.namePrefix ? `${request.inputs.namePrefix}local` : request.name));
 
 /** Pulumi secrets reach the mock monitor wrapped in a signature object; this is the value inside. */
 export function unwrapSecret(value: unknown): unknown {
@@ -248,15 +261,18 @@ async function provisionFunction(
 ): Promise<Provisioned> {
   const name = physicalName(request);
   const arn = arnOf(context, "lambda", `function:${name}`);
-  const archive = await readFunctionArchive(name, request.inputs.code);
   const codeDir = path.join(context.stateDir, "functions", name);
-  unpackArchive(archive, codeDir);
+  fs.rmSync(codeDir, { recursive: true, force: true });
+  fs.cpSync(context.functionArchives.codeDir(request.name), codeDir, { recursive: true });
   const roleArn = String(request.inputs.role);
   resources.functions.set(name, {
     name,
     arn,
     roleName: roleArn.slice(roleArn.lastIndexOf("/") + 1),
+    logGroup: String(request.inputs.loggingConfig?.logGroup ?? `/aws/lambda/${name}`),
     codeDir,
+    handler: String(request.inputs.handler),
+    runtime: String(request.inputs.runtime),
     environment: { ...(request.inputs.environment?.variables ?? {}) },
     memorySizeMb: request.inputs.memorySize ?? 128,
     timeoutSeconds: request.inputs.timeout ?? 3,
@@ -282,18 +298,24 @@ async function provisionBucket(request: ResourceRequest, context: ProvisionerCon
   return { id: bucket, state: { bucket, arn: `arn:aws:s3:::${bucket}` } };
 }
 
-async function provisionRepository(request: ResourceRequest, context: ProvisionerContext): Promise<Provisioned> {
+async function provisionRepository(
+  request: ResourceRequest,
+  context: ProvisionerContext,
+  resources: LocalResources,
+): Promise<Provisioned> {
   const name = physicalName(request);
-  context.aws.createRepository(name, {
-    imageTagMutability: request.inputs.imageTagMutability === "IMMUTABLE" ? "IMMUTABLE" : "MUTABLE",
-  });
+  const repositoryUrl = `${context.accountId}.dkr.ecr.${context.region}.localhost/${name}`;
+  // MUTABLE is ECR's default.
+  const imageTagMutability = request.inputs.imageTagMutability === "IMMUTABLE" ? "IMMUTABLE" : "MUTABLE";
+  resources.repositories.set(repositoryUrl, { name, imageTagMutability });
+  context.aws.createRepository(name, { imageTagMutability });
   return {
     id: name,
     state: {
       name,
       arn: arnOf(context, "ecr", `repository/${name}`),
-      // No registry runs locally (no Docker engine); the URL is what builds would tag with.
-      repositoryUrl: `${context.accountId}.dkr.ecr.${context.region}.localhost/${name}`,
+      // Builds tag with this URL; with --run-builds they push to the local registry folder of the same name.
+      repositoryUrl,
     },
   };
 }
@@ -507,6 +529,7 @@ export function emptyResources(): LocalResources {
     eventTargets: [],
     queuePolicies: new Map(),
     invokeConfigs: new Map(),
+    repositories: new Map(),
     rolePolicies: new Map(),
     api: { authorizers: new Map(), integrations: new Map(), routes: [] },
     unsupported: [],

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { AwsEmulator, EmulatedBuild, PhaseOutcome } from "../emulators/aws";
-import { readZip } from "../emulators/zip";
+import AdmZip from "adm-zip";
 import type { Logger } from "../../runtime/log";
 
 /**
@@ -34,10 +34,10 @@ export interface SimulatedBuilds {
 export function simulationOf(source: Uint8Array | undefined): { failIn?: string; seconds?: number } {
   if (!source) return {};
   // A GitHub zipball holds one top folder (`owner-repo-sha/`); the repository's root is inside it.
-  const entries = readZip(source).entries;
+  const entries = new AdmZip(Buffer.from(source)).getEntries();
   const firstLine = (file: string) => {
-    const entry = entries.find((candidate) => candidate.path.split("/").slice(1).join("/") === file);
-    return entry ? Buffer.from(entry.content).toString("utf8").split("\n")[0]!.trim() : undefined;
+    const entry = entries.find((candidate) => candidate.entryName.split("/").slice(1).join("/") === file);
+    return entry ? entry.getData().toString("utf8").split("\n")[0]!.trim() : undefined;
   };
   const failure = firstLine(SIMULATE_FAILURE_FILE);
   const seconds = Number(firstLine(SIMULATE_SECONDS_FILE) ?? NaN);

@@ -1,6 +1,6 @@
 import type { Deployment } from "../deployment";
 import type { DeploymentStore } from "../deployments/deploymentStore";
-import { describeError, InvalidStateError } from "../errors";
+import { InvalidStateError } from "../errors";
 import { handleApiRequest, jsonResponse, type ApiEvent, type ApiResult } from "../http";
 import type { Logger } from "../log";
 import { callersDeployment } from "./deploymentId";
@@ -8,12 +8,7 @@ import { toPublicDeployment } from "./publicDeployment";
 
 export interface CancelDependencies {
   readonly deployments: Pick<DeploymentStore, "get" | "transition" | "update">;
-  readonly builds: {
-    stop(buildId: string): Promise<void>;
-    findExisting(projectName: string, deploymentId: string): Promise<string | undefined>;
-  };
-  /** Builder → CodeBuild project name: where to look for a build started just before the cancel. */
-  readonly buildProjects: Readonly<Record<string, string | undefined>>;
+  readonly builds: { stop(buildId: string): Promise<void> };
   readonly logger: Logger;
   readonly clock?: () => Date;
 }
@@ -33,9 +28,10 @@ const CANCEL_BY_STATUS: Readonly<
 
 /**
  * POST /deployments/{id}/cancel → 202 with the deployment. Before a build exists it goes straight to CANCELED (the
- * inspector's start of the build is conditional on PROCESSING, so none starts afterwards); while BUILDING the build
- * is stopped and CodeBuild's STOPPED event moves it to CANCELED (`cancelRequestedAt` says it is on its way); a
- * finished deployment is 409 naming its status. Idempotent: a repeat answers the same way and stops nothing twice.
+ * inspector's start of the build is conditional on PROCESSING, so none starts afterwards; a build whose StartBuild
+ * was already on its way is stopped by its first event, as an orphan); while BUILDING the build is stopped and
+ * CodeBuild's STOPPED event moves it to CANCELED (`cancelRequestedAt` says it is on its way); a finished deployment
+ * is 409 naming its status. Idempotent: a repeat answers the same way.
  */
 export function cancelDeployment(event: ApiEvent, deps: CancelDependencies): Promise<ApiResult> {
   return handleApiRequest(event, deps.logger, async (userId) => {
@@ -70,27 +66,7 @@ async function cancelBeforeBuild(deployment: Deployment, deps: CancelDependencie
     },
     { from: ["PENDING", "PROCESSING", "QUEUED"] },
   );
-  if (canceled && deployment.buildRequestedAt) await stopBuildStartedMeanwhile(deployment, deps);
   return canceled;
-}
-
-/**
- * A build asked for just before the cancel (StartBuild in flight when the status changed) would otherwise run for
- * nothing: found by its DEPLOYMENT_ID and stopped. The build events do the same for one that starts later still.
- */
-async function stopBuildStartedMeanwhile(deployment: Deployment, deps: CancelDependencies): Promise<void> {
-  const projectName =
-    deployment.buildRequest?.projectName ?? (deployment.builder ? deps.buildProjects[deployment.builder] : undefined);
-  if (!projectName) return;
-  try {
-    const buildId = await deps.builds.findExisting(projectName, deployment.id);
-    if (buildId) await deps.builds.stop(buildId);
-  } catch (error) {
-    deps.logger.warn("could not look for a build started before the cancel; its events will stop it", {
-      deploymentId: deployment.id,
-      error: describeError(error).message,
-    });
-  }
 }
 
 async function stopBuild(deployment: Deployment, deps: CancelDependencies): Promise<Deployment | undefined> {

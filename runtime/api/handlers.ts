@@ -1,5 +1,4 @@
 import { createCloudWatchLogsClient, createCodeBuildClient, createDocumentClient } from "../aws";
-import { createBuildStarter } from "../build/buildStarter";
 import { DeploymentStore } from "../deployments/deploymentStore";
 import { readEnvironment } from "../environment";
 import type { ApiEvent, ApiResult } from "../http";
@@ -53,15 +52,8 @@ export function createListDeploymentsHandler(env: NodeJS.ProcessEnv = process.en
 
 /** POST /deployments/{id}/cancel */
 export function createCancelDeploymentHandler(env: NodeJS.ProcessEnv = process.env) {
-  const settings = readEnvironment(["deploymentsTable", "buildProjects"], env);
-  const codebuild = createCodeBuildClient(settings);
-  const starter = createBuildStarter(codebuild);
-  const stopper = createCodeBuildBuilds(codebuild);
-  const deps = {
-    ...apiDependencies(settings),
-    builds: { stop: stopper.stop, findExisting: starter.findExisting },
-    buildProjects: parseStringMap("BUILD_PROJECTS", settings.buildProjects),
-  };
+  const settings = readEnvironment(["deploymentsTable"], env);
+  const deps = { ...apiDependencies(settings), builds: createCodeBuildBuilds(createCodeBuildClient(settings)) };
   return (event: ApiEvent): Promise<ApiResult> => cancelDeployment(event, deps);
 }
 

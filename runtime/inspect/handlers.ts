@@ -58,7 +58,7 @@ export function createInspectorHandler(env: NodeJS.ProcessEnv = process.env) {
     logger,
   };
   return (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> =>
-    processStreamBatch(event, (id) => inspectDeployment(id, dependencies), logger);
+    processStreamBatch(withRecords(event), (id) => inspectDeployment(id, dependencies), logger);
 }
 
 /** The consumer of the inspector's failure queue: marks the deployments it gave up on FAILED. */
@@ -72,7 +72,12 @@ export function createAbandonedDeploymentsHandler(env: NodeJS.ProcessEnv = proce
     }),
     logger: createLogger(),
   };
-  return (event: SQSEvent): Promise<SQSBatchResponse> => failAbandonedDeployments(event, dependencies);
+  return (event: SQSEvent): Promise<SQSBatchResponse> => failAbandonedDeployments(withRecords(event), dependencies);
+}
+
+/** A test invocation from the console or `npm run preflight` may carry no `Records`: an empty batch, not a crash. */
+function withRecords<T extends { Records?: unknown[] }>(event: T): T {
+  return Array.isArray(event?.Records) ? event : { ...event, Records: [] };
 }
 
 /** `BUILD_PROJECTS` is a JSON object builder → project name; anything else is a stack mistake, reported at start. */

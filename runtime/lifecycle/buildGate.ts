@@ -1,5 +1,4 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { createCodeBuildClient } from "../aws";
 import type { BuildStarter } from "../build/buildStarter";
 import type { BuildRequestRecord, Deployment } from "../deployment";
 import { DeploymentStore } from "../deployments/deploymentStore";
@@ -7,7 +6,6 @@ import { readEnvironment } from "../environment";
 import type { Logger } from "../log";
 import { claimBuildStart, type BuildQueueDependencies } from "./buildQueue";
 import { BuildSlots } from "./buildSlots";
-import { createCodeBuildBuilds, type CodeBuildBuilds } from "./codeBuildBuilds";
 
 /** `MAX_BUILDS_PER_USER` as the stack sets it: a whole number ≥ 1; anything else is a stack mistake, told at start. */
 export function parseMaxBuilds(value: string): number {
@@ -20,13 +18,12 @@ export function parseMaxBuilds(value: string): number {
 /** What the queue needs, from the environment and shared clients. */
 export function buildQueueDependencies(
   settings: Record<"buildSlotsTable" | "maxBuildsPerUser", string> & { deploymentsTable: string },
-  clients: { documents: DynamoDBDocumentClient; builds: BuildStarter; codebuild: CodeBuildBuilds; logger: Logger },
+  clients: { documents: DynamoDBDocumentClient; builds: BuildQueueDependencies["builds"]; logger: Logger },
 ): BuildQueueDependencies {
   return {
     deployments: new DeploymentStore({ client: clients.documents, deploymentsTable: settings.deploymentsTable }),
     slots: new BuildSlots({ client: clients.documents, table: settings.buildSlotsTable }),
     builds: clients.builds,
-    stopBuild: (buildId) => clients.codebuild.stop(buildId),
     maxBuildsPerUser: parseMaxBuilds(settings.maxBuildsPerUser),
     logger: clients.logger,
   };
@@ -38,9 +35,6 @@ export function createBuildGate(
   clients: { documents: DynamoDBDocumentClient; builds: BuildStarter; logger: Logger },
 ): { claim(deployment: Deployment, request: BuildRequestRecord): ReturnType<typeof claimBuildStart> } {
   const settings = readEnvironment(["deploymentsTable", "buildSlotsTable", "maxBuildsPerUser"], env);
-  const deps = buildQueueDependencies(settings, {
-    ...clients,
-    codebuild: createCodeBuildBuilds(createCodeBuildClient(settings)),
-  });
+  const deps = buildQueueDependencies(settings, { ...clients, builds: { start: clients.builds.start } });
   return { claim: (deployment, request) => claimBuildStart(deployment, request, deps) };
 }

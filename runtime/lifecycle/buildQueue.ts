@@ -4,7 +4,6 @@ import type { DeploymentStore } from "../deployments/deploymentStore";
 import { describeError, isPermanentError } from "../errors";
 import type { Logger } from "../log";
 import type { BuildSlots } from "./buildSlots";
-import type { CodeBuildBuilds } from "./codeBuildBuilds";
 
 /**
  * The per-user limit on builds running at once, and the queue in front of it. A deployment takes a slot right
@@ -15,9 +14,11 @@ import type { CodeBuildBuilds } from "./codeBuildBuilds";
 export interface BuildQueueDependencies {
   readonly deployments: Pick<DeploymentStore, "get" | "transition" | "update" | "queuedByUser">;
   readonly slots: Pick<BuildSlots, "acquire" | "release">;
-  readonly builds: Pick<BuildStarter, "start" | "findExisting">;
-  /** Needed to stop a build started for a deployment canceled in the meantime. */
-  readonly stopBuild: CodeBuildBuilds["stop"];
+  /**
+   * `findExisting` is given only to the reconciler: it alone resumes a start older than CodeBuild's idempotency window
+   * (the events function's retries come sooner, when the idempotency token still answers with the same build).
+   */
+  readonly builds: Pick<BuildStarter, "start"> & Partial<Pick<BuildStarter, "findExisting">>;
   readonly maxBuildsPerUser: number;
   readonly clock?: () => Date;
   readonly logger: Logger;
@@ -97,12 +98,20 @@ export async function startNextQueued(userId: string, deps: BuildQueueDependenci
   return started;
 }
 
+/** CodeBuild remembers an idempotency token for 5 minutes; a start older than this is resumed by looking first. */
+const IDEMPOTENCY_WINDOW_MS = 4 * 60_000;
+
 /**
- * Starts one QUEUED deployment's build, holding a slot. As in the inspector: the start is marked first (so a retry
- * looks for the build before asking again), CodeBuild's idempotency token is the deployment id, and the move to
- * BUILDING is conditional. A deployment canceled meanwhile gets no build (or has the one just started stopped).
+ * Starts one QUEUED deployment's build, holding a slot. As in the inspector: the start is marked first, CodeBuild's
+ * idempotency token is the deployment id (a repeat within its window is the same build), and the move to BUILDING is
+ * conditional. A start marked longer ago is resumed only where `findExisting` is given (the reconciler), which looks
+ * for the build before asking again: never a second build. A deployment canceled meanwhile gets no build; one
+ * started in that instant is stopped by its first event (settleDeployment's orphan rule).
  */
-async function startQueued(deployment: Deployment, deps: BuildQueueDependencies): Promise<boolean> {
+async function startQueued(
+  deployment: Deployment,
+  deps: Pick<BuildQueueDependencies, "deployments" | "slots" | "builds" | "clock" | "logger">,
+): Promise<boolean> {
   const { deployments, logger } = deps;
   const request = deployment.buildRequest;
   const giveUp = async (code: string, message: string) => {
@@ -120,9 +129,19 @@ async function startQueued(deployment: Deployment, deps: BuildQueueDependencies)
   if (!request) {
     return giveUp("QUEUED_WITHOUT_BUILD", "Slipway lost what this deployment was to build. Deploy again.");
   }
-  let buildId = deployment.buildRequestedAt
-    ? await deps.builds.findExisting(request.projectName, deployment.id)
-    : undefined;
+  const requestedAgo = deployment.buildRequestedAt
+    ? (deps.clock ?? (() => new Date()))().getTime() - Date.parse(deployment.buildRequestedAt)
+    : 0;
+  let buildId: string | undefined;
+  if (requestedAgo > IDEMPOTENCY_WINDOW_MS) {
+    if (!deps.builds.findExisting) {
+      logger.info("a queued start older than CodeBuild's idempotency window: left to the reconciler", {
+        deploymentId: deployment.id,
+      });
+      return false;
+    }
+    buildId = await deps.builds.findExisting(request.projectName, deployment.id);
+  }
   if (!buildId) {
     const marked = await deployments.update(
       deployment.id,
@@ -154,9 +173,8 @@ async function startQueued(deployment: Deployment, deps: BuildQueueDependencies)
     // An event for the new build may have recorded it first (and even ended it); anything else means the deployment
     // was canceled meanwhile, and the build must not run for nothing.
     if (current?.buildId === buildId) return true;
-    await deps.stopBuild(buildId);
     await deps.slots.release(deployment.userId, deployment.id);
-    logger.info("queued deployment ended before its build was recorded; build stopped", {
+    logger.info("queued deployment ended before its build was recorded; the build's first event stops it", {
       deploymentId: deployment.id,
       buildId,
     });

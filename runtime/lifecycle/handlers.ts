@@ -27,14 +27,10 @@ function lifecycleDependencies(env: NodeJS.ProcessEnv) {
   const documents = createDocumentClient(settings);
   const codebuildClient = createCodeBuildClient(settings);
   const codebuild = createCodeBuildBuilds(codebuildClient);
-  const queue = buildQueueDependencies(settings, {
-    documents,
-    builds: createBuildStarter(codebuildClient),
-    codebuild,
-    logger,
-  });
+  const starter = createBuildStarter(codebuildClient);
+  const queue = buildQueueDependencies(settings, { documents, builds: { start: starter.start }, logger });
   const images: ImageRegistry = createImageRegistry(createEcrClient(settings), settings.imageRepositoryUrl);
-  return { settings, queue, codebuild, images, logger };
+  return { settings, queue, starter, codebuild, images, logger };
 }
 
 /** The target of the EventBridge rules on CodeBuild's state and phase changes: moves the build's deployment. */
@@ -42,7 +38,7 @@ export function createBuildEventsHandler(env: NodeJS.ProcessEnv = process.env) {
   const { queue, codebuild, images, logger } = lifecycleDependencies(env);
   const deps = {
     deployments: queue.deployments as DeploymentStore,
-    builds: codebuild,
+    builds: { stop: codebuild.stop },
     images,
     onFinished: (deployment: Deployment) => releaseAndStartNext(deployment, queue),
     logger,
@@ -65,10 +61,12 @@ export async function handleBuildEvent(
 
 /** The scheduled reconciler. */
 export function createReconcilerHandler(env: NodeJS.ProcessEnv = process.env) {
-  const { settings, queue, codebuild, images } = lifecycleDependencies(env);
+  const { settings, queue, starter, codebuild, images } = lifecycleDependencies(env);
   const staleMinutes = Number(settings.staleBuildMinutes ?? 10);
   const deps = {
     ...queue,
+    // Only the reconciler resumes a queued start older than CodeBuild's idempotency window (it looks first).
+    builds: starter,
     deployments: queue.deployments as DeploymentStore,
     slots: queue.slots as BuildSlots,
     codebuild,

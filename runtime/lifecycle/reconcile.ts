@@ -53,7 +53,7 @@ export async function reconcile(deps: ReconcileDependencies): Promise<ReconcileR
   };
   const settleDeps = {
     deployments: deps.deployments,
-    builds: deps.codebuild,
+    builds: { stop: deps.codebuild.stop },
     images: deps.images,
     onFinished: (deployment: Deployment) => releaseAndStartNext(deployment, deps),
     ...(deps.clock ? { clock: deps.clock } : {}),

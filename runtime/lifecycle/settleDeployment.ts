@@ -16,7 +16,7 @@ export type SettleResult =
 
 export interface SettleDependencies {
   readonly deployments: Pick<DeploymentStore, "get" | "transition" | "recordProgress">;
-  readonly builds: Pick<CodeBuildBuilds, "batchGet" | "stop">;
+  readonly builds: Pick<CodeBuildBuilds, "stop">;
   readonly images: ImageRegistry;
   /** Called once a deployment has ended and its build slot may be reused (release, then start the next queued). */
   onFinished(deployment: Deployment): Promise<void>;
@@ -44,7 +44,8 @@ export async function settleDeployment(
 ): Promise<SettleResult> {
   const { deployments, logger } = deps;
   const log = { buildId: observation.buildId, buildStatus: observation.buildStatus, phase: observation.currentPhase };
-  const deploymentId = observation.deploymentId ?? (await deploymentIdOfBuild(observation.buildId, deps));
+  // Every build Slipway starts carries DEPLOYMENT_ID, and both sources (the events and BatchGetBuilds) list it.
+  const deploymentId = observation.deploymentId;
   if (!deploymentId) return ignored(logger, log, "the build has no DEPLOYMENT_ID: not a Slipway build");
   const deployment = await deployments.get(deploymentId, { consistent: true });
   if (!deployment) return ignored(logger, { ...log, deploymentId }, "no such deployment");
@@ -152,12 +153,6 @@ async function finish(
     phase: settled.reason?.phase,
   });
   return { result: "finished", status: settled.status, ...(settled.reason ? { code: settled.reason.code } : {}) };
-}
-
-/** The DEPLOYMENT_ID variable of a build, read from CodeBuild when the observation did not carry it. */
-async function deploymentIdOfBuild(buildId: string, deps: SettleDependencies): Promise<string | undefined> {
-  const [build] = await deps.builds.batchGet([buildId]);
-  return build?.environment?.environmentVariables?.find((v) => v.name === "DEPLOYMENT_ID")?.value;
 }
 
 function ignored(logger: Logger, fields: Record<string, string | undefined>, why: string): SettleResult {

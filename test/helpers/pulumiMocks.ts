@@ -13,7 +13,8 @@ const REGION = "eu-west-1";
 
 /** The attributes AWS would compute for a resource, so outputs such as ARNs and URLs resolve as they would. */
 export function computedState(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
-  const physical = inputs.name ?? `${name}-1a2b3c`;
+  // Pulumi's auto-name (or the resource's namePrefix) plus a suffix; a fixed name when the resource asks for one.
+  const physical = inputs.name ?? (inputs.namePrefix ? `${inputs.namePrefix}1a2b3c` : `${name}-1a2b3c`);
   switch (type) {
     case "aws:dynamodb/table:Table":
       return {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { createZip, type ZipEntry } from "../zip";
+import AdmZip from "adm-zip";
 import { API_MODES, type CommitInfo, type RepositoryObject, type TreeEntry } from "./repositorySource";
 
 /** A file of an in-memory repository: its text or bytes, or those with how Git should store it. */
@@ -162,23 +162,31 @@ export function snapshotObject(snapshot: GitSnapshot, path: string): RepositoryO
   return { type: "blob", sha: file.sha, content: snapshot.blobs.get(file.sha)! };
 }
 
-/** The commit as GitHub's zipball: a folder entry, then every folder and file under `prefix`, the SHA as comment. */
+/**
+ * The commit as GitHub's zipball: a folder entry, then every folder and file under `prefix`, Unix modes kept (links
+ * as 0o120777 entries holding their target), the SHA as the archive comment. adm-zip writes it synchronously.
+ */
 export function snapshotArchive(snapshot: GitSnapshot, prefix: string): Buffer {
   const modifiedAt = new Date(snapshot.commit.committer.date);
-  const entries: ZipEntry[] = [{ path: prefix, mode: 0o40755, modifiedAt }];
+  const zip = new AdmZip();
+  const add = (path: string, mode: number, content: Uint8Array = new Uint8Array(0)) => {
+    const entry = zip.addFile(path, Buffer.from(content));
+    // External attributes: the Unix mode with its type bits above, the MS-DOS folder flag below.
+    entry.attr = (((mode & 0xffff) << 16) | (path.endsWith("/") ? 0x10 : 0)) >>> 0;
+    entry.header.time = modifiedAt;
+  };
+  add(prefix, 0o40755);
   for (const entry of listTree(snapshot, snapshot.commit.treeSha, true) ?? []) {
     if (entry.type === "tree") {
-      entries.push({ path: `${prefix}${entry.path}/`, mode: 0o40755, modifiedAt });
+      add(`${prefix}${entry.path}/`, 0o40755);
     } else if (entry.type === "blob") {
-      entries.push({
-        path: prefix + entry.path,
-        content: snapshot.blobs.get(entry.sha)!,
-        mode: entry.mode === API_MODES.symlink ? 0o120777 : entry.mode === API_MODES.executable ? 0o100755 : 0o100644,
-        modifiedAt,
-      });
+      const mode =
+        entry.mode === API_MODES.symlink ? 0o120777 : entry.mode === API_MODES.executable ? 0o100755 : 0o100644;
+      add(prefix + entry.path, mode, snapshot.blobs.get(entry.sha)!);
     }
   }
-  return createZip(entries, snapshot.commit.sha);
+  zip.addZipComment(snapshot.commit.sha);
+  return zip.toBuffer();
 }
 
 export function gitObjectId(type: "blob" | "tree" | "commit", body: Buffer): string {

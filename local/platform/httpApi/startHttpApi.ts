@@ -121,7 +121,7 @@ export async function startHttpApi(options: StartHttpApiOptions): Promise<HttpAp
 
     let jwt: { claims: Record<string, string>; scopes: string[] | null } | undefined;
     if (match.route.authorizationType === "JWT" && verify) {
-      const verdict = verify(headers.authorization, at);
+      const verdict = await verify(headers.authorization, at);
       if (!verdict.ok) {
         const challenge =
           verdict.description === undefined

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { InvokeResult } from "./invokeResult";
 import { lambdaEnvironment } from "./lambdaEnvironment";
+import { isLambdaNodeRuntime, lambdaNodeFlags } from "./lambdaNodeFlags";
 import { nodeMemoryFlags } from "./nodeMemoryFlags";
 import { defaultSpawn, startContainer, type Container, type SpawnProcess } from "./startContainer";
 
@@ -13,8 +14,10 @@ export interface StartFunctionOptions {
   readonly name: string;
   /** The unpacked archive: `__index.js` and its `node_modules`. Lambda's /var/task. */
   readonly codeDir: string;
-  /** `<module>.<export>`, relative to codeDir. Default "__index.handler" (what CallbackFunction deploys). */
+  /** `<module>.<export>`, relative to codeDir. Default "__index.handler" (what the stack's functions declare). */
   readonly handler?: string;
+  /** The function's Lambda runtime, which decides the Node.js flags Lambda applies. Default "nodejs22.x". */
+  readonly runtime?: string;
   /** The function's variables. Credentials for its role go here too; nothing is inherited from this process. */
   readonly environment: Readonly<Record<string, string>>;
   /** 128–10240, as Lambda allows; sets the V8 heap limits. */
@@ -80,6 +83,9 @@ export async function startFunction(options: StartFunctionOptions): Promise<Loca
   if (!fs.statSync(codeDir, { throwIfNoEntry: false })?.isDirectory()) {
     throw new Error(`codeDir of ${options.name} is not a folder: ${codeDir} (unpack the function's archive there)`);
   }
+  const runtime = options.runtime ?? "nodejs22.x";
+  if (!isLambdaNodeRuntime(runtime))
+    throw new Error(`runtime of ${options.name} is not a Lambda Node.js runtime: ${runtime}`);
   const region = options.region ?? "us-east-1";
   const env = lambdaEnvironment({
     functionName: options.name,
@@ -109,7 +115,7 @@ export async function startFunction(options: StartFunctionOptions): Promise<Loca
       handler: options.handler ?? "__index.handler",
       accountId: options.accountId ?? "000000000000",
       env,
-      nodeArgs: nodeMemoryFlags(options.memorySizeMb),
+      nodeArgs: [...lambdaNodeFlags(runtime, env.NODE_OPTIONS), ...nodeMemoryFlags(options.memorySizeMb)],
       initTimeoutMs: INIT_TIMEOUT_MS,
       spawn: options.spawn ?? defaultSpawn,
       clock,
