@@ -134,10 +134,10 @@ test("every route is behind the JWT authorizer configured from the stack", (t) =
   // invoke the lifecycle's functions only for their own rules.
   const others = permissions.filter((p) => p.inputs.principal !== "apigateway.amazonaws.com");
   t.deepEqual(others.map((p) => [p.inputs.principal, p.inputs.sourceArn, p.inputs.function]).sort(), [
-    ["dynamodb.amazonaws.com", `${table("deployments")}/stream/2026-11-26T00:00:00.000`, "slipway-inspector-test"],
-    ["events.amazonaws.com", rule("slipway-build-state"), "slipway-build-events-test"],
-    ["events.amazonaws.com", rule("slipway-build-phase"), "slipway-build-events-test"],
-    ["events.amazonaws.com", rule("slipway-reconcile"), "slipway-reconciler-test"],
+    ["dynamodb.amazonaws.com", `${table("deployments")}/stream/2026-11-26T00:00:00.000`, "slipway-inspector-1a2b3c"],
+    ["events.amazonaws.com", rule("slipway-build-phase"), "slipway-build-events-1a2b3c"],
+    ["events.amazonaws.com", rule("slipway-build-state"), "slipway-build-events-1a2b3c"],
+    ["events.amazonaws.com", rule("slipway-reconcile"), "slipway-reconciler-1a2b3c"],
   ]);
 });
 
@@ -241,6 +241,13 @@ test("the inspector's role names the secret, bucket prefix, projects and queue i
       Effect: "Allow",
       Action: ["sqs:SendMessage"],
       Resource: [`arn:aws:sqs:eu-west-1:123456789012:${failures.name}-1a2b3c`],
+    },
+    // A build slot is taken before each build (the per-user limit of builds running at once).
+    {
+      Sid: "TakeBuildSlots",
+      Effect: "Allow",
+      Action: ["dynamodb:UpdateItem"],
+      Resource: [table("build-slots")],
     },
   ] as never);
 });

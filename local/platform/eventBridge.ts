@@ -48,6 +48,8 @@ export interface EventBridgeStats {
   succeeded: number;
   failedAttempts: number;
   deadLettered: number;
+  /** Successful invocations per rule name. */
+  succeededByRule: Record<string, number>;
 }
 
 export interface LocalEventBridgeOptions {
@@ -103,7 +105,14 @@ export async function servicePolicyAllows(
 export function startEventBridge(options: LocalEventBridgeOptions): LocalEventBridge {
   const { resources, logger } = options;
   const retryDelays = options.asyncRetryDelaysMs ?? [60_000, 120_000];
-  const stats: EventBridgeStats = { put: 0, matched: 0, succeeded: 0, failedAttempts: 0, deadLettered: 0 };
+  const stats: EventBridgeStats = {
+    put: 0,
+    matched: 0,
+    succeeded: 0,
+    failedAttempts: 0,
+    deadLettered: 0,
+    succeededByRule: {},
+  };
   const inFlight = new Set<Promise<void>>();
   /** Retry waits in progress: stopping ends them at once (the retry then sees `stopped`). */
   const waits = new Map<NodeJS.Timeout, () => void>();
@@ -161,7 +170,7 @@ export function startEventBridge(options: LocalEventBridgeOptions): LocalEventBr
   };
 
   /** Lambda's asynchronous invocation of one event: retries, then the on-failure destination. */
-  const invokeAsync = async (fn: LocalFunction, functionArn: string, event: BusEvent) => {
+  const invokeAsync = async (rule: DeclaredEventRule, fn: LocalFunction, functionArn: string, event: BusEvent) => {
     const config = resources.invokeConfigs.get(fn.name) ?? resources.invokeConfigs.get(functionArn);
     const retries = Math.min(config?.maximumRetryAttempts ?? 2, retryDelays.length);
     let last: { errorType: string; errorMessage: string } | undefined;
@@ -175,6 +184,7 @@ export function startEventBridge(options: LocalEventBridgeOptions): LocalEventBr
       }));
       if (result.ok) {
         stats.succeeded++;
+        stats.succeededByRule[rule.name] = (stats.succeededByRule[rule.name] ?? 0) + 1;
         return;
       }
       stats.failedAttempts++;
@@ -237,7 +247,7 @@ export function startEventBridge(options: LocalEventBridgeOptions): LocalEventBr
       track(deadLetter(target, rule, event, "NO_PERMISSIONS"));
       return;
     }
-    track(invokeAsync(fn, target.arn, event));
+    track(invokeAsync(rule, fn, target.arn, event));
   };
 
   const put = (event: BusEvent) => {
@@ -294,7 +304,7 @@ export function startEventBridge(options: LocalEventBridgeOptions): LocalEventBr
         await Promise.all(inFlight);
       }
     },
-    stats: () => ({ ...stats }),
+    stats: () => ({ ...stats, succeededByRule: { ...stats.succeededByRule } }),
     async stop() {
       stopped = true;
       for (const interval of intervals) clearInterval(interval);
