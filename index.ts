@@ -54,6 +54,7 @@ const lifecycle = new BuildLifecycle("slipway", {
   imageRepository: builds.imageRepository,
   maxBuildsPerUser: config.maxConcurrentBuildsPerUser,
   reconcileIntervalMinutes: config.reconcileIntervalMinutes,
+  staleBuildMinutes: config.reconcileAfterMinutes,
   logRetentionDays: config.logRetentionDays,
 });
 

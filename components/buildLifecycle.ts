@@ -20,7 +20,7 @@ export interface BuildLifecycleArgs {
   readonly maxBuildsPerUser?: pulumi.Input<number>;
   /** Minutes between reconciler runs. Default 5. */
   readonly reconcileIntervalMinutes?: number;
-  /** Minutes without news after which the reconciler checks a BUILDING (or QUEUED) deployment. Default 10. */
+  /** Minutes without news after which the reconciler checks a BUILDING (or QUEUED) deployment. Default 10; 0 checks all. */
   readonly staleBuildMinutes?: number;
   /** Days logs are kept. Default 30. */
   readonly logRetentionDays?: pulumi.Input<number>;

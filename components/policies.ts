@@ -138,21 +138,23 @@ export interface BuildLifecycleArns {
 
 /**
  * What both the build events function and the reconciler do (runtime/lifecycle/): move deployments; when one ends,
- * give its build slot back and start the user's oldest QUEUED deployment; read the pushed image's digest; stop a
- * build whose deployment ended before the build was recorded (an orphan).
+ * give its build slot back and start the user's oldest QUEUED deployment; read the pushed image's digest.
  */
 const settleBuilds = (arns: BuildLifecycleArns) => [
   allow("MoveDeployments", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [arns.deploymentsTable]),
   allow("TakeBuildSlots", ["dynamodb:UpdateItem"], [arns.buildSlotsTable]),
   allow("FindQueuedDeployments", ["dynamodb:Query"], [arns.queuedIndex]),
   allow("StartQueuedBuilds", ["codebuild:StartBuild"], [...arns.buildProjects]),
-  allow("StopOrphanBuilds", ["codebuild:StopBuild"], [...arns.buildProjects]),
   allow("ReadImageDigests", ["ecr:DescribeImages"], [arns.imageRepository]),
 ];
 
-/** The target of the CodeBuild event rules; events it fails on go to its dead-letter queue. */
+/**
+ * The target of the CodeBuild event rules; events it fails on go to its dead-letter queue. It also stops a build
+ * whose deployment ended before the build was recorded (an orphan), on the build's first event.
+ */
 export const buildEventsFunctionPermissions = (arns: BuildLifecycleArns & { deadLetterQueue: string }) => [
   ...settleBuilds(arns),
+  allow("StopOrphanBuilds", ["codebuild:StopBuild"], [...arns.buildProjects]),
   // Lambda's asynchronous invocation writes the on-failure destination with the function's role.
   allow("ReportFailedEvents", ["sqs:SendMessage"], [arns.deadLetterQueue]),
 ];

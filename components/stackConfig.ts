@@ -24,6 +24,7 @@ export interface StackConfig {
   readonly forceDestroy: boolean;
   readonly maxConcurrentBuildsPerUser: number;
   readonly reconcileIntervalMinutes: number;
+  readonly reconcileAfterMinutes: number;
 }
 
 /** The subset of `pulumi.Config` this reads, so tests can pass a plain object. */
@@ -113,13 +114,15 @@ export function loadStackConfig(config: ConfigReader): StackConfig {
     forceDestroy: config.getBoolean("forceDestroy") ?? false,
     maxConcurrentBuildsPerUser: wholeNumber(config, "maxConcurrentBuildsPerUser", 2),
     reconcileIntervalMinutes: wholeNumber(config, "reconcileIntervalMinutes", 5),
+    reconcileAfterMinutes: wholeNumber(config, "reconcileAfterMinutes", 10, 0),
   };
 }
 
-/** A whole number ≥ 1 (a count, or minutes in an EventBridge `rate()`, which takes only whole numbers). */
-function wholeNumber(config: ConfigReader, name: string, fallback: number): number {
+/** A whole number ≥ `min` (a count, or minutes in an EventBridge `rate()`, which takes only whole numbers). */
+function wholeNumber(config: ConfigReader, name: string, fallback: number, min = 1): number {
   const value = config.getNumber(name) ?? fallback;
-  if (!Number.isInteger(value) || value < 1) throw new Error(`[${config.name}:${name}] must be a whole number ≥ 1.`);
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(`[${config.name}:${name}] must be a whole number ≥ ${min}.`);
   return value;
 }
 

@@ -412,12 +412,12 @@ test("the build events function and the reconciler may do exactly what settling 
     allow("TakeBuildSlots", ["dynamodb:UpdateItem"], [table("build-slots")]),
     allow("FindQueuedDeployments", ["dynamodb:Query"], [index("queuedByUser")]),
     allow("StartQueuedBuilds", ["codebuild:StartBuild"], projects),
-    allow("StopOrphanBuilds", ["codebuild:StopBuild"], projects),
     allow("ReadImageDigests", ["ecr:DescribeImages"], [IMAGES]),
   ];
   t.deepEqual(policyOf("slipway-build-events"), [
     allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [logs("slipway-build-events")]),
     ...settle,
+    allow("StopOrphanBuilds", ["codebuild:StopBuild"], projects),
     allow("ReportFailedEvents", ["sqs:SendMessage"], [queue("slipway-build-events-dlq")]),
   ] as never);
   t.deepEqual(policyOf("slipway-reconciler"), [

@@ -339,6 +339,8 @@ export function startBuildRunner(options: {
         advance(build.id, { status: "CLIENT_ERROR", context: { statusCode, message: message.join(": ") } });
         return { buildId: build.id, status: "FAILED", failedPhase: prepared.failure.phase, logFile };
       }
+      // Stopped while CodeBuild prepared it: nothing of the buildspec runs.
+      if (abort.signal.aborted) return { buildId: build.id, status: "STOPPED", logFile };
       advance(build.id); // PROVISIONING → DOWNLOAD_SOURCE
       advance(build.id); // → INSTALL
       const outcome = await runBuild({

@@ -27,6 +27,10 @@ export interface LocalEventBridge {
   put(event: BusEvent): void;
   /** Puts a scheduled rule's event now, without waiting for its schedule (tests and the bench). */
   runSchedule(ruleName: string): void;
+  /** Loses the events `lose` matches (up to `times`, default all): a delivery AWS never made, for fault tests. */
+  inject(fault: { readonly lose: (event: BusEvent) => boolean; readonly times?: number }): void;
+  /** Forgets injected faults. */
+  reset(): void;
   /** Resolves when no delivery is in flight or waiting for a retry. */
   idle(): Promise<void>;
   stats(): EventBridgeStats;
@@ -50,6 +54,8 @@ export interface EventBridgeStats {
   deadLettered: number;
   /** Successful invocations per rule name. */
   succeededByRule: Record<string, number>;
+  /** Events lost by an injected fault. */
+  lost: number;
 }
 
 export interface LocalEventBridgeOptions {
@@ -112,7 +118,9 @@ export function startEventBridge(options: LocalEventBridgeOptions): LocalEventBr
     failedAttempts: 0,
     deadLettered: 0,
     succeededByRule: {},
+    lost: 0,
   };
+  let faults: { lose: (event: BusEvent) => boolean; times: number }[] = [];
   const inFlight = new Set<Promise<void>>();
   /** Retry waits in progress: stopping ends them at once (the retry then sees `stopped`). */
   const waits = new Map<NodeJS.Timeout, () => void>();
@@ -253,6 +261,12 @@ export function startEventBridge(options: LocalEventBridgeOptions): LocalEventBr
   const put = (event: BusEvent) => {
     if (stopped) return;
     stats.put++;
+    const fault = faults.find((candidate) => candidate.times > 0 && candidate.lose(event));
+    if (fault) {
+      fault.times--;
+      stats.lost++;
+      return;
+    }
     // Delivered after the caller's turn, each on its own: nothing orders one event's delivery before another's.
     setImmediate(() => {
       for (const rule of rules) {
@@ -305,6 +319,12 @@ export function startEventBridge(options: LocalEventBridgeOptions): LocalEventBr
       }
     },
     stats: () => ({ ...stats, succeededByRule: { ...stats.succeededByRule } }),
+    inject(fault) {
+      faults.push({ lose: fault.lose, times: fault.times ?? Infinity });
+    },
+    reset() {
+      faults = [];
+    },
     async stop() {
       stopped = true;
       for (const interval of intervals) clearInterval(interval);

@@ -15,7 +15,7 @@ export interface ReconcileDependencies extends BuildQueueDependencies {
     "get" | "transition" | "update" | "queuedByUser" | "activeBefore" | "recordProgress"
   >;
   readonly slots: Pick<BuildSlots, "acquire" | "release" | "holders">;
-  readonly codebuild: CodeBuildBuilds;
+  readonly codebuild: Pick<CodeBuildBuilds, "batchGet">;
   readonly images: ImageRegistry;
   /** A BUILDING deployment nothing was heard from for this long is checked against CodeBuild. */
   readonly staleAfterMs: number;
@@ -53,7 +53,13 @@ export async function reconcile(deps: ReconcileDependencies): Promise<ReconcileR
   };
   const settleDeps = {
     deployments: deps.deployments,
-    builds: { stop: deps.codebuild.stop },
+    // The reconciler settles only deployments still BUILDING the build it observes, never a final one's orphan: it
+    // stops nothing (and its role may not).
+    builds: {
+      stop: async (buildId: string) => {
+        throw new Error(`the reconciler does not stop builds (${buildId})`);
+      },
+    },
     images: deps.images,
     onFinished: (deployment: Deployment) => releaseAndStartNext(deployment, deps),
     ...(deps.clock ? { clock: deps.clock } : {}),
