@@ -49,6 +49,11 @@ export async function runPipelineBench(): Promise<void> {
     stateDir,
     fresh: true,
     reposDir: DEFAULT_REPOS_DIR,
+    // What this measures ends at BUILDING: builds keep running (simulated for an hour) and the per-user limit is out
+    // of the way, so no deployment waits QUEUED. bench/lifecycle.ts measures what comes after.
+    simulatedBuildSeconds: 3600,
+    stackConfig: { "slipway:maxConcurrentBuildsPerUser": "1000" },
+    schedules: false,
     logger: { info() {}, warn() {}, error() {} },
   });
   try {

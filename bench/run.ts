@@ -1,5 +1,6 @@
 import { runArchiveBench } from "./archives";
 import { runDetectionBench } from "./detection";
+import { runLifecycleBench } from "./lifecycle";
 import { runPipelineBench } from "./pipeline";
 
 /** Each benchmark by name; `bench/index.ts` runs each in its own process (a Pulumi program runs once per process). */
@@ -10,6 +11,10 @@ export const BENCHMARKS: Readonly<Record<string, { title: string; run: () => Pro
     run: runDetectionBench,
   },
   pipeline: { title: "The local platform end to end", run: runPipelineBench },
+  lifecycle: {
+    title: "After BUILDING: POST → SUCCEEDED, build event → status, the reconciler's cost",
+    run: runLifecycleBench,
+  },
 };
 
 if (require.main === module) {
