@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { BuildLifecycle } from "./components/buildLifecycle";
 import { BuildProjects } from "./components/buildProjects";
 import { Dashboard } from "./components/dashboard";
 import { DeploymentApi } from "./components/deploymentApi";
@@ -7,7 +8,7 @@ import { GitHubAppKey } from "./components/githubAppKey";
 import { RepoInspector } from "./components/repoInspector";
 import { loadStackConfig } from "./components/stackConfig";
 
-// Slipway: POST /deployments → deployments table → (stream) repo inspector → CodeBuild.
+// Slipway: POST /deployments → deployments table → (stream) repo inspector → CodeBuild → (events) build lifecycle.
 const config = loadStackConfig(new pulumi.Config());
 
 const tables = new DeploymentTable("slipway", {
@@ -39,6 +40,22 @@ const inspector = new RepoInspector("slipway", {
   sourceBucket: builds.sourceBucket,
   buildProjectNames: builds.projectNames,
   buildProjectArns: builds.projectArns,
+  buildSlotsTable: tables.buildSlots,
+  maxBuildsPerUser: config.maxConcurrentBuildsPerUser,
+  logRetentionDays: config.logRetentionDays,
+});
+
+const lifecycle = new BuildLifecycle("slipway", {
+  deploymentsTable: tables.deployments,
+  buildSlotsTable: tables.buildSlots,
+  activeIndexArn: tables.activeIndexArn,
+  queuedIndexArn: tables.queuedIndexArn,
+  buildProjectNames: builds.projectNames,
+  buildProjectArns: builds.projectArns,
+  imageRepository: builds.imageRepository,
+  maxBuildsPerUser: config.maxConcurrentBuildsPerUser,
+  reconcileIntervalMinutes: config.reconcileIntervalMinutes,
+  staleBuildMinutes: config.reconcileAfterMinutes,
   logRetentionDays: config.logRetentionDays,
 });
 
@@ -65,6 +82,10 @@ const api = new DeploymentApi("slipway", {
   throttlingRateLimit: config.throttlingRateLimit,
   throttlingBurstLimit: config.throttlingBurstLimit,
   logRetentionDays: config.logRetentionDays,
+  buildProjectNames: builds.projectNames,
+  buildProjectArns: builds.projectArns,
+  buildLogGroupNames: builds.logGroupNames,
+  buildLogGroupArns: builds.logGroupArns,
 });
 
 resolveApiUrl(api.url);
@@ -80,3 +101,5 @@ export const imageRepositoryUrl = builds.imageRepository.repositoryUrl;
 export const buildProjectNames = builds.projectNames;
 export const githubAppPrivateKeySecretArn = githubAppKey.secretArn;
 export const failureQueueUrl = inspector.failureQueue.url;
+export const buildSlotsTableName = tables.buildSlots.name;
+export const buildEventsDeadLetterQueueUrl = lifecycle.deadLetterQueue.url;

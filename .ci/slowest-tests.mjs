@@ -20,7 +20,9 @@ for (const line of readFileSync(file, "utf8").split("\n")) {
 }
 tests.sort((a, b) => b.ms - a.ms);
 const over = tests.filter((test) => test.ms > BUDGET_MS);
-console.log(`Slowest tests (${tests.length} took long enough for ava to time them; budget ${BUDGET_MS / 1000} s a test):`);
+console.log(
+  `Slowest tests (${tests.length} took long enough for ava to time them; budget ${BUDGET_MS / 1000} s a test):`,
+);
 for (const test of tests.slice(0, Number(count))) {
   console.log(`${(test.ms / 1000).toFixed(1).padStart(7)} s  ${test.ms > BUDGET_MS ? "OVER " : ""}${test.title}`);
 }

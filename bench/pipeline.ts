@@ -128,9 +128,13 @@ export async function runPipelineBench(): Promise<void> {
     stateDir,
     fresh: true,
     reposDir: DEFAULT_REPOS_DIR,
-    logger: { info() {}, warn() {}, error() {} },
+    // What this measures ends at BUILDING: builds keep running (simulated for an hour) and the per-user limit is out
+    // of the way, so no deployment waits QUEUED. bench/lifecycle.ts measures what comes after.
+    simulatedBuildSeconds: 3600,
     // One user starts 100 deployments here: the per-user limit (default 10 a minute) would measure the limit.
-    stackConfig: { "slipway:deploymentsPerUserPerMinute": "1000" },
+    stackConfig: { "slipway:maxConcurrentBuildsPerUser": "1000", "slipway:deploymentsPerUserPerMinute": "1000" },
+    schedules: false,
+    logger: { info() {}, warn() {}, error() {} },
     onDynamoDbExchange: ({ operation, startedAt, endedAt }) => {
       if (!STREAM_READS.includes(operation)) dynamodb.push({ service: "DynamoDB", operation, startedAt, endedAt });
     },

@@ -1,5 +1,6 @@
 import { runArchiveBench } from "./archives";
 import { runDetectionBench } from "./detection";
+import { runLifecycleBench } from "./lifecycle";
 import { runPipelineBench } from "./pipeline";
 import { runDashboardBench } from "./dashboard";
 
@@ -11,6 +12,10 @@ export const BENCHMARKS: Readonly<Record<string, { title: string; run: () => Pro
     run: runDetectionBench,
   },
   pipeline: { title: "The local platform end to end", run: runPipelineBench },
+  lifecycle: {
+    title: "After BUILDING: POST → SUCCEEDED, build event → status, the reconciler's cost",
+    run: runLifecycleBench,
+  },
   dashboard: { title: "The web dashboard: bundle size, first render in Chromium", run: runDashboardBench },
 };
 

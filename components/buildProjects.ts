@@ -31,6 +31,9 @@ export class BuildProjects extends pulumi.ComponentResource {
   /** Builder → project name, the shape the inspector's `BUILD_PROJECTS` variable takes. */
   public readonly projectNames: pulumi.Output<Record<Builder, string>>;
   public readonly projectArns: pulumi.Output<string[]>;
+  /** Project name → its CloudWatch Logs group name (the `BUILD_LOG_GROUPS` the logs route reads), and the groups' ARNs. */
+  public readonly logGroupNames: pulumi.Output<Record<string, string>>;
+  public readonly logGroupArns: pulumi.Output<string[]>;
 
   constructor(name: string, args: BuildProjectsArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super("slipway:build:BuildProjects", name, {}, opts);
@@ -53,8 +56,17 @@ export class BuildProjects extends pulumi.ComponentResource {
       { parent: this },
     );
     const projects = {} as Record<Builder, aws.codebuild.Project>;
-    for (const builder of BUILDERS) projects[builder] = this.createProject(name, builder, args);
+    const logGroups: aws.cloudwatch.LogGroup[] = [];
+    for (const builder of BUILDERS) {
+      const created = this.createProject(name, builder, args);
+      projects[builder] = created.project;
+      logGroups.push(created.logGroup);
+    }
     this.projects = projects;
+    this.logGroupNames = pulumi
+      .all(BUILDERS.map((builder, i) => [projects[builder].name, logGroups[i]!.name]))
+      .apply((pairs) => Object.fromEntries(pairs as [string, string][]));
+    this.logGroupArns = pulumi.all(logGroups.map((group) => group.arn));
     this.projectNames = pulumi
       .all(BUILDERS.map((builder) => projects[builder].name))
       .apply(
@@ -115,7 +127,11 @@ export class BuildProjects extends pulumi.ComponentResource {
     return bucket;
   }
 
-  private createProject(name: string, builder: Builder, args: BuildProjectsArgs): aws.codebuild.Project {
+  private createProject(
+    name: string,
+    builder: Builder,
+    args: BuildProjectsArgs,
+  ): { project: aws.codebuild.Project; logGroup: aws.cloudwatch.LogGroup } {
     const logGroup = new aws.cloudwatch.LogGroup(
       `${name}-${builder}`,
       { namePrefix: logGroupPrefix("codebuild", `${name}-${builder}`), retentionInDays: args.logRetentionDays ?? 30 },
@@ -138,7 +154,7 @@ export class BuildProjects extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    return new aws.codebuild.Project(
+    const project = new aws.codebuild.Project(
       `${name}-${builder}`,
       {
         description: `Slipway ${builder} builds: source from S3, image to ECR`,
@@ -165,6 +181,7 @@ export class BuildProjects extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [policy] },
     );
+    return { project, logGroup };
   }
 }
 

@@ -1,13 +1,21 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { createDeployHandler, createGetDeploymentHandler, createListDeploymentsHandler } from "../runtime/api/handlers";
+import {
+  createCancelDeploymentHandler,
+  createDeployHandler,
+  createDeploymentLogsHandler,
+  createGetDeploymentHandler,
+  createListDeploymentsHandler,
+} from "../runtime/api/handlers";
 import { ENV } from "../runtime/environment";
 import { LambdaFunction } from "./lambdaFunction";
 import { logGroupPrefix } from "./physicalNames";
 import {
+  cancelFunctionPermissions,
   deployFunctionPermissions,
   getDeploymentFunctionPermissions,
   listDeploymentsFunctionPermissions,
+  logsFunctionPermissions,
 } from "./policies";
 
 export interface DeploymentApiArgs {
@@ -31,22 +39,30 @@ export interface DeploymentApiArgs {
   readonly throttlingBurstLimit?: pulumi.Input<number>;
   /** Days access and function logs are kept. Default 30. */
   readonly logRetentionDays?: pulumi.Input<number>;
+  /** Builder → CodeBuild project name and the projects' ARNs (BuildProjects'): cancel stops their builds. */
+  readonly buildProjectNames: pulumi.Input<Record<string, string>>;
+  readonly buildProjectArns: pulumi.Input<string[]>;
+  /** Project name → log group, and the groups' ARNs (BuildProjects'): the logs route reads only these. */
+  readonly buildLogGroupNames: pulumi.Input<Record<string, string>>;
+  readonly buildLogGroupArns: pulumi.Input<string[]>;
 }
 
 /** Enough for a person redeploying by hand, far below what a runaway script would start. */
 export const DEFAULT_DEPLOYMENTS_PER_USER_PER_MINUTE = 10;
 
-type HandlerName = "deploy" | "getDeployment" | "listDeployments";
+type HandlerName = "deploy" | "getDeployment" | "listDeployments" | "cancel" | "logs";
 
 /** The HTTP API's routes: which function serves which method and path. */
 export const ROUTES: readonly { readonly routeKey: string; readonly handler: HandlerName }[] = [
   { routeKey: "POST /deployments", handler: "deploy" },
   { routeKey: "GET /deployments/{id}", handler: "getDeployment" },
   { routeKey: "GET /deployments", handler: "listDeployments" },
+  { routeKey: "POST /deployments/{id}/cancel", handler: "cancel" },
+  { routeKey: "GET /deployments/{id}/logs", handler: "logs" },
 ];
 
 /**
- * The public HTTP API (API Gateway v2): three routes, each a Lambda allowed exactly its table calls, all behind a JWT
+ * The public HTTP API (API Gateway v2): five routes, each a Lambda allowed exactly its table calls, all behind a JWT
  * authorizer whose `sub` is the user id. Throttling, CORS and JSON access logs come from the stack's config.
  */
 export class DeploymentApi extends pulumi.ComponentResource {
@@ -180,6 +196,38 @@ export class DeploymentApi extends pulumi.ComponentResource {
           permissions: pulumi
             .output(args.byUserIndexArn)
             .apply((byUserIndex) => listDeploymentsFunctionPermissions({ byUserIndex })),
+        },
+        { parent: this },
+      ),
+      cancel: new LambdaFunction(
+        `${name}-cancel`,
+        {
+          ...common,
+          description: "Slipway POST /deployments/{id}/cancel: ends it before its build, or stops its build",
+          callbackFactory: createCancelDeploymentHandler,
+          environment: {
+            ...deploymentsTable,
+            [ENV.buildProjects]: pulumi.output(args.buildProjectNames).apply((names) => JSON.stringify(names)),
+          },
+          permissions: pulumi
+            .output({ deploymentsTable: args.deploymentsTable.arn, buildProjects: args.buildProjectArns })
+            .apply(cancelFunctionPermissions),
+        },
+        { parent: this },
+      ),
+      logs: new LambdaFunction(
+        `${name}-logs`,
+        {
+          ...common,
+          description: "Slipway GET /deployments/{id}/logs: the build's log, a page at a time",
+          callbackFactory: createDeploymentLogsHandler,
+          environment: {
+            ...deploymentsTable,
+            [ENV.buildLogGroups]: pulumi.output(args.buildLogGroupNames).apply((groups) => JSON.stringify(groups)),
+          },
+          permissions: pulumi
+            .output({ deploymentsTable: args.deploymentsTable.arn, buildLogGroups: args.buildLogGroupArns })
+            .apply(logsFunctionPermissions),
         },
         { parent: this },
       ),

@@ -84,6 +84,8 @@ export interface InspectorArns {
   readonly sourceBucket: string;
   readonly buildProjects: readonly string[];
   readonly failureQueue: string;
+  /** The build slots table: the inspector takes a slot before it starts a build (runtime/lifecycle/buildQueue.ts). */
+  readonly buildSlotsTable: string;
 }
 
 /**
@@ -128,7 +130,87 @@ export const inspectorFunctionPermissions = (arns: InspectorArns) => [
   ),
   // The mapping's on-failure destination is written with the function's role.
   allow("ReportAbandonedBatches", ["sqs:SendMessage"], [arns.failureQueue]),
+  allow("TakeBuildSlots", ["dynamodb:UpdateItem"], [arns.buildSlotsTable]),
 ];
+
+export interface BuildLifecycleArns {
+  readonly deploymentsTable: string;
+  readonly buildSlotsTable: string;
+  readonly queuedIndex: string;
+  readonly buildProjects: readonly string[];
+  readonly imageRepository: string;
+}
+
+/**
+ * What both the build events function and the reconciler do (runtime/lifecycle/): move deployments; when one ends,
+ * give its build slot back and start the user's oldest QUEUED deployment; read the pushed image's digest.
+ */
+const settleBuilds = (arns: BuildLifecycleArns) => [
+  allow("MoveDeployments", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [arns.deploymentsTable]),
+  allow("TakeBuildSlots", ["dynamodb:UpdateItem"], [arns.buildSlotsTable]),
+  allow("FindQueuedDeployments", ["dynamodb:Query"], [arns.queuedIndex]),
+  allow("StartQueuedBuilds", ["codebuild:StartBuild"], [...arns.buildProjects]),
+  allow("ReadImageDigests", ["ecr:DescribeImages"], [arns.imageRepository]),
+];
+
+/**
+ * The target of the CodeBuild event rules; events it fails on go to its dead-letter queue. It also stops a build
+ * whose deployment ended before the build was recorded (an orphan), on the build's first event.
+ */
+export const buildEventsFunctionPermissions = (arns: BuildLifecycleArns & { deadLetterQueue: string }) => [
+  ...settleBuilds(arns),
+  allow("StopOrphanBuilds", ["codebuild:StopBuild"], [...arns.buildProjects]),
+  // Lambda's asynchronous invocation writes the on-failure destination with the function's role.
+  allow("ReportFailedEvents", ["sqs:SendMessage"], [arns.deadLetterQueue]),
+];
+
+/**
+ * The scheduled reconciler: reads only the sparse `active` index and the small build-slots table, asks CodeBuild
+ * about builds it heard nothing from, and resumes a queued start older than CodeBuild's idempotency window by
+ * looking for its build first (ListBuildsForProject, BatchGetBuilds).
+ */
+export const reconcilerFunctionPermissions = (arns: BuildLifecycleArns & { activeIndex: string }) => [
+  ...settleBuilds(arns),
+  allow("FindActiveDeployments", ["dynamodb:Query"], [arns.activeIndex]),
+  allow("ReadBuildSlots", ["dynamodb:Scan"], [arns.buildSlotsTable]),
+  allow("ReadBuilds", ["codebuild:BatchGetBuilds", "codebuild:ListBuildsForProject"], [...arns.buildProjects]),
+];
+
+/** POST /deployments/{id}/cancel: move the deployment, or stop its build. */
+export const cancelFunctionPermissions = (arns: { deploymentsTable: string; buildProjects: readonly string[] }) => [
+  allow("CancelDeployments", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [arns.deploymentsTable]),
+  allow("StopBuilds", ["codebuild:StopBuild"], [...arns.buildProjects]),
+];
+
+/** GET /deployments/{id}/logs: read the deployment, then its build's stream in exactly the build log groups. */
+export const logsFunctionPermissions = (arns: { deploymentsTable: string; buildLogGroups: readonly string[] }) => [
+  allow("ReadDeployments", ["dynamodb:GetItem"], [arns.deploymentsTable]),
+  allow(
+    "ReadBuildLogs",
+    ["logs:GetLogEvents"],
+    arns.buildLogGroups.map((group) => `${group}:log-stream:*`),
+  ),
+];
+
+/**
+ * Who may write to the build events' dead-letter queue: EventBridge, for events of exactly these rules it could not
+ * deliver (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-event-delivery.html#eb-rule-dlq).
+ */
+export function eventsDeadLetterQueuePolicy(queueArn: string, ruleArns: readonly string[]) {
+  return {
+    Version: "2012-10-17" as const,
+    Statement: [
+      {
+        Sid: "EventBridgeDeadLetters",
+        Effect: "Allow" as const,
+        Principal: { Service: "events.amazonaws.com" },
+        Action: "sqs:SendMessage",
+        Resource: queueArn,
+        Condition: { ArnEquals: { "aws:SourceArn": [...ruleArns] } },
+      },
+    ],
+  };
+}
 
 export interface AbandonedArns {
   readonly deploymentsTable: string;

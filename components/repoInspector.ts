@@ -27,6 +27,10 @@ export interface RepoInspectorArgs {
   /** Builder → CodeBuild project name, and the projects' ARNs (BuildProjects' outputs). */
   readonly buildProjectNames: pulumi.Input<Record<string, string>>;
   readonly buildProjectArns: pulumi.Input<string[]>;
+  /** The build slots table (DeploymentTable's): a slot is taken before each build. */
+  readonly buildSlotsTable: aws.dynamodb.Table;
+  /** Builds one user may have running at once; more wait QUEUED. Default 2. */
+  readonly maxBuildsPerUser?: pulumi.Input<number>;
   /** Retries of a failing record before it goes to the failure queue. Default 5. */
   readonly maximumRetryAttempts?: number;
   /** Oldest record (seconds) worth inspecting; older ones go to the failure queue. Default 3600. */
@@ -68,7 +72,7 @@ export class RepoInspector extends pulumi.ComponentResource {
     this.inspector = new LambdaFunction(
       `${name}-inspector`,
       {
-        description: "Slipway repo inspector: PENDING deployment → PROCESSING → BUILDING (or FAILED)",
+        description: "Slipway repo inspector: PENDING deployment → PROCESSING → BUILDING, QUEUED or FAILED",
         callbackFactory: createInspectorHandler,
         // Sources stream through (lib-storage holds two 8 MiB parts per upload): the memory bounds how many records
         // one invocation inspects at once (inspectionConcurrency: a batch of ten fits in 1024 MB).
@@ -84,39 +88,23 @@ export class RepoInspector extends pulumi.ComponentResource {
           [ENV.githubAppInstallUrl]: args.githubAppInstallUrl ?? "",
           [ENV.sourceBucket]: args.sourceBucket.bucket,
           [ENV.buildProjects]: pulumi.output(args.buildProjectNames).apply((names) => JSON.stringify(names)),
+          [ENV.buildSlotsTable]: args.buildSlotsTable.name,
+          [ENV.maxBuildsPerUser]: pulumi.output(args.maxBuildsPerUser ?? 2).apply(String),
         },
         permissions: pulumi
-          .all([
-            table.arn,
-            table.streamArn,
-            args.installationsTable.arn,
-            args.githubAppPrivateKeySecretArn,
-            args.githubAppPrivateKeyKmsKeyArn,
-            args.sourceBucket.arn,
-            args.buildProjectArns,
-            this.failureQueue.arn,
-          ])
-          .apply(
-            ([
-              deploymentsTable,
-              deploymentsStream,
-              installationsTable,
-              privateKeySecret,
-              privateKeyKmsKey,
-              sourceBucket,
-              buildProjects,
-              failureQueue,
-            ]) =>
-              inspectorFunctionPermissions({
-                deploymentsTable,
-                deploymentsStream,
-                installationsTable,
-                privateKeySecret,
-                ...(privateKeyKmsKey ? { privateKeyKmsKey } : {}),
-                sourceBucket,
-                buildProjects,
-                failureQueue,
-              }),
+          .output({
+            deploymentsTable: table.arn,
+            deploymentsStream: table.streamArn,
+            installationsTable: args.installationsTable.arn,
+            privateKeySecret: args.githubAppPrivateKeySecretArn,
+            privateKeyKmsKey: args.githubAppPrivateKeyKmsKeyArn,
+            sourceBucket: args.sourceBucket.arn,
+            buildProjects: args.buildProjectArns,
+            failureQueue: this.failureQueue.arn,
+            buildSlotsTable: args.buildSlotsTable.arn,
+          })
+          .apply(({ privateKeyKmsKey, ...arns }) =>
+            inspectorFunctionPermissions({ ...arns, ...(privateKeyKmsKey ? { privateKeyKmsKey } : {}) }),
           ),
       },
       { parent: this },

@@ -25,6 +25,9 @@ export interface StackConfig {
   readonly buildTimeoutMinutes: number;
   readonly sourceRetentionDays: number;
   readonly forceDestroy: boolean;
+  readonly maxConcurrentBuildsPerUser: number;
+  readonly reconcileIntervalMinutes: number;
+  readonly reconcileAfterMinutes: number;
 }
 
 /** The subset of `pulumi.Config` this reads, so tests can pass a plain object. */
@@ -114,7 +117,18 @@ export function loadStackConfig(config: ConfigReader): StackConfig {
     buildTimeoutMinutes: positive(config, "buildTimeoutMinutes", 30),
     sourceRetentionDays: positive(config, "sourceRetentionDays", 7),
     forceDestroy: config.getBoolean("forceDestroy") ?? false,
+    maxConcurrentBuildsPerUser: wholeNumber(config, "maxConcurrentBuildsPerUser", 2),
+    reconcileIntervalMinutes: wholeNumber(config, "reconcileIntervalMinutes", 5),
+    reconcileAfterMinutes: wholeNumber(config, "reconcileAfterMinutes", 10, 0),
   };
+}
+
+/** A whole number ≥ `min` (a count, or minutes in an EventBridge `rate()`, which takes only whole numbers). */
+function wholeNumber(config: ConfigReader, name: string, fallback: number, min = 1): number {
+  const value = config.getNumber(name) ?? fallback;
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(`[${config.name}:${name}] must be a whole number ≥ ${min}, e.g. ${fallback}.`);
+  return value;
 }
 
 function optional<K extends string>(name: K, value: string | undefined): Partial<Record<K, string>> {
@@ -128,14 +142,6 @@ function stringList(config: ConfigReader, name: string): string[] | undefined {
     throw new Error(
       `[${config.name}:${name}] must be a list of strings, e.g. pulumi config set --path '${name}[0]' value.`,
     );
-  }
-  return value;
-}
-
-function wholeNumber(config: ConfigReader, name: string, fallback: number): number {
-  const value = config.getNumber(name) ?? fallback;
-  if (!Number.isInteger(value) || value < 1) {
-    throw new Error(`[${config.name}:${name}] must be a whole number of at least 1, e.g. ${fallback}.`);
   }
   return value;
 }

@@ -5,7 +5,12 @@ import { parseArgs } from "node:util";
 import { createLogger } from "../runtime/log";
 import { ensureDashboardBuilt } from "./platform/dashboardSite";
 import { describeChange, watchDeployments } from "./platform/deploymentWatcher";
-import { DEFAULT_REPOS_DIR, repositoryOwners, startPlatform } from "./platform/platform";
+import {
+  DEFAULT_REPOS_DIR,
+  repositoryOwners,
+  simulatedBuildSecondsFromEnvironment,
+  startPlatform,
+} from "./platform/platform";
 import { describeSealedBuildTools } from "./platform/sealedBuildTools";
 import { portInUse } from "./platform/freePort";
 import { KEPT_ACROSS_FRESH } from "./platform/clearState";
@@ -18,12 +23,15 @@ const USAGE = `npm start [-- --fresh] [--run-builds] [--port <n>]
   --fresh        start from empty state (empties .slipway/ but keeps the token signing key, so tokens stay valid)
   --run-builds   run each build's buildspec for real, sealed: aws and docker are Slipway's local stand-ins (never
                  your AWS account or a remote registry); images are built by this machine's Docker and pushed to
-                 .slipway/registry/; logs in .slipway/builds/. Otherwise builds stay IN_PROGRESS
+                 .slipway/registry/; logs in .slipway/builds/ and through the API. Otherwise builds are SIMULATED:
+                 they walk CodeBuild's phases and succeed with a synthetic image
   --port <n>     the API's port (default: $PORT or 3000)
 
   Environment: SLIPWAY_REPOS_DIR (repositories served as GitHub, <owner>/<name>/; default examples/repos),
   SLIPWAY_STATE_DIR (default .slipway), GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY_FILE (use GitHub itself),
-  SLIPWAY_CORS_ORIGINS (comma-separated), SLIPWAY_FUNCTION_LOGS=1 (print the functions' own logs),
+  SLIPWAY_CORS_ORIGINS (comma-separated), SLIPWAY_SIMULATED_BUILD_SECONDS (default 5; a repository holding
+  .slipway/simulate-failure fails its simulated build in BUILD, or in the phase the file names, and one holding
+  .slipway/simulate-seconds takes that long), SLIPWAY_FUNCTION_LOGS=1 (print the functions' own logs),
   SLIPWAY_DEBUG=1 (the platform's own info logs), SLIPWAY_DOCKER (the Docker CLI --run-builds builds with; default
   the first docker on PATH).`;
 
@@ -81,6 +89,7 @@ async function main(): Promise<void> {
   const structured = createLogger((line) => process.stderr.write(line + "\n"));
   const logger = process.env.SLIPWAY_DEBUG === "1" ? structured : { ...structured, info: () => undefined };
   const showFunctionLogs = process.env.SLIPWAY_FUNCTION_LOGS === "1";
+  const simulatedSeconds = simulatedBuildSecondsFromEnvironment();
 
   console.log(
     values.fresh
@@ -94,10 +103,12 @@ async function main(): Promise<void> {
     fresh: values.fresh ?? false,
     reposDir,
     runBuilds: values["run-builds"] ?? false,
+    simulatedBuildSeconds: simulatedSeconds,
     onBuildOutcome: (outcome) =>
       console.log(
         `[${new Date().toISOString().slice(11, 19)}] build ${outcome.buildId} ${outcome.status}` +
-          `${outcome.failedPhase ? ` in ${outcome.failedPhase}` : ""} (log: ${outcome.logFile})`,
+          `${outcome.failedPhase ? ` in ${outcome.failedPhase}` : ""}` +
+          `${"logFile" in outcome ? ` (log: ${outcome.logFile})` : " (simulated)"}`,
       ),
     ...(realGitHub ? { realGitHub } : {}),
     ...(process.env.SLIPWAY_CORS_ORIGINS ? { corsAllowOrigins: process.env.SLIPWAY_CORS_ORIGINS.split(",") } : {}),
@@ -117,11 +128,12 @@ async function main(): Promise<void> {
   console.log(`
 Slipway is running.
   Dashboard    ${platform.apiUrl}/   (sign in as a local user)
-  API          ${platform.apiUrl}   (POST /deployments, GET /deployments, GET /deployments/{id})
+  API          ${platform.apiUrl}   (POST /deployments, GET /deployments, GET /deployments/{id},
+                 GET /deployments/{id}/logs, POST /deployments/{id}/cancel)
   Token        npm run --silent token -- <userId>${owners.length ? `   (local users: ${owners.join(", ")})` : ""}
   Repositories ${platform.reposDir ? `${platform.reposDir} served as GitHub (each owner is one App installation)` : "GitHub itself (register installations with npm run installations)"}
   State        ${stateDir}
-  Builds       ${platform.sealedBuildTools ? `run for real, ${describeSealedBuildTools(platform.sealedBuildTools, stateDir)}` : "recorded, not run (npm start -- --run-builds runs them, sealed)"}
+  Builds       ${platform.sealedBuildTools ? `run for real, ${describeSealedBuildTools(platform.sealedBuildTools, stateDir)}` : `SIMULATED, ${simulatedSeconds} s each, synthetic images (npm start -- --run-builds runs them, sealed)`}
   Try          curl -s -X POST ${platform.apiUrl}/deployments -H "authorization: Bearer $(npm run --silent token -- ${owners[0] ?? "<userId>"})" \\
                  -H 'content-type: application/json' -d '{"repository":"${owners[0] ?? "owner"}/${firstRepository(platform.reposDir, owners[0]) ?? "name"}"}'
 Deployments appear below as they move. Ctrl-C stops everything.

@@ -1,4 +1,6 @@
+import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { CodeBuildClient } from "@aws-sdk/client-codebuild";
+import { ECRClient } from "@aws-sdk/client-ecr";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import { S3Client } from "@aws-sdk/client-s3";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -91,6 +93,12 @@ export const createDynamoDbStreamsClient = (env: Endpoints, budget?: InvocationB
     ...awsClientConfig(budget),
     ...(env.dynamodbEndpoint ? { endpoint: env.dynamodbEndpoint } : {}),
   });
+
+export const createEcrClient = (env: Endpoints, budget?: InvocationBudget) =>
+  new ECRClient({ ...awsClientConfig(budget), ...(env.ecrEndpoint ? { endpoint: env.ecrEndpoint } : {}) });
+
+export const createCloudWatchLogsClient = (env: Endpoints, budget?: InvocationBudget) =>
+  new CloudWatchLogsClient({ ...awsClientConfig(budget), ...(env.logsEndpoint ? { endpoint: env.logsEndpoint } : {}) });
 
 /** The secret's text. The caller keeps it in memory only: never logged, never in an environment variable. */
 export async function readSecretString(client: SecretsManagerClient, secretId: string): Promise<string> {

@@ -7,12 +7,28 @@ export interface StatusReason {
   readonly message: string;
   /** AMBIGUOUS_ROOT: the folders that hold an app, each a valid `rootDirectory` to deploy again with. */
   readonly candidates?: readonly RootCandidate[];
+  /** For BUILD_FAILED: the CodeBuild phase that failed (INSTALL, PRE_BUILD, BUILD, POST_BUILD…). */
+  readonly phase?: string;
 }
 
 /** A folder detection found an app in ("" = the repository root), and the framework it saw (absent: Dockerfile only). */
 export interface RootCandidate {
   readonly rootDirectory: string;
   readonly framework?: string;
+}
+
+/** The image a successful build pushed: pull it by `uri` (`<repository>@<digest>`, immutable). */
+export interface DeploymentImage {
+  readonly uri: string;
+  readonly digest: string;
+}
+
+/** What StartBuild needs, kept on a QUEUED deployment so whoever frees a slot can start its build later. */
+export interface BuildRequestRecord {
+  readonly projectName: string;
+  /** `bucket/key` of the staged source archive. */
+  readonly sourceLocation: string;
+  readonly environment: Readonly<Record<string, string>>;
 }
 
 /** A deployment as stored in the `deployments` table (and, minus internal fields, as the API returns it). */
@@ -35,6 +51,16 @@ export interface Deployment {
   /** Whether `rootDirectory` came from the request (used as is) or from detection. */
   readonly rootDirectoryRequested?: boolean;
   readonly buildId?: string;
+  /** CodeBuild's current phase while BUILDING (SUBMITTED, PROVISIONING, INSTALL, BUILD…). */
+  readonly phase?: string;
+  /** On SUCCEEDED: the pushed image. */
+  readonly image?: DeploymentImage;
+  /** The CloudWatch console link to the build's log stream, once the build has one. */
+  readonly logsUrl?: string;
+  /** When the deployment reached SUCCEEDED, FAILED or CANCELED. */
+  readonly finishedAt?: string;
+  /** When the user asked to cancel (a build being stopped stays BUILDING until CodeBuild reports it stopped). */
+  readonly cancelRequestedAt?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
   /** Internal: how many times the inspector has claimed it (1 on the first try, more after a crash or retry). */
@@ -48,6 +74,15 @@ export interface Deployment {
    * GitHub again, since the stream redelivers a failed record at once.
    */
   readonly notBefore?: string;
+  /** Internal: the build to start when a slot frees (QUEUED only). */
+  readonly buildRequest?: BuildRequestRecord;
+  /** Internal: CodeBuild's order of `phase` and the event time it was seen at, so a stale event cannot move it back. */
+  readonly phaseRank?: number;
+  readonly phaseAt?: string;
+  /** Internal, owned by the store: the sparse `active` and `queuedByUser` index keys. */
+  readonly activeStatus?: DeploymentStatus;
+  readonly activeAt?: string;
+  readonly queuedUserId?: string;
 }
 
 /** The fields of a deployment the HTTP API shows; internal bookkeeping stays out. */
@@ -62,6 +97,11 @@ export const PUBLIC_FIELDS = [
   "builder",
   "rootDirectory",
   "buildId",
+  "phase",
+  "image",
+  "logsUrl",
+  "cancelRequestedAt",
+  "finishedAt",
   "createdAt",
   "updatedAt",
 ] as const;

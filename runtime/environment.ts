@@ -17,6 +17,15 @@ export const ENV = {
   sourceBucket: "SOURCE_BUCKET",
   /** JSON object: builder id → CodeBuild project name. */
   buildProjects: "BUILD_PROJECTS",
+  buildSlotsTable: "BUILD_SLOTS_TABLE",
+  /** How many builds one user may have running at once (a whole number ≥ 1). */
+  maxBuildsPerUser: "MAX_BUILDS_PER_USER",
+  /** The ECR repository's URL (`<registry>/<name>`), where builds push the image tagged with the deployment id. */
+  imageRepositoryUrl: "IMAGE_REPOSITORY_URL",
+  /** JSON object: CodeBuild project name → its CloudWatch Logs group. */
+  buildLogGroups: "BUILD_LOG_GROUPS",
+  /** Minutes without news after which the reconciler checks a BUILDING deployment against CodeBuild. */
+  staleBuildMinutes: "STALE_BUILD_MINUTES",
   /** Optional endpoint overrides (local platform and tests); unset in AWS. */
   dynamodbEndpoint: "SLIPWAY_DYNAMODB_ENDPOINT",
   secretsManagerEndpoint: "SLIPWAY_SECRETSMANAGER_ENDPOINT",
@@ -27,6 +36,8 @@ export const ENV = {
    * 60-second secondary rate limit without waiting a minute. Decisions are the same at any scale.
    */
   githubWaitScale: "SLIPWAY_GITHUB_WAIT_SCALE",
+  ecrEndpoint: "SLIPWAY_ECR_ENDPOINT",
+  logsEndpoint: "SLIPWAY_LOGS_ENDPOINT",
 } as const;
 
 export type EnvName = keyof typeof ENV;

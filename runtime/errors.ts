@@ -6,7 +6,14 @@
  * prototype chain to `Error` is not kept. So the fields are assigned explicitly and callers tell errors apart by
  * `kind` (see the guards below), which survives serialization, instead of `instanceof`.
  */
-export type ErrorKind = "permanent" | "transient" | "validation" | "conflict" | "not-found" | "rate-limited";
+export type ErrorKind =
+  | "permanent"
+  | "transient"
+  | "validation"
+  | "conflict"
+  | "not-found"
+  | "rate-limited"
+  | "invalid-state";
 
 export class SlipwayError extends Error {
   readonly kind: ErrorKind;
@@ -73,6 +80,14 @@ export class RateLimitedError extends SlipwayError {
     super("rate-limited", code, message);
     this.name = "RateLimitedError";
     this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** What was asked cannot be done in the resource's current state (cancel a finished deployment): 409. */
+export class InvalidStateError extends SlipwayError {
+  constructor(code: string, message: string) {
+    super("invalid-state", code, message);
+    this.name = "InvalidStateError";
   }
 }
 

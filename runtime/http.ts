@@ -17,6 +17,7 @@ const STATUS_BY_ERROR_KIND: Readonly<Partial<Record<ErrorKind, number>>> = {
   "not-found": 404,
   conflict: 422,
   "rate-limited": 429,
+  "invalid-state": 409,
 };
 
 /** What a 500 tells the client when the route says nothing more specific: the request changed nothing it can see. */

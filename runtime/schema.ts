@@ -8,6 +8,23 @@ export const DEPLOYMENTS = {
   hashKey: "id",
   /** Lists a user's deployments newest first: partition `userId`, sort `createdAt` (ISO-8601, so lexical = time). */
   byUserIndex: { name: "byUser", hashKey: "userId", rangeKey: "createdAt" },
+  /**
+   * Sparse: only QUEUED and BUILDING deployments carry its keys (the store sets and removes them with each move), so
+   * the reconciler reads just the deployments that could be stuck, oldest activity first.
+   */
+  activeIndex: { name: "active", hashKey: "activeStatus", rangeKey: "activeAt" },
+  /** Sparse: a user's QUEUED deployments, oldest first, so a freed build slot goes to the one that waited longest. */
+  queuedIndex: { name: "queuedByUser", hashKey: "queuedUserId", rangeKey: "createdAt" },
+} as const;
+
+/**
+ * The `buildSlots` table: one item per user holding the set of deployments whose builds count against the user's
+ * limit on builds running at once. Adding to and removing from a set are idempotent, so a retried acquire or release
+ * never counts twice.
+ */
+export const BUILD_SLOTS = {
+  hashKey: "userId",
+  setAttribute: "deploymentIds",
 } as const;
 
 /** The `installations` table: which GitHub App installation acts for a Slipway user. */
@@ -36,19 +53,31 @@ export const RATE_LIMITS = {
 } as const;
 
 /** Where a deployment is in its life. */
-export const STATUSES = ["PENDING", "PROCESSING", "BUILDING", "FAILED"] as const;
+export const STATUSES = ["PENDING", "PROCESSING", "QUEUED", "BUILDING", "SUCCEEDED", "FAILED", "CANCELED"] as const;
 export type DeploymentStatus = (typeof STATUSES)[number];
+
+/** Where a deployment ends: nothing moves out of these. */
+export const FINAL_STATUSES: readonly DeploymentStatus[] = ["SUCCEEDED", "FAILED", "CANCELED"];
+
+/** Waiting for a build slot or building: the statuses the `active` index holds and the reconciler watches. */
+export const ACTIVE_STATUSES: readonly DeploymentStatus[] = ["QUEUED", "BUILDING"];
+
+export const isFinalStatus = (status: DeploymentStatus): boolean => FINAL_STATUSES.includes(status);
 
 /**
  * Which status may follow which. Every move is a conditional write on the current status, so a redelivered stream
- * record cannot move a deployment backwards or start a second build. PROCESSING → PROCESSING is a resume after a
- * crash half-way.
+ * record or build event cannot move a deployment backwards, out of a final status, or start a second build.
+ * PROCESSING → PROCESSING is a resume after a crash half-way. PROCESSING → QUEUED: the user is at their limit on
+ * builds running at once. A cancel may end any deployment that is not final yet.
  */
 export const TRANSITIONS: Readonly<Record<DeploymentStatus, readonly DeploymentStatus[]>> = {
-  PENDING: ["PROCESSING", "FAILED"],
-  PROCESSING: ["PROCESSING", "BUILDING", "FAILED"],
-  BUILDING: [],
+  PENDING: ["PROCESSING", "FAILED", "CANCELED"],
+  PROCESSING: ["PROCESSING", "QUEUED", "BUILDING", "FAILED", "CANCELED"],
+  QUEUED: ["BUILDING", "FAILED", "CANCELED"],
+  BUILDING: ["SUCCEEDED", "FAILED", "CANCELED"],
+  SUCCEEDED: [],
   FAILED: [],
+  CANCELED: [],
 };
 
 /** The statuses a move to `to` may start from. */

@@ -268,6 +268,17 @@ test("public deployments carry exactly the public fields that are set", (t) => {
     buildRequestedAt: "2030-01-01T00:00:00.000Z",
     lastError: { code: "E", message: "boom" },
     notBefore: "2030-01-01T00:01:00.000Z",
+    phase: "BUILD",
+    image: { uri: "r@sha256:0", digest: "sha256:0" },
+    logsUrl: "https://console.aws.amazon.com/cloudwatch/home",
+    finishedAt: "2030-01-01T00:00:00.000Z",
+    cancelRequestedAt: "2030-01-01T00:00:00.000Z",
+    buildRequest: { projectName: "p", sourceLocation: "b/k", environment: {} },
+    phaseRank: 6,
+    phaseAt: "2030-01-01T00:00:00.000Z",
+    activeStatus: "BUILDING",
+    activeAt: "2030-01-01T00:00:00.000Z",
+    queuedUserId: "secret-user",
   };
   t.deepEqual(Object.keys(toPublicDeployment(full)).sort(), [...PUBLIC_FIELDS].sort());
   t.deepEqual(

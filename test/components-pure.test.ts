@@ -1,4 +1,5 @@
 import test from "ava";
+import { buildEventPattern, reconcileSchedule } from "../components/buildLifecycle";
 import { invokeArnSuffix, corsConfiguration, ROUTES } from "../components/deploymentApi";
 import { bundleOptions, LAMBDA_RUNTIME } from "../components/functionBundle";
 import {
@@ -22,9 +23,16 @@ test("functions are bundled for Lambda's Node.js 22 as CommonJS, with names kept
 test("route invoke ARNs name the method and path, with path parameters as wildcards", (t) => {
   t.is(invokeArnSuffix("POST /deployments"), "/*/POST/deployments");
   t.is(invokeArnSuffix("GET /deployments/{id}"), "/*/GET/deployments/*");
+  t.is(invokeArnSuffix("POST /deployments/{id}/cancel"), "/*/POST/deployments/*/cancel");
   t.deepEqual(
     ROUTES.map((r) => r.routeKey),
-    ["POST /deployments", "GET /deployments/{id}", "GET /deployments"],
+    [
+      "POST /deployments",
+      "GET /deployments/{id}",
+      "GET /deployments",
+      "POST /deployments/{id}/cancel",
+      "GET /deployments/{id}/logs",
+    ],
   );
 });
 
@@ -61,6 +69,7 @@ test("the inspector may call exactly what it uses, on exactly its resources", (t
       sourceBucket: "arn:aws:s3:::src",
       buildProjects: ["arn:project/a", "arn:project/b"],
       failureQueue: "arn:sqs:q",
+      buildSlotsTable: "arn:table/s",
     }),
   );
   const byAction = new Map<string, string[]>();
@@ -69,7 +78,11 @@ test("the inspector may call exactly what it uses, on exactly its resources", (t
   t.deepEqual(byAction.get("secretsmanager:GetSecretValue"), ["arn:secret:k"]);
   t.deepEqual(byAction.get("s3:PutObject"), ["arn:aws:s3:::src/sources/*"]);
   t.deepEqual(byAction.get("codebuild:StartBuild"), ["arn:project/a", "arn:project/b"]);
-  t.deepEqual(byAction.get("dynamodb:UpdateItem"), ["arn:table/d"]);
+  t.deepEqual(
+    policy.Statement.filter((s) => s.Action.includes("dynamodb:UpdateItem")).flatMap((s) => s.Resource),
+    ["arn:table/d", "arn:table/s"],
+  );
+  t.is(byAction.get("dynamodb:Query"), undefined, "the inspector queues without reading the queue");
   t.deepEqual(byAction.get("dynamodb:GetRecords"), ["arn:table/d/stream/1"]);
   t.deepEqual(byAction.get("logs:PutLogEvents"), ["arn:logs:group:*"]);
   t.false([...byAction.keys()].some((action) => action.endsWith(":*") || action === "*"));
@@ -93,6 +106,7 @@ test("regression: ListStreams is granted on *, not on the table's stream family"
     sourceBucket: "arn:aws:s3:::src",
     buildProjects: ["arn:aws:codebuild:eu-west-1:123456789012:project/a"],
     failureQueue: "arn:aws:sqs:eu-west-1:123456789012:q",
+    buildSlotsTable: "arn:aws:dynamodb:eu-west-1:123456789012:table/s",
   });
   const listing = statements.filter((s) => s.Action.includes("dynamodb:ListStreams"));
   t.deepEqual(listing, [
@@ -111,6 +125,7 @@ test("regression: with a customer-managed key, the inspector may decrypt with ex
     sourceBucket: "arn:aws:s3:::src",
     buildProjects: ["arn:project/a"],
     failureQueue: "arn:sqs:q",
+    buildSlotsTable: "arn:table/s",
   });
   t.deepEqual(
     statements.filter((s) => s.Action.some((action) => action.startsWith("kms:"))),
@@ -214,7 +229,44 @@ test("stack config: defaults, and errors that name the key and the way out", (t)
   t.is(loadStackConfig(fakeConfig({ ...withArn, deploymentsPerUserPerMinute: 3 })).deploymentsPerUserPerMinute, 3);
   for (const bad of [0, -1, 1.5]) {
     t.throws(() => loadStackConfig(fakeConfig({ ...withArn, deploymentsPerUserPerMinute: bad })), {
-      message: /\[slipway:deploymentsPerUserPerMinute\] must be a whole number of at least 1/,
+      message: /\[slipway:deploymentsPerUserPerMinute\] must be a whole number ≥ 1/,
+    });
+  }
+});
+
+test("build events: one pattern per event type, this stack's projects only; the reconcile schedule is a rate", (t) => {
+  t.deepEqual(buildEventPattern("CodeBuild Build State Change", ["b", "a"]), {
+    source: ["aws.codebuild"],
+    "detail-type": ["CodeBuild Build State Change"],
+    detail: { "project-name": ["a", "b"] },
+  });
+  t.throws(() => buildEventPattern("CodeBuild Build State Change", []));
+  t.is(reconcileSchedule(1), "rate(1 minute)");
+  t.is(reconcileSchedule(5), "rate(5 minutes)");
+  t.throws(() => reconcileSchedule(0.5));
+});
+
+test("stack config: build limits and the reconcile interval are whole numbers, with defaults", (t) => {
+  const base = {
+    githubAppId: "1",
+    jwtIssuer: "https://issuer.example.com/",
+    jwtAudience: ["web"],
+  };
+  const loaded = loadStackConfig(fakeConfig(base, { githubAppPrivateKey: "pem" }));
+  t.is(loaded.maxConcurrentBuildsPerUser, 2);
+  t.is(loaded.reconcileIntervalMinutes, 5);
+  t.is(
+    loadStackConfig(fakeConfig({ ...base, maxConcurrentBuildsPerUser: 4 }, { githubAppPrivateKey: "pem" }))
+      .maxConcurrentBuildsPerUser,
+    4,
+  );
+  for (const [key, value] of [
+    ["maxConcurrentBuildsPerUser", 0],
+    ["maxConcurrentBuildsPerUser", 1.5],
+    ["reconcileIntervalMinutes", -1],
+  ] as const) {
+    t.throws(() => loadStackConfig(fakeConfig({ ...base, [key]: value }, { githubAppPrivateKey: "pem" })), {
+      message: new RegExp(`^\\[slipway:${key}\\] must be a whole number ≥ 1, e\\.g\\. \\d+\\.$`),
     });
   }
 });

@@ -6,7 +6,7 @@ import { idempotencyRecordKey } from "../runtime/deployments/idempotencyRecordKe
 import { DeploymentStore } from "../runtime/deployments/deploymentStore";
 import { InstallationStore } from "../runtime/deployments/installationStore";
 import { isConflictError, isValidationError } from "../runtime/errors";
-import { STATUSES, TRANSITIONS, type DeploymentStatus } from "../runtime/schema";
+import { FINAL_STATUSES, STATUSES, TRANSITIONS, type DeploymentStatus } from "../runtime/schema";
 import { useDynamoDbLocal, type DynamoDbLocal } from "./helpers/dynamodbLocal";
 import { createTables, scanAll, type TableNames } from "./helpers/tables";
 
@@ -68,26 +68,120 @@ test("create stores a deployment that get reads back; a second create with the s
 });
 
 // Every (from, to) pair: the move happens exactly when TRANSITIONS allows it, and a refused move changes nothing.
+// One table per starting status (each pair on its own deployment), to keep DynamoDB Local's table count down.
 for (const from of STATUSES) {
-  for (const to of STATUSES) {
-    const allowed = TRANSITIONS[from].includes(to);
-    test(`transition ${from} → ${to} is ${allowed ? "allowed" : "refused"}`, async (t) => {
-      const { store } = await fixture(t.context.client, t.context.local.endpoint);
+  test(`transitions from ${from}: exactly those TRANSITIONS allows`, async (t) => {
+    const { store } = await fixture(t.context.client, t.context.local.endpoint);
+    for (const to of STATUSES) {
+      const allowed = TRANSITIONS[from].includes(to);
       const seeded = await seed(store, from);
       const moved = await store.transition(seeded.id, to, { statusReason: { code: "X", message: "why" } });
       const after = await store.get(seeded.id, { consistent: true });
       if (allowed) {
-        t.is(moved?.status, to);
+        t.is(moved?.status, to, `${from} → ${to}`);
         t.deepEqual(moved?.statusReason, { code: "X", message: "why" });
         t.is(moved?.updatedAt, FIXED_NOW.toISOString());
         t.deepEqual(after, moved);
       } else {
-        t.is(moved, undefined);
+        t.is(moved, undefined, `${from} → ${to} refused`);
         t.deepEqual(after, seeded, "a refused transition leaves the item untouched");
       }
-    });
-  }
+    }
+  });
 }
+
+test("no move out of a final status, of any kind", (t) => {
+  for (const status of FINAL_STATUSES) t.deepEqual(TRANSITIONS[status], [], status);
+  for (const status of STATUSES.filter((s) => !FINAL_STATUSES.includes(s))) {
+    t.true(TRANSITIONS[status].includes("CANCELED"), `${status} can be canceled`);
+  }
+});
+
+test("from narrows where a move may start; whenBuild refuses a deployment that records another build", async (t) => {
+  const { store } = await fixture(t.context.client, t.context.local.endpoint);
+  const building = await seed(store, "BUILDING");
+  await store.update(building.id, { buildId: "proj:1" }, { whenStatus: "BUILDING" });
+  t.is(await store.transition(building.id, "FAILED", {}, { from: ["PENDING", "PROCESSING"] }), undefined);
+  t.is(await store.transition(building.id, "SUCCEEDED", {}, { whenBuild: "proj:2" }), undefined);
+  t.is(await storedStatus(store, building.id), "BUILDING");
+  t.is((await store.transition(building.id, "SUCCEEDED", {}, { whenBuild: "proj:1" }))?.status, "SUCCEEDED");
+  const processing = await seed(store, "PROCESSING");
+  const adopted = await store.transition(processing.id, "BUILDING", { buildId: "proj:3" }, { whenBuild: "proj:3" });
+  t.is(adopted?.buildId, "proj:3", "no build recorded yet: whenBuild lets it through");
+});
+
+test("the sparse index keys follow the status: QUEUED and BUILDING carry them, final statuses drop them", async (t) => {
+  const { store } = await fixture(t.context.client, t.context.local.endpoint);
+  const { id } = await seed(store, "PROCESSING");
+  const queued = await store.transition(id, "QUEUED");
+  t.is(queued?.activeStatus, "QUEUED");
+  t.is(queued?.activeAt, FIXED_NOW.toISOString());
+  t.is(queued?.queuedUserId, "user-1", "copied from userId");
+  const building = await store.transition(id, "BUILDING", { buildId: "p:1" });
+  t.is(building?.activeStatus, "BUILDING");
+  t.is(building?.queuedUserId, undefined);
+  const done = await store.transition(id, "SUCCEEDED");
+  t.is(done?.activeStatus, undefined);
+  t.is(done?.activeAt, undefined);
+  const refused = await t.throwsAsync(store.transition(id, "FAILED", { activeStatus: "BUILDING" }));
+  t.regex(refused!.message, /activeStatus cannot be set/);
+});
+
+test("queuedByUser lists a user's QUEUED deployments oldest first; activeBefore pages one status by last activity", async (t) => {
+  let now = new Date("2030-01-01T00:00:00.000Z");
+  const { store } = await fixture(t.context.client, t.context.local.endpoint, () => now);
+  const ids: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const { deployment } = await store.create(
+      newDeployment({ status: "PROCESSING", createdAt: `2030-01-01T00:00:0${i}.000Z` }),
+    );
+    ids.push(deployment.id);
+  }
+  const other = (await store.create(newDeployment({ status: "PROCESSING", userId: "user-2" }))).deployment;
+  for (const id of [ids[2]!, ids[0]!, ids[1]!, other.id]) {
+    now = new Date(now.getTime() + 1000);
+    await store.transition(id, "QUEUED");
+  }
+  t.deepEqual(
+    (await store.queuedByUser("user-1", 10)).map((d) => d.id),
+    ids,
+  );
+  await store.transition(ids[0]!, "BUILDING", { buildId: "p:1" });
+  const page1 = await store.activeBefore("QUEUED", "2030-01-01T00:00:04.000Z", { limit: 1 });
+  t.deepEqual(
+    page1.items.map((d) => d.id),
+    [ids[2]],
+  );
+  const page2 = await store.activeBefore("QUEUED", "2030-01-01T00:00:04.000Z", { limit: 5, cursor: page1.nextCursor! });
+  t.deepEqual(
+    page2.items.map((d) => d.id),
+    [ids[1]],
+    "the BUILDING one left the QUEUED partition; user-2's is newer",
+  );
+  t.deepEqual(
+    (await store.activeBefore("BUILDING", "2031-01-01T00:00:00.000Z", { limit: 5 })).items.map((d) => d.id),
+    [ids[0]],
+  );
+});
+
+test("recordProgress moves the phase forward only: an older or repeated observation changes nothing", async (t) => {
+  const { store } = await fixture(t.context.client, t.context.local.endpoint);
+  const { id } = await seed(store, "PROCESSING");
+  await store.transition(id, "BUILDING", { buildId: "p:1" });
+  const at = (s: number) => `2030-01-01T00:00:${String(s).padStart(2, "0")}.000Z`;
+  t.is((await store.recordProgress(id, "p:1", { phase: "INSTALL", phaseRank: 4, phaseAt: at(10) }))?.phase, "INSTALL");
+  t.is(await store.recordProgress(id, "p:1", { phase: "PROVISIONING", phaseRank: 2, phaseAt: at(20) }), undefined);
+  t.is(await store.recordProgress(id, "p:1", { phase: "INSTALL", phaseRank: 4, phaseAt: at(10) }), undefined);
+  t.is(
+    await store.recordProgress(id, "p:2", { phase: "BUILD", phaseRank: 6, phaseAt: at(30) }),
+    undefined,
+    "another build",
+  );
+  t.is((await store.recordProgress(id, "p:1", { phase: "INSTALL", phaseRank: 4, phaseAt: at(11) }))?.phaseAt, at(11));
+  t.is((await store.recordProgress(id, "p:1", { phase: "BUILD", phaseRank: 6, phaseAt: at(5) }))?.phase, "BUILD");
+  await store.transition(id, "SUCCEEDED");
+  t.is(await store.recordProgress(id, "p:1", { phase: "COMPLETED", phaseRank: 10, phaseAt: at(40) }), undefined);
+});
 
 test("a claim cannot happen twice: two concurrent PENDING → PROCESSING moves, one wins", async (t) => {
   const { store } = await fixture(t.context.client, t.context.local.endpoint);
@@ -111,15 +205,16 @@ test("resume: PROCESSING → PROCESSING is allowed and counts attempts", async (
   t.is(building?.buildId, "proj:1");
 });
 
-test("BUILDING is final: no move of any kind, including a redelivered claim", async (t) => {
+test("final statuses are final: no move of any kind, including a redelivered claim", async (t) => {
   const { store } = await fixture(t.context.client, t.context.local.endpoint);
   const { id } = await seed(store, "PENDING");
   await store.transition(id, "PROCESSING", {}, { incrementAttempts: true });
-  const building = await store.transition(id, "BUILDING", { buildId: "proj:1" });
+  await store.transition(id, "BUILDING", { buildId: "proj:1" });
+  const ended = await store.transition(id, "SUCCEEDED");
   for (const to of STATUSES) {
     t.is(await store.transition(id, to, { buildId: "proj:2" }, { incrementAttempts: true }), undefined, `→ ${to}`);
   }
-  t.deepEqual(await store.get(id, { consistent: true }), building);
+  t.deepEqual(await store.get(id, { consistent: true }), ended);
 });
 
 test("transition of a missing deployment returns undefined and creates nothing", async (t) => {

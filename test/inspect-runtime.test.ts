@@ -351,6 +351,11 @@ test.serial("inspectDeployment skips a deployment already past PROCESSING", asyn
     },
     sources: { stage: async () => "" },
     builds: { start: async () => "", findExisting: async () => undefined },
+    buildGate: {
+      claim: async () => {
+        throw new Error("must not claim a build");
+      },
+    },
     buildProjects: {},
     logger: { info() {}, warn() {}, error() {} },
   });

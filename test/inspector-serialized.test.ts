@@ -89,6 +89,7 @@ test("the serialized inspector takes a pending deployment to BUILDING", async (t
   const tables = await createTables(world.dynamodb.endpoint, {
     deployments: variables[ENV.deploymentsTable],
     installations: variables[ENV.installationsTable],
+    buildSlots: variables[ENV.buildSlotsTable],
   });
   world.aws.createBucket(variables[ENV.sourceBucket]!);
   const projects = JSON.parse(variables[ENV.buildProjects]!) as Record<string, string>;

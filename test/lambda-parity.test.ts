@@ -49,7 +49,18 @@ test("the archives are compiled by Pulumi's own TypeScript registration, one per
   for (const settings of Object.values(archives.manifest.functions)) t.is(settings.runtime, LAMBDA_RUNTIME);
 });
 
-for (const name of ["slipway-inspector", "slipway-abandoned", "slipway-deploy", "slipway-get", "slipway-list"]) {
+// The reconciler is left out: whatever its event, it reads DynamoDB, which is not here. The rest answer {} without I/O
+// (the API routes with a 401, the build events function by ignoring what is not a CodeBuild event).
+for (const name of [
+  "slipway-inspector",
+  "slipway-abandoned",
+  "slipway-deploy",
+  "slipway-get",
+  "slipway-list",
+  "slipway-cancel",
+  "slipway-logs",
+  "slipway-build-events",
+]) {
   test(`${name} loads under Lambda's flags with only the runtime's SDK beside it, and answers an empty event`, async (t) => {
     const { archives, stack, runtimeModules } = t.context;
     const resource = findResources(stack.resources, "aws:lambda/function:Function").find((r) => r.name === name)!;

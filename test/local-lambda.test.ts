@@ -8,7 +8,6 @@ import { lambdaNodeFlags } from "../local/platform/lambda/lambdaNodeFlags";
 import { lambdaRuntimeModules } from "../local/platform/lambda/lambdaRuntimeModules";
 import { nodeMemoryFlags } from "../local/platform/lambda/nodeMemoryFlags";
 import {
-
   startFunction,
   type InvokeResult,
   type LocalFunction,

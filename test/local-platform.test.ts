@@ -16,8 +16,12 @@ test.before(async (t) => {
       "package.json": JSON.stringify({ dependencies: { express: "4.21.1" }, scripts: { start: "node index.js" } }),
     },
   });
-  // These tests deploy as alice more often than the default 10 a minute; the limit has its own tests (test/security).
-  t.context.platform = await bootPlatform(repos, { stackConfig: { "slipway:deploymentsPerUserPerMinute": "1000" } });
+  // Builds here stay BUILDING (simulated for an hour) and the per-user limits are out of the way: these tests are about
+  // reaching the build; test/local-lifecycle.test.ts follows builds to their end, test/security the limits.
+  t.context.platform = await bootPlatform(repos, {
+    simulatedBuildSeconds: 3600,
+    stackConfig: { "slipway:maxConcurrentBuildsPerUser": "100", "slipway:deploymentsPerUserPerMinute": "1000" },
+  });
 });
 test.after.always(async (t) => {
   await t.context.platform?.cleanUp();

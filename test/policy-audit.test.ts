@@ -34,6 +34,7 @@ const inspectorArns = {
   sourceBucket: BUCKET,
   buildProjects: [`arn:aws:codebuild:us-east-1:${ACCOUNT}:project/slipway-node`],
   failureQueue: `arn:aws:sqs:us-east-1:${ACCOUNT}:failures`,
+  buildSlotsTable: `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/build-slots`,
 };
 
 const call = (action: string, resource: string, context?: Record<string, string>): RecordedCall => ({
@@ -227,7 +228,7 @@ test("end to end: every function and build project role allows exactly the calls
   const { recording, audits, findings } = await auditScenario({ settleTimeoutMs: 300_000 });
   for (const step of recording.steps) t.is(step.actual, step.expected, step.name);
   const owners = Object.values(recording.roleOwners);
-  t.is(owners.filter((owner) => owner.kind === "function").length, 5);
+  t.is(owners.filter((owner) => owner.kind === "function").length, 9);
   t.is(owners.filter((owner) => owner.kind === "build project").length, 10);
   // Every role made calls, and its policy allows each of them with no statement, action or resource to spare —
   // except, until the buildspec logs in to ECR Public (its shell is being moved to files on another branch), the

@@ -29,7 +29,17 @@ const PHYSICALLY_NAMED = [
 ];
 /** Loaded by the AWS SDK inside try/catch, only for SigV4a signing (multi-Region access points), which no function uses. */
 const OPTIONAL_REQUIRES = ["@aws-sdk/signature-v4-crt"];
-const FUNCTIONS = ["slipway-deploy", "slipway-get", "slipway-list", "slipway-inspector", "slipway-abandoned"];
+const FUNCTIONS = [
+  "slipway-deploy",
+  "slipway-get",
+  "slipway-list",
+  "slipway-cancel",
+  "slipway-logs",
+  "slipway-inspector",
+  "slipway-abandoned",
+  "slipway-build-events",
+  "slipway-reconciler",
+];
 
 test("the stack is composed of Slipway's components", (t) => {
   const components = stack.resources.filter((r) => r.type.startsWith("slipway:")).map((r) => `${r.type} ${r.name}`);
@@ -41,6 +51,7 @@ test("the stack is composed of Slipway's components", (t) => {
       "slipway:data:DeploymentTable slipway",
       "slipway:github:GitHubAppKey slipway-github-app-key",
       "slipway:inspect:RepoInspector slipway",
+      "slipway:lifecycle:BuildLifecycle slipway",
       ...FUNCTIONS.map((name) => `slipway:lambda:LambdaFunction ${name}`),
       "slipway:web:Dashboard slipway",
     ].sort(),
@@ -56,7 +67,10 @@ test("the deployments table streams new and old images, bills on demand, is encr
   t.is(table.hashKey, "id");
   t.deepEqual(table.globalSecondaryIndexes, [
     { name: "byUser", hashKey: "userId", rangeKey: "createdAt", projectionType: "ALL" },
+    { name: "active", hashKey: "activeStatus", rangeKey: "activeAt", projectionType: "ALL" },
+    { name: "queuedByUser", hashKey: "queuedUserId", rangeKey: "createdAt", projectionType: "ALL" },
   ]);
+  t.is(one("aws:dynamodb/table:Table", "slipway-build-slots").inputs.hashKey, "userId");
   // From the stack config: deletion protection off (dev), point-in-time recovery on.
   t.false(table.deletionProtectionEnabled);
   t.true(table.pointInTimeRecovery.enabled);
@@ -104,7 +118,9 @@ test("every route is behind the JWT authorizer configured from the stack", (t) =
   t.deepEqual(routes.map((r) => r.inputs.routeKey).sort(), [
     "GET /deployments",
     "GET /deployments/{id}",
+    "GET /deployments/{id}/logs",
     "POST /deployments",
+    "POST /deployments/{id}/cancel",
   ]);
   for (const route of routes) {
     t.is(route.inputs.authorizationType, "JWT");
@@ -118,19 +134,22 @@ test("every route is behind the JWT authorizer configured from the stack", (t) =
   t.truthy(JSON.parse(stage.accessLogSettings.format).userId);
   const permissions = of("aws:lambda/permission:Permission");
   const gateway = permissions.filter((p) => p.inputs.principal === "apigateway.amazonaws.com");
-  t.is(gateway.length, 3);
+  t.is(gateway.length, 5);
   for (const permission of gateway) {
     t.regex(
       permission.inputs.sourceArn,
       /^arn:aws:execute-api:eu-west-1:123456789012:abc123\/\*\/(GET|POST)\/deployments/,
     );
   }
-  // table.onEvent's own permission: DynamoDB may invoke the inspector only for this table's stream.
+  // table.onEvent's own permission: DynamoDB may invoke the inspector only for this table's stream; EventBridge may
+  // invoke the lifecycle's functions only for their own rules.
   const others = permissions.filter((p) => p.inputs.principal !== "apigateway.amazonaws.com");
-  t.deepEqual(
-    others.map((p) => [p.inputs.principal, p.inputs.sourceArn]),
-    [["dynamodb.amazonaws.com", `${table("deployments")}/stream/2026-11-26T00:00:00.000`]],
-  );
+  t.deepEqual(others.map((p) => [p.inputs.principal, p.inputs.sourceArn, p.inputs.function]).sort(), [
+    ["dynamodb.amazonaws.com", `${table("deployments")}/stream/2026-11-26T00:00:00.000`, "slipway-inspector-1a2b3c"],
+    ["events.amazonaws.com", rule("slipway-build-phase"), "slipway-build-events-1a2b3c"],
+    ["events.amazonaws.com", rule("slipway-build-state"), "slipway-build-events-1a2b3c"],
+    ["events.amazonaws.com", rule("slipway-reconcile"), "slipway-reconciler-1a2b3c"],
+  ]);
 });
 
 test("no managed policy is attached to any role", (t) => {
@@ -144,6 +163,7 @@ function policyOf(roleName: string): { Sid: string; Action: string[]; Resource: 
 }
 
 const table = (name: string) => `arn:aws:dynamodb:eu-west-1:123456789012:table/slipway-${name}-1a2b3c`;
+const rule = (name: string) => `arn:aws:events:eu-west-1:123456789012:rule/${name}-1a2b3c`;
 const logs = (fn: string) => `arn:aws:logs:eu-west-1:123456789012:log-group:/slipway/test/lambda/${fn}-1a2b3c:*`;
 
 test("each API function may touch only its own table items", (t) => {
@@ -238,6 +258,13 @@ test("the inspector's role names the secret, bucket prefix, projects and queue i
       Effect: "Allow",
       Action: ["sqs:SendMessage"],
       Resource: [`arn:aws:sqs:eu-west-1:123456789012:${failures.name}-1a2b3c`],
+    },
+    // A build slot is taken before each build (the per-user limit of builds running at once).
+    {
+      Sid: "TakeBuildSlots",
+      Effect: "Allow",
+      Action: ["dynamodb:UpdateItem"],
+      Resource: [table("build-slots")],
     },
   ] as never);
 });
@@ -387,4 +414,111 @@ test("stack outputs: the API URL and table names, and nothing secret", (t) => {
   t.is(stack.outputs.deploymentsTableName, "slipway-deployments-1a2b3c");
   t.is(stack.outputs.installationsTableName, "slipway-installations-1a2b3c");
   t.regex(String(stack.outputs.githubAppPrivateKeySecretArn), /^arn:aws:secretsmanager:/);
+});
+
+const allow = (Sid: string, Action: string[], Resource: string[]) => ({ Sid, Effect: "Allow", Action, Resource });
+const queue = (name: string) => `arn:aws:sqs:eu-west-1:123456789012:${name}-1a2b3c`;
+const index = (name: string) => `${table("deployments")}/index/${name}`;
+const projects = BUILDERS.map((b) => `arn:aws:codebuild:eu-west-1:123456789012:project/slipway-${b}-1a2b3c`);
+const IMAGES = "arn:aws:ecr:eu-west-1:123456789012:repository/slipway-images-1a2b3c";
+const fnArn = (name: string) => `arn:aws:lambda:eu-west-1:123456789012:function:${name}-1a2b3c`;
+
+test("the build events function and the reconciler may do exactly what settling builds takes", (t) => {
+  const settle = [
+    allow("MoveDeployments", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [table("deployments")]),
+    allow("TakeBuildSlots", ["dynamodb:UpdateItem"], [table("build-slots")]),
+    allow("FindQueuedDeployments", ["dynamodb:Query"], [index("queuedByUser")]),
+    allow("StartQueuedBuilds", ["codebuild:StartBuild"], projects),
+    allow("ReadImageDigests", ["ecr:DescribeImages"], [IMAGES]),
+  ];
+  t.deepEqual(policyOf("slipway-build-events"), [
+    allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [logs("slipway-build-events")]),
+    ...settle,
+    allow("StopOrphanBuilds", ["codebuild:StopBuild"], projects),
+    allow("ReportFailedEvents", ["sqs:SendMessage"], [queue("slipway-build-events-dlq")]),
+  ] as never);
+  t.deepEqual(policyOf("slipway-reconciler"), [
+    allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [logs("slipway-reconciler")]),
+    ...settle,
+    allow("FindActiveDeployments", ["dynamodb:Query"], [index("active")]),
+    allow("ReadBuildSlots", ["dynamodb:Scan"], [table("build-slots")]),
+    allow("ReadBuilds", ["codebuild:BatchGetBuilds", "codebuild:ListBuildsForProject"], projects),
+  ] as never);
+});
+
+test("cancel may move deployments and stop builds; logs may read deployments and only the build log groups", (t) => {
+  t.deepEqual(policyOf("slipway-cancel"), [
+    allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [logs("slipway-cancel")]),
+    allow("CancelDeployments", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [table("deployments")]),
+    allow("StopBuilds", ["codebuild:StopBuild"], projects),
+  ] as never);
+  const groups = BUILDERS.map((b) => `/slipway/test/codebuild/slipway-${b}-1a2b3c`);
+  t.deepEqual(policyOf("slipway-logs"), [
+    allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], [logs("slipway-logs")]),
+    allow("ReadDeployments", ["dynamodb:GetItem"], [table("deployments")]),
+    allow(
+      "ReadBuildLogs",
+      ["logs:GetLogEvents"],
+      groups.map((group) => `arn:aws:logs:eu-west-1:123456789012:log-group:${group}:log-stream:*`),
+    ),
+  ] as never);
+  const logsEnvironment = functionResource("slipway-logs").inputs.environment.variables;
+  t.deepEqual(
+    JSON.parse(logsEnvironment[ENV.buildLogGroups]),
+    Object.fromEntries(BUILDERS.map((b, i) => [`slipway-${b}-1a2b3c`, groups[i]])),
+  );
+});
+
+test("the inspector's role may also take a build slot before each build", (t) => {
+  const statements = policyOf("slipway-inspector");
+  t.deepEqual(
+    statements[statements.length - 1],
+    allow("TakeBuildSlots", ["dynamodb:UpdateItem"], [table("build-slots")]) as never,
+  );
+  const environment = functionResource("slipway-inspector").inputs.environment.variables;
+  t.is(environment[ENV.maxBuildsPerUser], "2", "the default limit");
+  t.is(environment[ENV.buildSlotsTable], "slipway-build-slots-1a2b3c");
+});
+
+test("two EventBridge rules take CodeBuild's state and phase changes of this stack's projects only, to the events function with retries and a DLQ", (t) => {
+  const names = BUILDERS.map((b) => `slipway-${b}-1a2b3c`).sort();
+  for (const [kind, detailType] of [
+    ["state", "CodeBuild Build State Change"],
+    ["phase", "CodeBuild Build Phase Change"],
+  ] as const) {
+    const rule = one("aws:cloudwatch/eventRule:EventRule", `slipway-build-${kind}`).inputs;
+    t.deepEqual(JSON.parse(rule.eventPattern), {
+      source: ["aws.codebuild"],
+      "detail-type": [detailType],
+      detail: { "project-name": names },
+    });
+    const target = one("aws:cloudwatch/eventTarget:EventTarget", `slipway-build-${kind}`).inputs;
+    t.is(target.rule, `slipway-build-${kind}-1a2b3c`);
+    t.is(target.arn, fnArn("slipway-build-events"));
+    t.deepEqual(target.retryPolicy, { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 24 });
+    t.deepEqual(target.deadLetterConfig, { arn: queue("slipway-build-events-dlq") });
+  }
+  const invokeConfig = one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "slipway-build-events");
+  t.like(invokeConfig.inputs, { functionName: "slipway-build-events-1a2b3c", maximumRetryAttempts: 2 });
+  t.is(invokeConfig.inputs.destinationConfig.onFailure.destination, queue("slipway-build-events-dlq"));
+  const dlqPolicy = JSON.parse(one("aws:sqs/queuePolicy:QueuePolicy", "slipway-build-events-dlq").inputs.policy);
+  t.deepEqual(dlqPolicy.Statement, [
+    {
+      Sid: "EventBridgeDeadLetters",
+      Effect: "Allow",
+      Principal: { Service: "events.amazonaws.com" },
+      Action: "sqs:SendMessage",
+      Resource: queue("slipway-build-events-dlq"),
+      Condition: { ArnEquals: { "aws:SourceArn": [rule("slipway-build-state"), rule("slipway-build-phase")] } },
+    },
+  ]);
+});
+
+test("the reconciler runs on a schedule from the stack config", (t) => {
+  const schedule = one("aws:cloudwatch/eventRule:EventRule", "slipway-reconcile").inputs;
+  t.is(schedule.scheduleExpression, "rate(5 minutes)");
+  t.is(schedule.eventPattern, undefined);
+  const target = one("aws:cloudwatch/eventTarget:EventTarget", "slipway-reconcile").inputs;
+  t.is(target.arn, fnArn("slipway-reconciler"));
+  t.is(functionResource("slipway-reconciler").inputs.environment.variables[ENV.staleBuildMinutes], "10");
 });

@@ -10,8 +10,15 @@ import {
   type Authorize,
   type JsonService,
 } from "./aws/awsProtocol";
-import { createCodeBuild, type EmulatedBuild, type ProjectSpec } from "./aws/codeBuild";
-import { createEcr, createEcrPublic } from "./aws/ecr";
+import { createCloudWatchLogs, type StoredLogEvent } from "./aws/cloudWatchLogs";
+import {
+  createCodeBuild,
+  type CodeBuildListener,
+  type EmulatedBuild,
+  type PhaseOutcome,
+  type ProjectSpec,
+} from "./aws/codeBuild";
+import { createEcr, createEcrPublic, type EcrImage } from "./aws/ecr";
 import { createS3, type StoredObject } from "./aws/s3";
 import { createSecretsManager } from "./aws/secretsManager";
 import {
@@ -23,7 +30,17 @@ import {
 import type { Fault } from "./http/faults";
 
 export { awsJsonError, s3Error, type Authorize } from "./aws/awsProtocol";
-export { IDEMPOTENCY_WINDOW_MS, type EmulatedBuild, type EnvironmentVariable, type ProjectSpec } from "./aws/codeBuild";
+export {
+  IDEMPOTENCY_WINDOW_MS,
+  type CodeBuildListener,
+  type EmulatedBuild,
+  type EnvironmentVariable,
+  type PhaseOutcome,
+  type ProjectSpec,
+} from "./aws/codeBuild";
+export type { CodeBuildEvent } from "./aws/codeBuildEvents";
+export type { EcrImage } from "./aws/ecr";
+export type { StoredLogEvent } from "./aws/cloudWatchLogs";
 export type { StoredObject } from "./aws/s3";
 export type { Fault } from "./http/faults";
 export type { RequestRecord } from "./http/emulatorServer";
@@ -41,6 +58,8 @@ export interface AwsEmulatorOptions {
   readonly newId?: () => string;
   /** Called with (access key id, IAM action, resource ARN) before each operation; false → AWS's access denied. */
   readonly authorize?: Authorize;
+  /** ECR's pushed tags live in this folder (the local registry the sealed `docker push` writes); default memory. */
+  readonly registryDir?: string;
 }
 
 export interface AwsEmulator {
@@ -53,7 +72,23 @@ export interface AwsEmulator {
   defineProject(name: string, spec?: ProjectSpec): string;
   /** CodeBuild: every build started, oldest first, with the overrides StartBuild carried. */
   builds(): EmulatedBuild[];
+  /** CodeBuild: ends the build's current phase and enters the next (see codeBuild.ts); returns the phase entered. */
+  advanceBuild(id: string, outcome?: PhaseOutcome): string;
   finishBuild(id: string, status?: string): void;
+  /** CodeBuild: a project's environment variable. */
+  projectVariable(projectName: string, name: string): string | undefined;
+  /** CodeBuild: the build's log group and stream. */
+  buildLogs(id: string): { groupName: string; streamName: string };
+  /** CodeBuild: its events (to the default bus), builds started, stops requested. Returns an unsubscribe. */
+  onCodeBuild(listener: CodeBuildListener): () => void;
+  /** ECR: a repository, and images pushed to it. */
+  createRepository(name: string, options?: { imageTagMutability?: "MUTABLE" | "IMMUTABLE" }): string;
+  putImage(repositoryName: string, tag: string, digest: string): string;
+  images(repositoryName: string): EcrImage[];
+  /** CloudWatch Logs: a group, events appended to a stream of it, and a stream's events. */
+  createLogGroup(name: string): string;
+  putLogEvents(group: string, stream: string, events: readonly { timestamp: number; message: string }[]): void;
+  logEvents(group: string, stream: string): StoredLogEvent[];
   createBucket(name: string): void;
   getObject(bucket: string, key: string): StoredObject | undefined;
   putObject(bucket: string, key: string, body: string | Uint8Array, contentType?: string): void;
@@ -66,8 +101,8 @@ export interface AwsEmulator {
 }
 
 /**
- * Starts the AWS emulator: ONE server for Secrets Manager, CodeBuild, ECR's and ECR Public's logins and S3, as
- * LocalStack does. JSON-protocol
+ * Starts the AWS emulator: ONE server for Secrets Manager, CodeBuild, ECR (logins, push, DescribeImages), ECR
+ * Public's login, CloudWatch Logs (GetLogEvents) and S3, as LocalStack does. JSON-protocol
  * requests are told apart by `X-Amz-Target`; everything else is S3 (path-style). Point every client's `endpoint`
  * at `url`. SigV4 signatures are not verified; the access key id in them is handed to `authorize`.
  */
@@ -78,12 +113,14 @@ export async function startAws(options: AwsEmulatorOptions = {}): Promise<AwsEmu
   const secretsManager = createSecretsManager({ region, accountId, now });
   const codeBuild = createCodeBuild({ region, accountId, now, ...(options.newId ? { newId: options.newId } : {}) });
   const s3 = createS3({ now, region, accountId });
-  const jsonServices: readonly JsonService[] = [
-    secretsManager,
-    codeBuild,
-    createEcr({ region, accountId, now }),
-    createEcrPublic({ now }),
-  ];
+  const ecr = createEcr({
+    region,
+    accountId,
+    now,
+    ...(options.registryDir ? { registryDir: options.registryDir } : {}),
+  });
+  const logs = createCloudWatchLogs({ region, accountId, now });
+  const jsonServices: readonly JsonService[] = [secretsManager, codeBuild, ecr, createEcrPublic({ now }), logs];
   const allowed = async (accessKeyId: string, action: string, resource: string) =>
     !options.authorize || (await options.authorize(accessKeyId, action, resource));
 
@@ -177,7 +214,17 @@ export async function startAws(options: AwsEmulatorOptions = {}): Promise<AwsEmu
     putSecret: (arnOrName, value) => secretsManager.putSecret(arnOrName, value),
     defineProject: (name, spec) => codeBuild.defineProject(name, spec),
     builds: () => codeBuild.builds(),
+    advanceBuild: (id, outcome) => codeBuild.advanceBuild(id, outcome),
     finishBuild: (id, status) => codeBuild.finishBuild(id, status),
+    projectVariable: (projectName, name) => codeBuild.projectVariable(projectName, name),
+    buildLogs: (id) => codeBuild.logsOf(id),
+    onCodeBuild: (listener) => codeBuild.subscribe(listener),
+    createRepository: (name, repositoryOptions) => ecr.createRepository(name, repositoryOptions),
+    putImage: (repositoryName, tag, digest) => ecr.putImage(repositoryName, tag, digest),
+    images: (repositoryName) => ecr.images(repositoryName),
+    createLogGroup: (name) => logs.createLogGroup(name),
+    putLogEvents: (group, stream, events) => logs.putLogEvents(group, stream, events),
+    logEvents: (group, stream) => logs.events(group, stream),
     createBucket: (name) => s3.createBucket(name),
     getObject: (bucket, key) => s3.getObject(bucket, key),
     putObject: (bucket, key, body, contentType) => s3.putObject(bucket, key, body, contentType),

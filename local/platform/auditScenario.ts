@@ -1,6 +1,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { CodeBuildClient, StartBuildCommand } from "@aws-sdk/client-codebuild";
+import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { awsJsonError } from "../emulators/aws";
 import { BUILDERS } from "../../runtime/builders";
 import { silentLogger, type Logger } from "../../runtime/log";
@@ -84,7 +86,12 @@ const BUILDS: Readonly<Record<(typeof BUILDERS)[number], string>> = {
  * - a repository with nothing to build (NO_FRAMEWORK);
  * - a deployment whose builds CodeBuild keeps refusing with 500s: each retry of the stream looks for the build it
  *   may have started (ListBuildsForProject, BatchGetBuilds), then the mapping gives up, sends the batch to the
- *   failure queue, and the queue's consumer fails the deployment (INSPECTION_ABANDONED).
+ *   failure queue, and the queue's consumer fails the deployment (INSPECTION_ABANDONED);
+ * - after the builds (runSteps' lifecycle part): a build's log read through the API; a cancel while a build runs;
+ *   a build that starts for a deployment already canceled (stopped by its first event); ECR failing as a build ends
+ *   (the event goes to the dead-letter queue, the reconciler settles the deployment); a queued start interrupted
+ *   long ago (the reconciler looks for its build before starting it). The per-user limit (2) queues the ten first
+ *   deployments, so the build events function starts queued builds as slots free.
  * Needs Java (DynamoDB Local) and a free minute or two; leaves nothing behind.
  */
 export async function recordScenarioCalls(options: ScenarioOptions = {}): Promise<ScenarioRecording> {
@@ -108,9 +115,13 @@ export async function recordScenarioCalls(options: ScenarioOptions = {}): Promis
       reposDir,
       runBuilds: true,
       buildTools: BUILD_TOOL_STAND_INS,
-      logger: options.logger ?? silentLogger,
+      // The reconciler is run by the steps (not on a timer) and looks at every active deployment when it runs;
+      // Lambda's asynchronous retries wait milliseconds, not minutes.
+      schedules: false,
       // One user makes every request here; the per-user limit on deployments is not what this audits.
-      stackConfig: { "slipway:deploymentsPerUserPerMinute": "1000" },
+      stackConfig: { "slipway:reconcileAfterMinutes": "0", "slipway:deploymentsPerUserPerMinute": "1000" },
+      asyncRetryDelaysMs: [200, 400],
+      logger: options.logger ?? silentLogger,
     });
     const steps = await runSteps(platform, timeoutMs);
     await platform.idle();
@@ -219,7 +230,145 @@ async function runSteps(platform: Platform, timeoutMs: number): Promise<Scenario
   } finally {
     platform.aws.reset();
   }
+  steps.push(...(await lifecycleSteps(platform, token, builds[0]!.id, timeoutMs)));
   return steps;
+}
+
+/** After BUILDING: logs, cancel, an orphan build, a lost outcome, an interrupted queued start. */
+async function lifecycleSteps(
+  platform: Platform,
+  token: string,
+  builtId: string,
+  timeoutMs: number,
+): Promise<ScenarioStep[]> {
+  const call = (method: string, route: string, body?: unknown) => apiCall(platform, token, method, route, body);
+  const steps: ScenarioStep[] = [];
+  const statusOf = async (id: string) => (await call("GET", `/deployments/${id}`)).body ?? {};
+  const until = async (id: string, statuses: readonly string[]) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const deployment = await statusOf(id);
+      if (statuses.includes(deployment.status) || Date.now() > deadline) return deployment;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  };
+  const FINAL = ["SUCCEEDED", "FAILED", "CANCELED"];
+  const reconcile = async () => {
+    await platform.buildRunner?.idle();
+    await platform.idle();
+    platform.eventBridge.runSchedule("slipway-reconcile");
+    await platform.idle();
+  };
+  // CodeBuild's source download waits 8 s, so a build stays in PROVISIONING long enough to act on it.
+  const slowDownload = (times: number) => platform.aws.inject({ operation: "s3:GetObject", delayMs: 8000, times });
+
+  const log = await call("GET", `/deployments/${builtId}/logs`);
+  steps.push({
+    name: "a build's log is read through the API",
+    expected: "200 with lines",
+    actual: `${log.status} ${log.body?.events?.length > 0 ? "with lines" : "without lines"}`,
+  });
+
+  slowDownload(1);
+  const slow = String((await call("POST", "/deployments", { repository: `${OWNER}/landing` })).body?.id);
+  await until(slow, ["BUILDING", ...FINAL]);
+  const cancel = await call("POST", `/deployments/${slow}/cancel`);
+  steps.push({
+    name: "a deployment canceled while it builds has its build stopped and ends CANCELED",
+    expected: "202 CANCELED",
+    actual: `${cancel.status} ${(await until(slow, FINAL)).status}`,
+  });
+  platform.aws.reset();
+
+  const late = String((await call("POST", "/deployments", { repository: `${OWNER}/landing` })).body?.id);
+  await call("POST", `/deployments/${late}/cancel`);
+  await until(late, FINAL);
+  await platform.idle();
+  // Its StartBuild arrives after the cancel (sent by the platform's administrator, as the inspector's late call).
+  const staged = platform.aws.builds().find((build) => build.sourceLocationOverride)!;
+  slowDownload(1);
+  const codebuild = new CodeBuildClient({
+    endpoint: platform.aws.url,
+    region: "us-east-1",
+    credentials: { accessKeyId: "AKIDAUDITSCENARIO", secretAccessKey: "administrator" },
+  });
+  const { build: orphan } = await codebuild.send(
+    new StartBuildCommand({
+      projectName: staged.projectName,
+      sourceTypeOverride: "S3",
+      sourceLocationOverride: staged.sourceLocationOverride!,
+      environmentVariablesOverride: [{ name: "DEPLOYMENT_ID", value: late, type: "PLAINTEXT" }],
+    }),
+  );
+  codebuild.destroy();
+  await platform.buildRunner?.idle();
+  await platform.idle();
+  steps.push({
+    name: "a build that starts for a deployment already canceled is stopped by its first event",
+    expected: "STOPPED CANCELED",
+    actual: `${platform.aws.builds().find((build) => build.id === orphan?.id)?.buildStatus} ${(await statusOf(late)).status}`,
+  });
+  platform.aws.reset();
+
+  platform.aws.inject({
+    operation: "ecr:DescribeImages",
+    ...awsJsonError("ServerException", "ECR is not answering.", 500),
+    times: Infinity,
+  });
+  const unlucky = String((await call("POST", "/deployments", { repository: `${OWNER}/landing` })).body?.id);
+  await until(unlucky, ["BUILDING", ...FINAL]);
+  await platform.buildRunner?.idle();
+  await platform.idle();
+  const deadLetters = platform.eventSources.queues.get(deadLetterQueueArn(platform))?.counts().visible ?? 0;
+  platform.aws.reset();
+  await reconcile();
+  steps.push({
+    name: "ECR failing as a build ends: the event goes to the dead-letter queue, the reconciler settles it",
+    expected: "1 dead letter, SUCCEEDED",
+    actual: `${deadLetters} dead letter, ${(await statusOf(unlucky)).status}`,
+  });
+
+  slowDownload(2);
+  const three = await Promise.all(
+    [0, 1, 2].map(async () =>
+      String((await call("POST", "/deployments", { repository: `${OWNER}/landing` })).body?.id),
+    ),
+  );
+  const statuses = await Promise.all(three.map((id) => until(id, ["BUILDING", "QUEUED", ...FINAL])));
+  const queued = three[statuses.findIndex((deployment) => deployment.status === "QUEUED")];
+  if (queued) {
+    // Its start was marked ten minutes ago and then interrupted (a crash): past CodeBuild's idempotency window.
+    await platform.documents.send(
+      new UpdateCommand({
+        TableName: platform.tables.deployments,
+        Key: { id: queued },
+        UpdateExpression: "SET buildRequestedAt = :then",
+        ExpressionAttributeValues: { ":then": new Date(Date.now() - 10 * 60_000).toISOString() },
+      }),
+    );
+  }
+  await reconcile();
+  await reconcile();
+  steps.push({
+    name: "a queued start interrupted long ago is resumed by the reconciler, which looks for its build first",
+    expected: "BUILDING+BUILDING+QUEUED → all SUCCEEDED",
+    actual: `${statuses
+      .map((d) => d.status)
+      .sort()
+      .join("+")} → ${
+      (await Promise.all(three.map((id) => until(id, FINAL)))).every((d) => d.status === "SUCCEEDED")
+        ? "all SUCCEEDED"
+        : "not all SUCCEEDED"
+    }`,
+  });
+  platform.aws.reset();
+  return steps;
+}
+
+/** The build events function's on-failure destination, as the stack declared it. */
+function deadLetterQueueArn(platform: Platform): string {
+  const [config] = [...platform.resources.invokeConfigs.values()];
+  return String(config?.destinationConfig?.onFailure?.destination);
 }
 
 function collect(platform: Platform): Omit<ScenarioRecording, "steps"> {

@@ -5,7 +5,7 @@ import { GetBucketAclCommand, GetBucketLocationCommand, GetObjectCommand, S3Clie
 import type { AwsEmulator } from "../emulators/aws";
 import type { PrincipalRegistry } from "./iam/principals";
 import { logStreamWriter } from "./iam/logWrites";
-import type { EmulatedBuild } from "../emulators/aws/codeBuild";
+import type { EmulatedBuild, PhaseOutcome } from "../emulators/aws/codeBuild";
 import AdmZip from "adm-zip";
 import type { Logger } from "../../runtime/log";
 import type { SealedBuildTools } from "./sealedBuildTools";
@@ -26,7 +26,7 @@ interface Buildspec {
 
 export interface BuildOutcome {
   readonly buildId: string;
-  readonly status: "SUCCEEDED" | "FAILED";
+  readonly status: "SUCCEEDED" | "FAILED" | "STOPPED";
   /** The phase that failed, if one did. */
   readonly failedPhase?: string;
   readonly logFile: string;
@@ -40,11 +40,23 @@ export function extractSource(zip: Uint8Array, dir: string): void {
   new AdmZip(Buffer.from(zip)).extractAllTo(dir, true, true);
 }
 
+/** What a caller learns while a build runs, and how it stops one. */
+export interface BuildHooks {
+  /** A buildspec phase ended (its commands ran, or it had none) with this exit code. */
+  phaseEnded?(phase: (typeof PHASES)[number], code: number): void | Promise<void>;
+  /** The build's output as it comes (what goes to the log file). */
+  output?(chunk: string): void;
+  /** Aborting kills the running commands and runs nothing more: the build ends STOPPED. */
+  signal?: AbortSignal;
+}
+
 /**
  * Runs one build's buildspec for real: the staged source extracted into a temporary CODEBUILD_SRC_DIR, the project's
  * and the build's variables, each phase's commands in one bash (buildspec 0.2 keeps one shell per build: here one per
- * phase, with the commands in order and a failing command failing its phase), post_build even after a failure with
- * CODEBUILD_BUILD_SUCCEEDING=0, as CodeBuild does. Output goes to `logFile`.
+ * phase, with the commands in order and a failing command failing its phase). After a failing build phase,
+ * post_build still runs with CODEBUILD_BUILD_SUCCEEDING=0; after a failing install or pre_build nothing more runs
+ * (CodeBuild goes to FINALIZING), as CodeBuild's phase transitions go
+ * (https://docs.aws.amazon.com/codebuild/latest/userguide/view-build-details-phases.html). Output goes to `logFile`.
  */
 export async function runBuild(options: {
   build: EmulatedBuild;
@@ -62,14 +74,22 @@ export async function runBuild(options: {
   environment?: Readonly<Record<string, string>>;
   /** A folder put first on the commands' PATH (stand-ins for tools this machine lacks). */
   toolsDir?: string;
+  hooks?: BuildHooks;
 }): Promise<BuildOutcome> {
   const { build } = options;
+  const hooks = options.hooks ?? {};
   const spec = JSON.parse(options.buildspec) as Buildspec;
   const sourceDir = path.join(options.workDir, "src");
   fs.mkdirSync(sourceDir, { recursive: true });
   extractSource(options.source, sourceDir);
   fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
-  const log = fs.createWriteStream(options.logFile);
+  const file = fs.createWriteStream(options.logFile);
+  const log = {
+    write(chunk: string | Buffer) {
+      file.write(chunk);
+      hooks.output?.(chunk.toString());
+    },
+  };
   const systemPath = process.env.PATH ?? "/usr/bin:/bin";
   const variables: Record<string, string> = {
     PATH: options.toolsDir ? `${options.toolsDir}${path.delimiter}${systemPath}` : systemPath,
@@ -86,23 +106,30 @@ export async function runBuild(options: {
   };
   let failedPhase: string | undefined;
   for (const phase of PHASES) {
+    if (hooks.signal?.aborted) break;
+    // Only a failing build phase lets post_build run; after install or pre_build, CodeBuild finalizes.
+    if (failedPhase && (phase !== "post_build" || failedPhase !== "build")) continue;
     const commands = spec.phases?.[phase]?.commands ?? [];
-    if (commands.length === 0) continue;
-    if (failedPhase && phase !== "post_build") continue;
-    log.write(`\n[Container] Entering phase ${phase.toUpperCase()}\n`);
-    const code = await runCommands(
-      commands,
-      { ...variables, CODEBUILD_BUILD_SUCCEEDING: failedPhase ? "0" : "1" },
-      sourceDir,
-      log,
-    );
-    log.write(`[Container] Phase complete: ${phase.toUpperCase()} State: ${code === 0 ? "SUCCEEDED" : "FAILED"}\n`);
+    let code = 0;
+    if (commands.length > 0) {
+      log.write(`\n[Container] Entering phase ${phase.toUpperCase()}\n`);
+      code = await runCommands(
+        commands,
+        { ...variables, CODEBUILD_BUILD_SUCCEEDING: failedPhase ? "0" : "1" },
+        sourceDir,
+        log,
+        hooks.signal,
+      );
+      if (hooks.signal?.aborted) break;
+      log.write(`[Container] Phase complete: ${phase.toUpperCase()} State: ${code === 0 ? "SUCCEEDED" : "FAILED"}\n`);
+    }
     if (code !== 0 && !failedPhase) failedPhase = phase;
+    await hooks.phaseEnded?.(phase, code);
   }
-  await new Promise((resolve) => log.end(resolve));
+  await new Promise((resolve) => file.end(resolve));
   return {
     buildId: build.id,
-    status: failedPhase ? "FAILED" : "SUCCEEDED",
+    status: hooks.signal?.aborted ? "STOPPED" : failedPhase ? "FAILED" : "SUCCEEDED",
     ...(failedPhase ? { failedPhase } : {}),
     logFile: options.logFile,
   };
@@ -112,7 +139,8 @@ function runCommands(
   commands: readonly string[],
   env: Record<string, string>,
   cwd: string,
-  log: fs.WriteStream,
+  log: { write(chunk: string | Buffer): void },
+  signal?: AbortSignal,
 ): Promise<number> {
   return new Promise((resolve) => {
     // The commands run in order in one shell, as buildspec 0.2 runs a build's commands, stopping at the first that
@@ -123,10 +151,22 @@ function runCommands(
         (command) => `${command}\nslipway_status=$?\nif [ "$slipway_status" -ne 0 ]; then exit "$slipway_status"; fi`,
       )
       .join("\n");
-    const child = spawn("bash", ["-c", script], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    // Its own process group, so a stop (StopBuild) ends the commands it started too.
+    const child = spawn("bash", ["-c", script], { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const kill = () => {
+      try {
+        if (child.pid) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    };
+    signal?.addEventListener("abort", kill, { once: true });
     child.stdout.on("data", (chunk: Buffer) => log.write(chunk));
     child.stderr.on("data", (chunk: Buffer) => log.write(chunk));
-    child.on("close", (code) => resolve(code ?? 1));
+    child.on("close", (code) => {
+      signal?.removeEventListener("abort", kill);
+      resolve(code ?? 1);
+    });
   });
 }
 
@@ -186,8 +226,11 @@ async function prepareBuild(options: {
 /**
  * `npm start -- --run-builds`: watches the CodeBuild emulator for new builds and runs each as CodeBuild would, with
  * the project's service role: CodeBuild's own calls first (`prepareBuild`), then the buildspec's phases with the
- * role's credentials, its log stream written as it goes. Each build ends SUCCEEDED or FAILED. Without it, builds
- * stay IN_PROGRESS, as recorded.
+ * role's credentials, its log stream written as it goes (GetLogEvents reads it). The emulator's phases move with the
+ * build (PROVISIONING, DOWNLOAD_SOURCE, then each buildspec phase as its commands exit, then UPLOAD_ARTIFACTS and
+ * FINALIZING), so its events are CodeBuild's; StopBuild kills the commands. Each build ends SUCCEEDED, FAILED or
+ * STOPPED. The image a build pushes lands in the local registry, where ECR's DescribeImages finds it. Without
+ * `--run-builds`, builds are simulated (simulatedBuilds.ts).
  */
 export function startBuildRunner(options: {
   aws: AwsEmulator;
@@ -226,6 +269,20 @@ export function startBuildRunner(options: {
     });
   };
 
+  /** Ends the build's current phase and enters the next; a build stopped meanwhile has ended already. */
+  const advance = (id: string, outcome: PhaseOutcome = {}) => {
+    try {
+      return options.aws.advanceBuild(id, outcome);
+    } catch {
+      return "COMPLETED";
+    }
+  };
+  const finishWalk = (id: string) => {
+    let phase = options.aws.builds().find((b) => b.id === id)?.currentPhase;
+    while (phase && phase !== "COMPLETED") phase = advance(id);
+  };
+  const aborts = new Map<string, AbortController>();
+
   const execute = async (build: EmulatedBuild): Promise<BuildOutcome> => {
     const project = options.projects.get(build.projectName);
     const roleArn = String(project?.serviceRole ?? "");
@@ -234,31 +291,58 @@ export function startBuildRunner(options: {
     const logFile = path.join(options.stateDir, "builds", `${safeId}.log`);
     if (!project || !roleName) throw new Error(`build ${build.id}: its project or service role is not declared`);
     const credentials = options.iam.credentialsFor(roleName);
-    const logGroup = String(project.logsConfig?.cloudwatchLogs?.groupName ?? `/aws/codebuild/${build.projectName}`);
+    const { groupName: logGroup, streamName } = options.aws.buildLogs(build.id);
     const logs = logStreamWriter({
       iam: options.iam,
       accessKeyId: credentials.accessKeyId,
       region: options.region,
       accountId: options.accountId,
       logGroup,
-      streamName: build.id.slice(build.id.lastIndexOf(":") + 1),
+      streamName,
     });
+    // The output, line by line, into the build's stream, when the service role may write it (as CodeBuild does).
+    let written = Promise.resolve();
+    let partial = "";
+    const appendLog = (chunk: string) => {
+      const lines = (partial + chunk).split("\n");
+      partial = lines.pop() ?? "";
+      if (lines.length === 0) return;
+      const now = Date.now();
+      written = written.then(async () => {
+        if (await logs.write()) {
+          options.aws.putLogEvents(
+            logGroup,
+            streamName,
+            lines.map((message) => ({ timestamp: now, message })),
+          );
+        }
+      });
+    };
     const s3 = new S3Client({
       endpoint: options.aws.url,
       region: options.region,
       forcePathStyle: true,
       credentials,
     });
+    const abort = new AbortController();
+    aborts.set(build.id, abort);
     try {
+      advance(build.id); // QUEUED → PROVISIONING
       const prepared = await prepareBuild({ build, logs, s3 });
       if (prepared.failure) {
         fs.mkdirSync(path.dirname(logFile), { recursive: true });
-        fs.writeFileSync(
-          logFile,
-          `[Container] Phase complete: ${prepared.failure.phase} State: FAILED\n${prepared.failure.message}\n`,
-        );
+        const text = `[Container] Phase complete: ${prepared.failure.phase} State: FAILED\n${prepared.failure.message}\n`;
+        fs.writeFileSync(logFile, text);
+        appendLog(text);
+        if (prepared.failure.phase === "DOWNLOAD_SOURCE") advance(build.id); // PROVISIONING went well
+        const [statusCode = "CLIENT_ERROR", ...message] = prepared.failure.message.split(": ");
+        advance(build.id, { status: "CLIENT_ERROR", context: { statusCode, message: message.join(": ") } });
         return { buildId: build.id, status: "FAILED", failedPhase: prepared.failure.phase, logFile };
       }
+      // Stopped while CodeBuild prepared it: nothing of the buildspec runs.
+      if (abort.signal.aborted) return { buildId: build.id, status: "STOPPED", logFile };
+      advance(build.id); // PROVISIONING → DOWNLOAD_SOURCE
+      advance(build.id); // → INSTALL
       const outcome = await runBuild({
         build,
         buildspec: String(project.source?.buildspec ?? "{}"),
@@ -278,11 +362,31 @@ export function startBuildRunner(options: {
           : options.toolsDir
             ? { toolsDir: options.toolsDir }
             : {}),
+        hooks: {
+          output: appendLog,
+          signal: abort.signal,
+          // Each buildspec phase ends its CodeBuild phase, with the commands' exit: CodeBuild's events follow.
+          phaseEnded: (phase, code) => {
+            advance(
+              build.id,
+              code === 0
+                ? {}
+                : {
+                    status: "FAILED",
+                    context: {
+                      statusCode: "COMMAND_EXECUTION_ERROR",
+                      message: `Error while executing command in ${phase.toUpperCase()}. Reason: exit status ${code}`,
+                    },
+                  },
+            );
+          },
+        },
       });
-      // The phases' output reaches the build's log stream.
-      await logs.write();
+      if (partial) appendLog("\n");
+      await written;
       return outcome;
     } finally {
+      aborts.delete(build.id);
       s3.destroy();
     }
   };
@@ -293,17 +397,22 @@ export function startBuildRunner(options: {
       started.add(build.id);
       const work = execute(build)
         .then((outcome) => {
-          options.aws.finishBuild(build.id, outcome.status);
+          finishWalk(build.id); // UPLOAD_ARTIFACTS, FINALIZING, COMPLETED: the final state change
           options.onOutcome?.(outcome);
         })
         .catch((error: unknown) => {
           options.logger.error("build runner failed", { buildId: build.id, error: String(error) });
-          options.aws.finishBuild(build.id, "FAILED");
+          advance(build.id, { status: "FAULT" });
+          finishWalk(build.id);
         })
         .finally(() => running.delete(work));
       running.add(work);
     }
   };
+  // StopBuild kills the build's commands; CodeBuild ends the build itself.
+  const unsubscribe = options.aws.onCodeBuild({
+    onStopRequested: (build) => aborts.get(build.id)?.abort(),
+  });
   fs.mkdirSync(path.join(options.stateDir, "builds"), { recursive: true });
   const timer = setInterval(() => {
     if (!stopped) tick();
@@ -312,6 +421,8 @@ export function startBuildRunner(options: {
     async stop() {
       stopped = true;
       clearInterval(timer);
+      unsubscribe();
+      for (const abort of aborts.values()) abort.abort();
       await Promise.all(running);
     },
     async idle() {

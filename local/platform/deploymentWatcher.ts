@@ -11,9 +11,11 @@ export interface DeploymentChange {
   readonly deployment: Deployment;
   /** Undefined for a new deployment. */
   readonly previousStatus?: string;
+  /** Set when only the build's phase moved (the status stayed BUILDING). */
+  readonly previousPhase?: string;
 }
 
-/** The status change a stream record describes, if it is one. */
+/** The move a stream record describes, if it is one: a new deployment, a new status, or a BUILDING build's new phase. */
 export function deploymentChange(record: DynamoDBRecord): DeploymentChange | undefined {
   const image = record.dynamodb?.NewImage;
   if (!image) return undefined;
@@ -21,21 +23,38 @@ export function deploymentChange(record: DynamoDBRecord): DeploymentChange | und
   const previous = record.dynamodb?.OldImage
     ? (unmarshall(record.dynamodb.OldImage as never) as Deployment)
     : undefined;
-  if (previous && previous.status === deployment.status) return undefined;
-  return { deployment, ...(previous ? { previousStatus: previous.status } : {}) };
+  if (!previous) return { deployment };
+  if (previous.status !== deployment.status) return { deployment, previousStatus: previous.status };
+  if (deployment.status === "BUILDING" && deployment.phase && previous.phase !== deployment.phase) {
+    return { deployment, previousStatus: previous.status, previousPhase: previous.phase ?? "" };
+  }
+  return undefined;
 }
 
-/** One line a person reads: time, id, who deployed, repository, the move, and the reason or build when there is one. */
+/** What a person wants to know about each status, after the move itself. */
+const DETAIL_BY_STATUS: Readonly<Partial<Record<Deployment["status"], (deployment: Deployment) => string>>> = {
+  QUEUED: () => "  waiting for one of the user's running builds to end",
+  BUILDING: (d) =>
+    d.phase
+      ? `  phase ${d.phase}`
+      : `  ${d.framework ?? "?"} on ${d.builder} at ${d.commitSha?.slice(0, 7)}, build ${d.buildId}`,
+  SUCCEEDED: (d) => `  image ${d.image?.uri ?? "?"}`,
+  FAILED: (d) =>
+    d.statusReason
+      ? `  ${d.statusReason.code}${d.statusReason.phase ? ` in ${d.statusReason.phase}` : ""}: ${d.statusReason.message}`
+      : "",
+  CANCELED: (d) => (d.statusReason ? `  ${d.statusReason.code}: ${d.statusReason.message}` : ""),
+};
+
+/** One line a person reads: time, id, who deployed, repository, the move, and what it means. */
 export function describeChange({ deployment, previousStatus }: DeploymentChange, now = new Date()): string {
   const time = now.toISOString().slice(11, 19);
-  const move = previousStatus ? `${previousStatus} → ${deployment.status}` : deployment.status;
+  const move =
+    previousStatus && previousStatus !== deployment.status
+      ? `${previousStatus} → ${deployment.status}`
+      : deployment.status;
   const ref = deployment.ref ? `@${deployment.ref}` : "";
-  const detail =
-    deployment.status === "FAILED" && deployment.statusReason
-      ? `  ${deployment.statusReason.code}: ${deployment.statusReason.message}`
-      : deployment.status === "BUILDING"
-        ? `  ${deployment.framework ?? "?"} on ${deployment.builder} at ${deployment.commitSha?.slice(0, 7)}, build ${deployment.buildId}`
-        : "";
+  const detail = DETAIL_BY_STATUS[deployment.status]?.(deployment) ?? "";
   return `[${time}] ${deployment.id.slice(0, 8)} ${deployment.userId}: ${deployment.repository}${ref}  ${move}${detail}`;
 }
 

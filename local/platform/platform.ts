@@ -29,6 +29,8 @@ import { clearState } from "./clearState";
 import { writeRunningPlatform } from "./runningPlatform";
 import { createDashboardSite } from "./dashboardSite";
 import { createLocalSignIn, LOCAL_SIGN_IN_PATHS } from "./localSignIn";
+import { startEventBridge, type LocalEventBridge } from "./eventBridge";
+import { startSimulatedBuilds, type SimulatedBuildOutcome } from "./simulatedBuilds";
 
 export const REGION = "us-east-1";
 export const ACCOUNT_ID = "000000000000";
@@ -48,15 +50,15 @@ export interface PlatformOptions {
   readonly realGitHub?: { readonly appId: string; readonly privateKeyPem: string; readonly apiUrl?: string };
   /** Origins the local front end is served from. */
   readonly corsAllowOrigins?: string[];
-  /** Run each build's buildspec for real (`--run-builds`); otherwise builds are recorded and stay IN_PROGRESS. */
+  /** Run each build's buildspec for real (`--run-builds`); otherwise builds are simulated (see simulatedBuilds.ts). */
   readonly runBuilds?: boolean;
+  /** Seconds a simulated build takes. Default $SLIPWAY_SIMULATED_BUILD_SECONDS, else 5. */
+  readonly simulatedBuildSeconds?: number;
   /**
    * A folder put first on the PATH of builds run with `runBuilds`: `BUILD_TOOL_STAND_INS` stands in for `aws` and
    * `docker` where there is no Docker engine (the scenario of `recordScenarioCalls`). Default none.
    */
   readonly buildTools?: string;
-  /** Told when a build run with `runBuilds` ends. */
-  readonly onBuildOutcome?: (outcome: BuildOutcome) => void;
   /**
    * Multiplies the waits GitHub asks the inspector for (SLIPWAY_GITHUB_WAIT_SCALE): the fault tests set 0.01 so a
    * 60-second secondary limit takes 0.6 s. Default 1, as in AWS.
@@ -64,13 +66,22 @@ export interface PlatformOptions {
   readonly githubWaitScale?: number;
   /** Every DynamoDB request the functions make, once answered (`npm run bench`'s critical path). */
   readonly onDynamoDbExchange?: (exchange: { operation: string; startedAt: number; endedAt: number }) => void;
+  /** Told when a build ends (run for real or simulated). */
+  readonly onBuildOutcome?: (outcome: BuildOutcome | SimulatedBuildOutcome) => void;
   /** Told of slow start-up steps a person should know about (building the function archives). */
   readonly onProgress?: (message: string) => void;
+  /** Waits before Lambda's asynchronous retries of EventBridge deliveries. Default AWS's (1 min, 2 min). */
+  readonly asyncRetryDelaysMs?: readonly number[];
+  /** Run scheduled rules (the reconciler) on their timers. Default true. */
+  readonly schedules?: boolean;
   /** Function output, line by line. Default: dropped (the deployment watcher tells what matters). */
   readonly onFunctionLog?: (functionName: string, line: string) => void;
   /** Lines a person should see about the platform itself (DynamoDB Local died and came back). Default: logger.warn. */
   readonly notify?: (line: string) => void;
-  /** Stack config on top of the local defaults, e.g. `{ "slipway:deploymentsPerUserPerMinute": "2" }`. */
+  /**
+   * Stack config on top of the local defaults, e.g. `{ "slipway:deploymentsPerUserPerMinute": "2" }` or
+   * `{ "slipway:maxConcurrentBuildsPerUser": "1" }`.
+   */
   readonly stackConfig?: Readonly<Record<string, string>>;
   readonly logger?: Logger;
 }
@@ -87,6 +98,8 @@ export interface Platform {
   readonly resources: LocalResources;
   readonly functions: ReadonlyMap<string, LocalFunction>;
   readonly eventSources: EventSources;
+  /** The default event bus with the stack's rules: CodeBuild's events and the schedules reach the functions here. */
+  readonly eventBridge: LocalEventBridge;
   /** Runs builds as CodeBuild would, with `runBuilds`. */
   readonly buildRunner?: BuildRunner;
   /** With `runBuilds` and no `buildTools`: the sealed stand-ins for `aws` and `docker`, and this machine's Docker. */
@@ -97,7 +110,7 @@ export interface Platform {
   readonly dynamodbEndpoint: string;
   /** The supervised DynamoDB Local: its process and how often it was restarted. */
   readonly dynamodbLocal: DynamoDbLocal;
-  readonly tables: { deployments: string; installations: string; idempotency: string; rateLimits: string };
+  readonly tables: { deployments: string; installations: string; idempotency: string; rateLimits: string; buildSlots: string };
   /** A bearer token the local authorizer accepts for this user. */
   token(userId: string, options?: { audience?: string; issuer?: string; expiresInSeconds?: number }): Promise<string>;
   /** Resolves when every event source is caught up and nothing is in flight. */
@@ -197,7 +210,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       ...(options.onDynamoDbExchange ? { onExchange: options.onDynamoDbExchange } : {}),
     });
     stopping.push(() => proxy.close());
-    const aws = await startAws({ region: REGION, accountId: ACCOUNT_ID, authorize: emulatorAuthorize(iam, logger) });
+    const aws = await startAws({
+      region: REGION,
+      accountId: ACCOUNT_ID,
+      authorize: emulatorAuthorize(iam, logger),
+      // ECR's tags live in the local registry's folder, which the sealed `docker push` of --run-builds writes too.
+      registryDir: path.join(options.stateDir, "registry"),
+    });
     stopping.push(() => aws.close());
 
     const reposDir = options.realGitHub ? undefined : path.resolve(options.reposDir ?? DEFAULT_REPOS_DIR);
@@ -255,6 +274,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       [ENV.codebuildEndpoint]: aws.url,
       [ENV.s3Endpoint]: aws.url,
       ...(options.githubWaitScale !== undefined ? { [ENV.githubWaitScale]: String(options.githubWaitScale) } : {}),
+      [ENV.ecrEndpoint]: aws.url,
+      [ENV.logsEndpoint]: aws.url,
     };
     const functions = new Map<string, LocalFunction>();
     for (const declared of resources.functions.values()) {
@@ -367,6 +388,21 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     });
     stopping.push(() => eventSources.stop());
 
+    const eventBridge = startEventBridge({
+      resources,
+      functions,
+      queues: eventSources.queues,
+      iam,
+      region: REGION,
+      accountId: ACCOUNT_ID,
+      logger,
+      ...(options.asyncRetryDelaysMs ? { asyncRetryDelaysMs: options.asyncRetryDelaysMs } : {}),
+      ...(options.schedules !== undefined ? { schedules: options.schedules } : {}),
+    });
+    stopping.push(() => eventBridge.stop());
+    const stopEvents = aws.onCodeBuild({ onEvent: (event) => eventBridge.put(event) });
+    stopping.push(async () => stopEvents());
+
     let buildRunner: BuildRunner | undefined;
     let sealedBuildTools: SealedBuildTools | undefined;
     if (options.runBuilds) {
@@ -386,6 +422,14 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         ...(options.onBuildOutcome ? { onOutcome: options.onBuildOutcome } : {}),
       }));
       stopping.push(() => runner.stop());
+    } else {
+      const simulated = startSimulatedBuilds({
+        aws,
+        seconds: options.simulatedBuildSeconds ?? simulatedBuildSecondsFromEnvironment(),
+        logger,
+        ...(options.onBuildOutcome ? { onOutcome: options.onBuildOutcome } : {}),
+      });
+      stopping.push(() => simulated.stop());
     }
 
     return {
@@ -398,6 +442,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       resources,
       functions,
       eventSources,
+      eventBridge,
       ...(buildRunner ? { buildRunner } : {}),
       ...(sealedBuildTools ? { sealedBuildTools } : {}),
       documents,
@@ -406,7 +451,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       tables,
       token: (userId, tokenOptions = {}) =>
         mintToken({ privateKeyPem: issuerKey.privateKeyPem, sub: userId, ...tokenOptions }),
-      idle: () => eventSources.idle(),
+      async idle() {
+        await eventSources.idle();
+        await eventBridge.idle();
+      },
       stop: stopAll,
     };
   } catch (error) {
@@ -426,7 +474,17 @@ function tableNames(outputs: Record<string, unknown>) {
     installations: String(outputs.installationsTableName),
     idempotency: String(outputs.idempotencyTableName),
     rateLimits: String(outputs.rateLimitsTableName),
+    buildSlots: String(outputs.buildSlotsTableName),
   };
+}
+
+/** `SLIPWAY_SIMULATED_BUILD_SECONDS` (a number ≥ 0), else 5. */
+export function simulatedBuildSecondsFromEnvironment(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.SLIPWAY_SIMULATED_BUILD_SECONDS;
+  if (raw === undefined || raw === "") return 5;
+  const seconds = Number(raw);
+  if (!(seconds >= 0)) throw new Error(`SLIPWAY_SIMULATED_BUILD_SECONDS must be a number of seconds, not "${raw}"`);
+  return seconds;
 }
 
 /**

@@ -4,9 +4,12 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   ResourceNotFoundException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
+  waitUntilTableExists,
   type DynamoDBClient,
   type CreateTableCommandInput,
+  type TableDescription,
 } from "@aws-sdk/client-dynamodb";
 import type { AwsEmulator } from "../emulators/aws";
 import type { Logger } from "../../runtime/log";
@@ -35,6 +38,21 @@ export interface DeclaredFunction {
   readonly timeoutSeconds: number;
 }
 
+export interface DeclaredEventRule {
+  readonly name: string;
+  readonly arn: string;
+  readonly eventPattern?: string;
+  readonly scheduleExpression?: string;
+  readonly enabled: boolean;
+}
+
+export interface DeclaredEventTarget {
+  readonly rule: string;
+  readonly arn: string;
+  readonly retryPolicy?: { maximumEventAgeInSeconds?: number; maximumRetryAttempts?: number };
+  readonly deadLetterArn?: string;
+}
+
 export interface DeclaredRoute {
   readonly routeKey: string;
   readonly integrationId: string;
@@ -52,6 +70,13 @@ export interface LocalResources {
   readonly mappings: Record<string, any>[];
   readonly permissions: Record<string, any>[];
   readonly projects: Map<string, Record<string, any>>;
+  /** EventBridge rules on the default bus (by name): an event pattern or a schedule. */
+  readonly eventRules: Map<string, DeclaredEventRule>;
+  readonly eventTargets: DeclaredEventTarget[];
+  /** SQS queue policies: queue URL → policy JSON (who else may send to it: EventBridge, for dead letters). */
+  readonly queuePolicies: Map<string, string>;
+  /** Lambda's asynchronous invocation settings per function name (retries, on-failure destination). */
+  readonly invokeConfigs: Map<string, Record<string, any>>;
   /** ECR repositories by URL: builds push to them (`--run-builds`), keeping their tag mutability. */
   readonly repositories: Map<string, { name: string; imageTagMutability: string }>;
   /** Inline role policies as the stack declared them: policy (resource) name → role and JSON document. */
@@ -166,11 +191,43 @@ async function provisionTable(
       );
     }
     table = await describe();
-  }
+  } else await addMissingIndexes(name, table.Table!, request.inputs, context);
   const arn = table.Table!.TableArn!;
   const streamArn = table.Table!.LatestStreamArn;
   resources.tables.set(name, { name, arn, ...(streamArn ? { streamArn } : {}) });
   return { id: name, state: { name, arn, streamArn, hashKey: request.inputs.hashKey } };
+}
+
+/**
+ * A table kept in `.slipway/` from an earlier run may lack an index the stack now declares: it is added, as `pulumi
+ * up` would (UpdateTable creates one global secondary index at a time), and waited for.
+ */
+async function addMissingIndexes(
+  name: string,
+  table: TableDescription,
+  inputs: Record<string, any>,
+  context: ProvisionerContext,
+): Promise<void> {
+  const existing = (table.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName);
+  const wanted = createTableInput(name, inputs);
+  for (const index of wanted.GlobalSecondaryIndexes ?? []) {
+    if (existing.includes(index.IndexName)) continue;
+    context.logger.info("adding an index declared since this state was created", {
+      table: name,
+      index: index.IndexName,
+    });
+    await context.dynamodb.send(
+      new UpdateTableCommand({
+        TableName: name,
+        AttributeDefinitions: wanted.AttributeDefinitions,
+        GlobalSecondaryIndexUpdates: [{ Create: index }],
+      }),
+    );
+    await waitUntilTableExists(
+      { client: context.dynamodb, maxWaitTime: 60, minDelay: 0.2, maxDelay: 1 },
+      { TableName: name },
+    );
+  }
 }
 
 async function provisionRole(request: ResourceRequest, context: ProvisionerContext): Promise<Provisioned> {
@@ -193,6 +250,7 @@ async function provisionRolePolicy(
 
 async function provisionLogGroup(request: ResourceRequest, context: ProvisionerContext): Promise<Provisioned> {
   const name = physicalName(request);
+  context.aws.createLogGroup(name);
   return { id: name, state: { name, arn: arnOf(context, "logs", `log-group:${name}`) } };
 }
 
@@ -248,10 +306,9 @@ async function provisionRepository(
   const name = physicalName(request);
   const repositoryUrl = `${context.accountId}.dkr.ecr.${context.region}.localhost/${name}`;
   // MUTABLE is ECR's default.
-  resources.repositories.set(repositoryUrl, {
-    name,
-    imageTagMutability: String(request.inputs.imageTagMutability ?? "MUTABLE"),
-  });
+  const imageTagMutability = request.inputs.imageTagMutability === "IMMUTABLE" ? "IMMUTABLE" : "MUTABLE";
+  resources.repositories.set(repositoryUrl, { name, imageTagMutability });
+  context.aws.createRepository(name, { imageTagMutability });
   return {
     id: name,
     state: {
@@ -275,6 +332,9 @@ async function provisionProject(
     environment: inputs.environment,
     serviceRole: inputs.serviceRole,
     timeoutInMinutes: inputs.buildTimeout,
+    ...(inputs.logsConfig?.cloudwatchLogs?.groupName
+      ? { logGroupName: inputs.logsConfig.cloudwatchLogs.groupName }
+      : {}),
   });
   resources.projects.set(name, inputs);
   return { id: name, state: { name, arn } };
@@ -369,6 +429,56 @@ async function recordPermission(
   return { id: request.name };
 }
 
+async function provisionEventRule(
+  request: ResourceRequest,
+  context: ProvisionerContext,
+  resources: LocalResources,
+): Promise<Provisioned> {
+  const name = physicalName(request);
+  const arn = arnOf(context, "events", `rule/${name}`);
+  resources.eventRules.set(name, {
+    name,
+    arn,
+    ...(request.inputs.eventPattern ? { eventPattern: String(request.inputs.eventPattern) } : {}),
+    ...(request.inputs.scheduleExpression ? { scheduleExpression: String(request.inputs.scheduleExpression) } : {}),
+    enabled: (request.inputs.state ?? "ENABLED") === "ENABLED" && request.inputs.isEnabled !== false,
+  });
+  return { id: name, state: { name, arn } };
+}
+
+async function provisionEventTarget(
+  request: ResourceRequest,
+  _context: ProvisionerContext,
+  resources: LocalResources,
+): Promise<Provisioned> {
+  const inputs = request.inputs;
+  resources.eventTargets.push({
+    rule: String(inputs.rule),
+    arn: String(inputs.arn),
+    ...(inputs.retryPolicy ? { retryPolicy: inputs.retryPolicy } : {}),
+    ...(inputs.deadLetterConfig?.arn ? { deadLetterArn: String(inputs.deadLetterConfig.arn) } : {}),
+  });
+  return { id: `${String(inputs.rule)}-${request.name}`, state: { targetId: request.name } };
+}
+
+async function provisionQueuePolicy(
+  request: ResourceRequest,
+  _context: ProvisionerContext,
+  resources: LocalResources,
+): Promise<Provisioned> {
+  resources.queuePolicies.set(String(request.inputs.queueUrl), String(request.inputs.policy));
+  return { id: String(request.inputs.queueUrl) };
+}
+
+async function recordInvokeConfig(
+  request: ResourceRequest,
+  _context: ProvisionerContext,
+  resources: LocalResources,
+): Promise<Provisioned> {
+  resources.invokeConfigs.set(String(request.inputs.functionName), request.inputs);
+  return { id: `${String(request.inputs.functionName)}:$LATEST` };
+}
+
 /** Resources whose effect the local platform does not need (bucket hardening, lifecycle, ECR policies…). */
 const accepted: Provision = async (request) => ({ id: request.name });
 
@@ -398,6 +508,10 @@ export const PROVISIONERS: Readonly<Record<string, Provision>> = {
   "aws:apigatewayv2/integration:Integration": provisionIntegration,
   "aws:apigatewayv2/route:Route": provisionRoute,
   "aws:apigatewayv2/stage:Stage": provisionStage,
+  "aws:cloudwatch/eventRule:EventRule": provisionEventRule,
+  "aws:cloudwatch/eventTarget:EventTarget": provisionEventTarget,
+  "aws:sqs/queuePolicy:QueuePolicy": provisionQueuePolicy,
+  "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": recordInvokeConfig,
 };
 
 /** pulumi-aws's own component resources. */
@@ -411,6 +525,10 @@ export function emptyResources(): LocalResources {
     mappings: [],
     permissions: [],
     projects: new Map(),
+    eventRules: new Map(),
+    eventTargets: [],
+    queuePolicies: new Map(),
+    invokeConfigs: new Map(),
     repositories: new Map(),
     rolePolicies: new Map(),
     api: { authorizers: new Map(), integrations: new Map(), routes: [] },

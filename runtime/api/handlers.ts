@@ -1,9 +1,20 @@
-import { createDocumentClient, createInvocationBudget, type InvocationBudget } from "../aws";
+import {
+  createCloudWatchLogsClient,
+  createCodeBuildClient,
+  createDocumentClient,
+  createInvocationBudget,
+  type InvocationBudget,
+} from "../aws";
 import { DeploymentStore } from "../deployments/deploymentStore";
 import { createRateLimiter } from "../deployments/rateLimiter";
 import { readEnvironment } from "../environment";
 import type { ApiEvent, ApiResult } from "../http";
+import { parseStringMap } from "../build/stringMap";
+import { createBuildLogReader } from "../lifecycle/buildLogs";
+import { createCodeBuildBuilds } from "../lifecycle/codeBuildBuilds";
 import { createLogger } from "../log";
+import { cancelDeployment } from "./cancelDeployment";
+import { deploymentLogs } from "./deploymentLogs";
 import { createDeployment } from "./createDeployment";
 import { getDeployment } from "./getDeployment";
 import { listDeployments } from "./listDeployments";
@@ -77,5 +88,34 @@ export function createListDeploymentsHandler(env: NodeJS.ProcessEnv = process.en
   return (event: ApiEvent, context?: LambdaContext): Promise<ApiResult> => {
     budget.begin(context);
     return listDeployments(event, deps);
+  };
+}
+
+/** POST /deployments/{id}/cancel */
+export function createCancelDeploymentHandler(env: NodeJS.ProcessEnv = process.env) {
+  const settings = readEnvironment(["deploymentsTable"], env);
+  const budget = createInvocationBudget();
+  const deps = {
+    ...apiDependencies(settings, budget),
+    builds: createCodeBuildBuilds(createCodeBuildClient(settings, budget)),
+  };
+  return (event: ApiEvent, context?: LambdaContext): Promise<ApiResult> => {
+    budget.begin(context);
+    return cancelDeployment(event, deps);
+  };
+}
+
+/** GET /deployments/{id}/logs */
+export function createDeploymentLogsHandler(env: NodeJS.ProcessEnv = process.env) {
+  const settings = readEnvironment(["deploymentsTable", "buildLogGroups"], env);
+  const budget = createInvocationBudget();
+  const deps = {
+    ...apiDependencies(settings, budget),
+    logs: createBuildLogReader(createCloudWatchLogsClient(settings, budget)),
+    logGroups: parseStringMap("BUILD_LOG_GROUPS", settings.buildLogGroups),
+  };
+  return (event: ApiEvent, context?: LambdaContext): Promise<ApiResult> => {
+    budget.begin(context);
+    return deploymentLogs(event, deps);
   };
 }

@@ -8,7 +8,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import type { Deployment } from "../deployment";
 import { ConflictError, isConflictError } from "../errors";
-import { allowedPredecessors, DEPLOYMENTS, IDEMPOTENCY, type DeploymentStatus } from "../schema";
+import { ACTIVE_STATUSES, allowedPredecessors, DEPLOYMENTS, IDEMPOTENCY, type DeploymentStatus } from "../schema";
 import { idempotencyRecordKey } from "./idempotencyRecordKey";
 import { decodeCursor, encodeCursor } from "./listCursor";
 import type { RateLimiter } from "./rateLimiter";
@@ -258,30 +258,124 @@ export class DeploymentStore {
   /**
    * Moves a deployment to `to` if its current status may move there (see TRANSITIONS), writing `fields` with it.
    * Returns the deployment after the move, or undefined if it is missing or in a status that may not move to `to`.
+   * `from` narrows the statuses the move may start from (a caller that only ever acts on some); `whenBuild` refuses
+   * the move if the deployment records another build. The sparse index keys follow the status (see INDEX_KEYS).
    */
   async transition(
     id: string,
     to: DeploymentStatus,
     fields: Partial<Deployment> = {},
-    options: { incrementAttempts?: boolean } = {},
+    options: { incrementAttempts?: boolean; from?: readonly DeploymentStatus[]; whenBuild?: string } = {},
   ): Promise<Deployment | undefined> {
-    const from = allowedPredecessors(to);
+    const from = allowedPredecessors(to).filter((status) => !options.from || options.from.includes(status));
     if (from.length === 0) return undefined;
-    const update = buildUpdate({ status: to, updatedAt: this.clock().toISOString() }, fields, options);
+    const now = this.clock().toISOString();
+    const keys = indexKeysFor(to, now);
+    const update = buildUpdate({ status: to, updatedAt: now, ...keys.set }, fields, {
+      incrementAttempts: options.incrementAttempts,
+      copy: keys.copy,
+      remove: keys.remove,
+    });
     const allowed = from.map((_, i) => `:from${i}`);
+    const build = options.whenBuild === undefined ? "" : " AND (attribute_not_exists(#build) OR #build = :build)";
     return this.conditionalUpdate(id, {
       ...update,
-      ConditionExpression: `attribute_exists(#id) AND #current IN (${allowed.join(", ")})`,
+      ConditionExpression: `attribute_exists(#id) AND #current IN (${allowed.join(", ")})${build}`,
       ExpressionAttributeNames: {
         ...update.ExpressionAttributeNames,
         "#id": DEPLOYMENTS.hashKey,
         "#current": "status",
+        ...(options.whenBuild === undefined ? {} : { "#build": "buildId" }),
       },
       ExpressionAttributeValues: {
         ...update.ExpressionAttributeValues,
         ...Object.fromEntries(from.map((status, i) => [`:from${i}`, status])),
+        ...(options.whenBuild === undefined ? {} : { ":build": options.whenBuild }),
       },
     });
+  }
+
+  /**
+   * Records a BUILDING deployment's progress (its build's phase, the logs link) if `phaseRank`/`phaseAt` are newer
+   * than what is stored: events arrive out of order and more than once, and an older one must not move the phase
+   * back. Also refreshes `activeAt`, so the reconciler looks first at builds it has heard nothing from for longest.
+   * Undefined when the deployment is not BUILDING this build or already knows newer progress.
+   */
+  async recordProgress(
+    id: string,
+    buildId: string,
+    progress: { phase: string; phaseRank: number; phaseAt: string; logsUrl?: string },
+  ): Promise<Deployment | undefined> {
+    const now = this.clock().toISOString();
+    const update = buildUpdate(
+      { updatedAt: now, [DEPLOYMENTS.activeIndex.rangeKey]: now },
+      { phase: progress.phase, phaseRank: progress.phaseRank, phaseAt: progress.phaseAt, logsUrl: progress.logsUrl },
+    );
+    return this.conditionalUpdate(id, {
+      ...update,
+      ConditionExpression:
+        "#current = :building AND #build = :build AND " +
+        "(attribute_not_exists(#rank) OR #rank < :rank OR (#rank = :rank AND #at < :at))",
+      ExpressionAttributeNames: {
+        ...update.ExpressionAttributeNames,
+        "#current": "status",
+        "#build": "buildId",
+        "#rank": "phaseRank",
+        "#at": "phaseAt",
+      },
+      ExpressionAttributeValues: {
+        ...update.ExpressionAttributeValues,
+        ":building": "BUILDING",
+        ":build": buildId,
+        ":rank": progress.phaseRank,
+        ":at": progress.phaseAt,
+      },
+    });
+  }
+
+  /** A user's QUEUED deployments, oldest first (the sparse `queuedByUser` index; strongly consistent reads follow). */
+  async queuedByUser(userId: string, limit: number): Promise<Deployment[]> {
+    const index = DEPLOYMENTS.queuedIndex;
+    const page = await this.client.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: index.name,
+        KeyConditionExpression: "#user = :user",
+        ExpressionAttributeNames: { "#user": index.hashKey },
+        ExpressionAttributeValues: { ":user": userId },
+        ScanIndexForward: true,
+        Limit: limit,
+      }),
+    );
+    return (page.Items ?? []) as Deployment[];
+  }
+
+  /**
+   * One page of deployments in an active status (QUEUED or BUILDING) whose last activity is before `before`, oldest
+   * first: what the reconciler checks. `cursor` is the previous page's `nextCursor`.
+   */
+  async activeBefore(
+    status: DeploymentStatus,
+    before: string,
+    options: { limit: number; cursor?: Record<string, unknown> },
+  ): Promise<{ items: Deployment[]; nextCursor?: Record<string, unknown> }> {
+    const index = DEPLOYMENTS.activeIndex;
+    const page = await this.client.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: index.name,
+        KeyConditionExpression: "#status = :status AND #at < :before",
+        ExpressionAttributeNames: { "#status": index.hashKey, "#at": index.rangeKey },
+        ExpressionAttributeValues: { ":status": status, ":before": before },
+        ScanIndexForward: true,
+        Limit: options.limit,
+        ExclusiveStartKey: options.cursor,
+      }),
+    );
+    return {
+      items: (page.Items ?? []) as Deployment[],
+      ...(page.LastEvaluatedKey ? { nextCursor: page.LastEvaluatedKey } : {}),
+    };
   }
 
   /** Records fields without a status change, only while the deployment is `whenStatus`; undefined otherwise. */
@@ -327,6 +421,25 @@ export class DeploymentStore {
       throw error;
     }
   }
+}
+
+/**
+ * The sparse index keys a move to `to` writes: an active status (QUEUED, BUILDING) sets `activeStatus`/`activeAt`,
+ * QUEUED also copies `userId` to `queuedUserId`; any other status removes what it does not keep. Derived from
+ * ACTIVE_STATUSES, so a new status cannot be forgotten here.
+ */
+export function indexKeysFor(
+  to: DeploymentStatus,
+  now: string,
+): { set: Record<string, string>; copy: Record<string, string>; remove: string[] } {
+  const active = DEPLOYMENTS.activeIndex;
+  const queued = DEPLOYMENTS.queuedIndex;
+  if (!ACTIVE_STATUSES.includes(to))
+    return { set: {}, copy: {}, remove: [active.hashKey, active.rangeKey, queued.hashKey] };
+  const set = { [active.hashKey]: to, [active.rangeKey]: now };
+  return to === "QUEUED"
+    ? { set, copy: { [queued.hashKey]: DEPLOYMENTS.byUserIndex.hashKey }, remove: [] }
+    : { set, copy: {}, remove: [queued.hashKey] };
 }
 
 /** SDK errors are told apart by name: `instanceof` does not survive Pulumi's closure serialization. */

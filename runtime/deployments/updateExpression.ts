@@ -13,6 +13,9 @@ const OWNED_BY_STORE: readonly string[] = [
   "status",
   "updatedAt",
   "attempts",
+  DEPLOYMENTS.activeIndex.hashKey,
+  DEPLOYMENTS.activeIndex.rangeKey,
+  DEPLOYMENTS.queuedIndex.hashKey,
 ];
 
 export interface UpdateParts {
@@ -29,7 +32,13 @@ export interface UpdateParts {
 export function buildUpdate(
   set: Readonly<Record<string, unknown>>,
   fields: Partial<Deployment>,
-  options: { incrementAttempts?: boolean } = {},
+  options: {
+    incrementAttempts?: boolean;
+    /** Attributes set to another attribute's stored value (`SET #a = #b`): name → source attribute. */
+    copy?: Readonly<Record<string, string>>;
+    /** Attributes removed. */
+    remove?: readonly string[];
+  } = {},
 ): UpdateParts {
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = {};
@@ -48,8 +57,19 @@ export function buildUpdate(
     add(name, value);
   }
   for (const [name, value] of Object.entries(set)) add(name, value);
+  for (const [name, source] of Object.entries(options.copy ?? {})) {
+    const index = assignments.length;
+    names[`#f${index}`] = name;
+    names[`#s${index}`] = source;
+    assignments.push(`#f${index} = #s${index}`);
+  }
 
   let expression = `SET ${assignments.join(", ")}`;
+  const removed = (options.remove ?? []).map((name, index) => {
+    names[`#r${index}`] = name;
+    return `#r${index}`;
+  });
+  if (removed.length > 0) expression += ` REMOVE ${removed.join(", ")}`;
   if (options.incrementAttempts) {
     // ADD on a missing number starts from 0, so the first claim records 1.
     names["#attempts"] = "attempts";

@@ -35,7 +35,12 @@ export interface AbandonedDeploymentsDependencies {
   readonly streams: Pick<DynamoDBStreamsClient, "send">;
   readonly deployments: {
     get(id: string, options?: { consistent?: boolean }): Promise<Deployment | undefined>;
-    transition(id: string, to: DeploymentStatus, fields?: Partial<Deployment>): Promise<Deployment | undefined>;
+    transition(
+      id: string,
+      to: DeploymentStatus,
+      fields?: Partial<Deployment>,
+      options?: { from?: readonly DeploymentStatus[] },
+    ): Promise<Deployment | undefined>;
   };
   readonly logger: Logger;
 }
@@ -75,8 +80,8 @@ export async function deploymentIdsInFailedBatch(
 
 /**
  * The last stop: the inspector gave up on these records (retries or record age exhausted), so their deployments are
- * marked FAILED with the last error it saw. None stays PENDING/PROCESSING forever; one already BUILDING or FAILED is
- * left alone (the conditional transition refuses it).
+ * marked FAILED with the last error it saw. None stays PENDING/PROCESSING forever; one already QUEUED, BUILDING or
+ * ended is left alone (the conditional transition, limited to PENDING and PROCESSING, refuses it).
  */
 export async function failAbandonedDeployments(
   event: SQSEvent,
@@ -113,9 +118,13 @@ async function failOne(
   const deployment = await deps.deployments.get(id, { consistent: true });
   if (!deployment) return;
   const condition = failure.requestContext?.condition;
-  const moved = await deps.deployments.transition(id, "FAILED", {
-    statusReason: { code: "INSPECTION_ABANDONED", message: abandonedMessage(deployment, failure) },
-  });
+  const moved = await deps.deployments.transition(
+    id,
+    "FAILED",
+    { statusReason: { code: "INSPECTION_ABANDONED", message: abandonedMessage(deployment, failure) } },
+    // A deployment that went on to QUEUED or BUILDING (a late success after the record was given up) is left alone.
+    { from: ["PENDING", "PROCESSING"] },
+  );
   deps.logger.warn("abandoned deployment", {
     deploymentId: id,
     moved: moved !== undefined,

@@ -14,6 +14,7 @@ import { isBuilder, type Builder } from "../builders";
 import { DeploymentStore, InstallationStore } from "../deployments/store";
 import { readEnvironment } from "../environment";
 import { createInstallationTokens } from "../github/installationTokens";
+import { createBuildGate } from "../lifecycle/buildGate";
 import { createLogger } from "../log";
 import { failAbandonedDeployments } from "./abandonedDeployments";
 import { inspectDeployment } from "./inspectDeployment";
@@ -57,6 +58,7 @@ export function createInspectorHandler(
     baseUrl: settings.githubApiUrl,
     installUrl: settings.githubAppInstallUrl,
   });
+  const builds = createBuildStarter(createCodeBuildClient(settings, awsBudget));
   const dependencies = {
     deployments: new DeploymentStore({ client: documents, deploymentsTable: settings.deploymentsTable }),
     installations: new InstallationStore({ client: documents, table: settings.installationsTable }),
@@ -67,7 +69,8 @@ export function createInspectorHandler(
     }),
     ...(overrides.maxSourceBytes !== undefined ? { maxSourceBytes: overrides.maxSourceBytes } : {}),
     sources: createSourceArchives(createS3Client(settings, awsBudget), settings.sourceBucket),
-    builds: createBuildStarter(createCodeBuildClient(settings, awsBudget)),
+    builds,
+    buildGate: createBuildGate(env, { documents, builds, logger }),
     buildProjects: parseBuildProjects(settings.buildProjects),
     installUrl: settings.githubAppInstallUrl,
     logger,

@@ -1,10 +1,11 @@
 import type { Readable } from "node:stream";
 import type { Builder } from "../builders";
-import type { Deployment, Installation, StatusReason } from "../deployment";
+import type { BuildRequestRecord, Deployment, Installation, StatusReason } from "../deployment";
 import { describeError, isPermanentError, isTransientError, PermanentError, TransientError } from "../errors";
 import { tooLarge } from "../github/archiveCheck";
 import type { RetryOptions } from "../github/githubErrors";
 import { candidatesOf } from "../detect/detectionError";
+import type { BuildStartClaim } from "../lifecycle/buildQueue";
 import type { Logger } from "../log";
 import type { DeploymentStatus } from "../schema";
 import type { InspectionBudget } from "./inspectionBudget";
@@ -84,6 +85,11 @@ export interface InspectorDependencies {
     }): Promise<string>;
     findExisting(projectName: string, deploymentId: string): Promise<string | undefined>;
   };
+  /**
+   * Asked right before StartBuild: takes a build slot ("start"), queues the deployment when its user is at the limit
+   * of builds running at once ("queued"), or finds it canceled meanwhile ("gone"). Only "start" starts a build.
+   */
+  readonly buildGate: { claim(deployment: Deployment, request: BuildRequestRecord): Promise<BuildStartClaim> };
   /** Builder → CodeBuild project name. */
   readonly buildProjects: Readonly<Partial<Record<Builder, string>>>;
   /** Where a user installs the GitHub App, for the message when they have not. */
@@ -98,6 +104,7 @@ export interface InspectorDependencies {
 /** What happened to one deployment in one invocation. */
 export type InspectionOutcome =
   | { readonly result: "building"; readonly buildId: string }
+  | { readonly result: "queued" }
   | { readonly result: "failed"; readonly reason: StatusReason }
   | { readonly result: "skipped"; readonly status: DeploymentStatus | "MISSING" };
 
@@ -154,6 +161,10 @@ export async function inspectDeployment(
     const installation = claimed.userId === userId ? earlyInstallation : await deps.installations.get(claimed.userId);
     await waitForGitHub(claimed, budget);
     const buildId = await runInspection(claimed, installation, deps, budget);
+    if (typeof buildId !== "string") {
+      if (buildId.result === "queued") return { result: "queued" };
+      return { result: "skipped", status: (await deployments.get(id, { consistent: true }))?.status ?? "MISSING" };
+    }
     const building = await deployments.transition(id, "BUILDING", { buildId });
     logger.info("deployment building", { deploymentId: id, buildId, moved: building !== undefined });
     return { result: "building", buildId };
@@ -195,12 +206,13 @@ async function waitForGitHub(deployment: Deployment, budget: InspectionBudget): 
   );
 }
 
+/** The build's id once started, or why none was (queued at the user's limit, or canceled meanwhile). */
 async function runInspection(
   deployment: Deployment,
   installation: Installation | undefined,
   deps: InspectorDependencies,
   budget: InspectionBudget,
-): Promise<string> {
+): Promise<string | Exclude<BuildStartClaim, { result: "start" }>> {
   const { deployments } = deps;
   const [owner, name] = splitRepository(deployment.repository);
   if (!installation) {
@@ -244,22 +256,15 @@ async function runInspection(
     const sourceLocation = await staging.location;
     const recorded = await deployments.update(
       deployment.id,
-      {
-        commitSha,
-        framework: plan.framework ?? undefined,
-        builder: plan.builder,
-        rootDirectory: plan.rootDirectory,
-        buildRequestedAt: deployment.buildRequestedAt ?? new Date(budget.now()).toISOString(),
-      },
+      { commitSha, framework: plan.framework ?? undefined, builder: plan.builder, rootDirectory: plan.rootDirectory },
       { whenStatus: "PROCESSING" },
     );
-    if (!recorded) throw new Error(`deployment ${deployment.id} left PROCESSING while being inspected`);
-    return await deps.builds.start({
-      projectName,
-      deploymentId: deployment.id,
-      sourceLocation,
-      environment: buildEnvironment(deployment, commitSha, plan),
-    });
+    if (!recorded) return { result: "gone" }; // canceled while being inspected: no build
+    const request = { projectName, sourceLocation, environment: buildEnvironment(deployment, commitSha, plan) };
+    // A slot and `buildRequestedAt` (a write conditional on PROCESSING: a canceled deployment gets no build), or a queue.
+    const claim = await deps.buildGate.claim(deployment, request);
+    if (claim.result !== "start") return claim;
+    return await deps.builds.start({ ...request, deploymentId: deployment.id });
   } finally {
     await staging.settle();
   }

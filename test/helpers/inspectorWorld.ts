@@ -59,6 +59,7 @@ export async function startInspectorWorld(
 /** Fresh tables and the environment the stack would give the inspector, pointed at the world's peers. */
 export async function inspectorEnvironment(
   world: InspectorWorld,
+  options: { maxBuildsPerUser?: number } = {},
 ): Promise<{ env: NodeJS.ProcessEnv; tables: TableNames }> {
   const tables = await createTables(world.dynamodb.endpoint);
   const env: NodeJS.ProcessEnv = {
@@ -70,6 +71,8 @@ export async function inspectorEnvironment(
     [ENV.githubAppInstallUrl]: INSTALL_URL,
     [ENV.sourceBucket]: SOURCE_BUCKET,
     [ENV.buildProjects]: JSON.stringify(Object.fromEntries(BUILDERS.map((b) => [b, `slipway-${b}`]))),
+    [ENV.buildSlotsTable]: tables.buildSlots,
+    [ENV.maxBuildsPerUser]: String(options.maxBuildsPerUser ?? 10),
     [ENV.dynamodbEndpoint]: world.dynamodb.endpoint,
     [ENV.secretsManagerEndpoint]: world.aws.url,
     [ENV.codebuildEndpoint]: world.aws.url,

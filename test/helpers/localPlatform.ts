@@ -23,7 +23,16 @@ export function repositoriesFolder(owner: string, extra: Record<string, Record<s
 /** Boots the whole platform on free ports with fresh state in a temporary folder. */
 export async function bootPlatform(
   reposDir: string,
-  options: Pick<PlatformOptions, "stackConfig" | "notify" | "githubWaitScale"> = {},
+  options: Pick<
+    PlatformOptions,
+    | "simulatedBuildSeconds"
+    | "stackConfig"
+    | "asyncRetryDelaysMs"
+    | "schedules"
+    | "onBuildOutcome"
+    | "notify"
+    | "githubWaitScale"
+  > = {},
 ): Promise<Platform & { cleanUp(): Promise<void> }> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-state-"));
   const platform = await startPlatform({
@@ -32,6 +41,8 @@ export async function bootPlatform(
     fresh: true,
     reposDir,
     logger: { info() {}, warn() {}, error() {} },
+    // Tests call the reconciler themselves (platform.eventBridge.runSchedule), never on a timer.
+    schedules: false,
     ...options,
   });
   return Object.assign(platform, {
@@ -74,6 +85,22 @@ export async function settled(platform: Platform, token: string, id: string, tim
   for (;;) {
     const { body } = await api(platform, "GET", `/deployments/${id}`, { token });
     if (body.status === "BUILDING" || body.status === "FAILED" || Date.now() > deadline) return body;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Polls GET /deployments/{id} until the deployment's status is one of `statuses` (or the time runs out). */
+export async function reaches(
+  platform: Platform,
+  token: string,
+  id: string,
+  statuses: readonly string[],
+  timeoutMs = 60_000,
+): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { body } = await api(platform, "GET", `/deployments/${id}`, { token });
+    if (statuses.includes(body.status) || Date.now() > deadline) return body;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

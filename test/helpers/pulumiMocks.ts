@@ -49,6 +49,8 @@ export function computedState(type: string, name: string, inputs: Record<string,
         arn: `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/${physical}`,
         repositoryUrl: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${physical}`,
       };
+    case "aws:cloudwatch/eventRule:EventRule":
+      return { name: physical, arn: `arn:aws:events:${REGION}:${ACCOUNT}:rule/${physical}` };
     case "aws:codebuild/project:Project":
       return { name: physical, arn: `arn:aws:codebuild:${REGION}:${ACCOUNT}:project/${physical}` };
     case "aws:secretsmanager/secret:Secret":

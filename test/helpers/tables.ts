@@ -7,7 +7,8 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { createDocumentClient } from "../../runtime/aws";
-import { DEPLOYMENTS, IDEMPOTENCY, INSTALLATIONS, RATE_LIMITS } from "../../runtime/schema";
+import { deploymentAttributes, deploymentIndexes } from "../../components/deploymentTable";
+import { BUILD_SLOTS, DEPLOYMENTS, IDEMPOTENCY, INSTALLATIONS, RATE_LIMITS } from "../../runtime/schema";
 import { LOCAL_AWS } from "./dynamodbLocal";
 
 export interface TableNames {
@@ -15,6 +16,7 @@ export interface TableNames {
   readonly installations: string;
   readonly idempotency: string;
   readonly rateLimits: string;
+  readonly buildSlots: string;
 }
 
 /**
@@ -28,6 +30,7 @@ export async function createTables(endpoint: string, names: Partial<TableNames> 
     installations: names.installations ?? `installations-${suffix}`,
     idempotency: names.idempotency ?? `idempotency-${suffix}`,
     rateLimits: names.rateLimits ?? `rate-limits-${suffix}`,
+    buildSlots: names.buildSlots ?? `build-slots-${suffix}`,
   };
   const client = new DynamoDBClient({ endpoint, ...LOCAL_AWS });
   try {
@@ -37,21 +40,16 @@ export async function createTables(endpoint: string, names: Partial<TableNames> 
           TableName: tables.deployments,
           BillingMode: "PAY_PER_REQUEST",
           KeySchema: [{ AttributeName: DEPLOYMENTS.hashKey, KeyType: "HASH" }],
-          AttributeDefinitions: [
-            { AttributeName: DEPLOYMENTS.hashKey, AttributeType: "S" },
-            { AttributeName: DEPLOYMENTS.byUserIndex.hashKey, AttributeType: "S" },
-            { AttributeName: DEPLOYMENTS.byUserIndex.rangeKey, AttributeType: "S" },
-          ],
-          GlobalSecondaryIndexes: [
-            {
-              IndexName: DEPLOYMENTS.byUserIndex.name,
-              KeySchema: [
-                { AttributeName: DEPLOYMENTS.byUserIndex.hashKey, KeyType: "HASH" },
-                { AttributeName: DEPLOYMENTS.byUserIndex.rangeKey, KeyType: "RANGE" },
-              ],
-              Projection: { ProjectionType: "ALL" },
-            },
-          ],
+          // The same attributes and indexes as the component declares.
+          AttributeDefinitions: deploymentAttributes().map((a) => ({ AttributeName: a.name, AttributeType: a.type })),
+          GlobalSecondaryIndexes: deploymentIndexes().map((index) => ({
+            IndexName: index.name,
+            KeySchema: [
+              { AttributeName: index.hashKey, KeyType: "HASH" as const },
+              { AttributeName: index.rangeKey, KeyType: "RANGE" as const },
+            ],
+            Projection: { ProjectionType: "ALL" as const },
+          })),
           StreamSpecification: { StreamEnabled: true, StreamViewType: "NEW_AND_OLD_IMAGES" },
         }),
       ),
@@ -61,6 +59,14 @@ export async function createTables(endpoint: string, names: Partial<TableNames> 
           BillingMode: "PAY_PER_REQUEST",
           KeySchema: [{ AttributeName: INSTALLATIONS.hashKey, KeyType: "HASH" }],
           AttributeDefinitions: [{ AttributeName: INSTALLATIONS.hashKey, AttributeType: "S" }],
+        }),
+      ),
+      client.send(
+        new CreateTableCommand({
+          TableName: tables.buildSlots,
+          BillingMode: "PAY_PER_REQUEST",
+          KeySchema: [{ AttributeName: BUILD_SLOTS.hashKey, KeyType: "HASH" }],
+          AttributeDefinitions: [{ AttributeName: BUILD_SLOTS.hashKey, AttributeType: "S" }],
         }),
       ),
       client.send(

@@ -1,5 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { AwsServiceError, type AwsCaller, type JsonService } from "./awsProtocol";
+import {
+  buildPhaseChangeEvent,
+  buildStateChangeEvent,
+  type CodeBuildEvent,
+  type EventBuild,
+  type EventPhase,
+} from "./codeBuildEvents";
 
 export interface EnvironmentVariable {
   readonly name: string;
@@ -19,6 +26,8 @@ export interface ProjectSpec {
   };
   readonly serviceRole?: string;
   readonly timeoutInMinutes?: number;
+  /** The project's CloudWatch Logs group (logsConfig.cloudwatchLogs.groupName); CodeBuild's default otherwise. */
+  readonly logGroupName?: string;
 }
 
 /** A build the emulator started, with what StartBuild asked for. */
@@ -39,11 +48,38 @@ export interface EmulatedBuild {
   readonly request: Readonly<Record<string, unknown>>;
 }
 
+/** How a phase ends, as CodeBuild's BuildPhase reports it. */
+export interface PhaseOutcome {
+  readonly status?: "SUCCEEDED" | "FAILED" | "FAULT" | "TIMED_OUT" | "CLIENT_ERROR";
+  /** A context CodeBuild attaches to a failed phase, e.g. COMMAND_EXECUTION_ERROR and its message. */
+  readonly context?: { readonly statusCode: string; readonly message: string };
+}
+
+export interface CodeBuildListener {
+  /** An EventBridge event CodeBuild emits to the default bus: state and phase changes. */
+  readonly onEvent?: (event: CodeBuildEvent) => void;
+  /** A build was started (StartBuild made a new build, not an idempotent replay). */
+  readonly onStarted?: (build: EmulatedBuild) => void;
+  /** StopBuild was called on a running build. */
+  readonly onStopRequested?: (build: EmulatedBuild) => void;
+}
+
 export interface CodeBuildEmulator extends JsonService {
   defineProject(name: string, spec?: ProjectSpec): string;
   builds(): EmulatedBuild[];
-  /** Ends a build (CodeBuild would run it): SUCCEEDED, FAILED, FAULT, TIMED_OUT or STOPPED. */
+  /** A project's environment variable, as the project defines it. */
+  projectVariable(projectName: string, name: string): string | undefined;
+  /** Where a build's log goes: the project's group, and the stream named after the build's id. */
+  logsOf(id: string): { groupName: string; streamName: string };
+  /**
+   * Ends the build's current phase (SUCCEEDED unless told otherwise) and enters the next one, as CodeBuild's phase
+   * transitions go; entering COMPLETED ends the build. Returns the phase entered. Emits the phase change event (and
+   * the final state change).
+   */
+  advanceBuild(id: string, outcome?: PhaseOutcome): string;
+  /** Ends a build now: SUCCEEDED, FAILED, FAULT, TIMED_OUT or STOPPED, walking the remaining phases. */
   finishBuild(id: string, status?: string): void;
+  subscribe(listener: CodeBuildListener): () => void;
 }
 
 /** CodeBuild remembers an idempotency token for five minutes. */
@@ -70,11 +106,56 @@ interface Project {
   builds: number;
 }
 
+interface PhaseRecord {
+  readonly phaseType: string;
+  phaseStatus?: string;
+  readonly startTime: number;
+  endTime?: number;
+  contexts: { statusCode: string; message: string }[];
+}
+
 interface BuildRecord {
   build: EmulatedBuild;
   sequence: number;
   endTime?: number;
+  phases: PhaseRecord[];
 }
+
+/** CodeBuild's phases in order: https://docs.aws.amazon.com/codebuild/latest/userguide/view-build-details-phases.html */
+export const CODEBUILD_PHASES = [
+  "SUBMITTED",
+  "QUEUED",
+  "PROVISIONING",
+  "DOWNLOAD_SOURCE",
+  "INSTALL",
+  "PRE_BUILD",
+  "BUILD",
+  "POST_BUILD",
+  "UPLOAD_ARTIFACTS",
+  "FINALIZING",
+  "COMPLETED",
+] as const;
+
+/**
+ * The phase after `phase`, per the transition diagram of the page above: a phase before BUILD that does not succeed
+ * goes straight to FINALIZING (nothing of the buildspec runs after it); BUILD goes to POST_BUILD whatever its outcome,
+ * and UPLOAD_ARTIFACTS "is always attempted, even if the BUILD phase fails".
+ */
+export function nextPhase(phase: string, succeeded: boolean): string {
+  const index = CODEBUILD_PHASES.indexOf(phase as (typeof CODEBUILD_PHASES)[number]);
+  if (index < 0 || phase === "COMPLETED") return "COMPLETED";
+  if (!succeeded && index < CODEBUILD_PHASES.indexOf("BUILD")) return "FINALIZING";
+  return CODEBUILD_PHASES[index + 1]!;
+}
+
+/** A failed phase's status → the build's final status. */
+const BUILD_STATUS_OF_PHASE: Readonly<Record<string, string>> = {
+  FAILED: "FAILED",
+  CLIENT_ERROR: "FAILED",
+  FAULT: "FAULT",
+  TIMED_OUT: "TIMED_OUT",
+  STOPPED: "STOPPED",
+};
 
 /** CodeBuild's StartBuild (idempotency tokens included), BatchGetBuilds and ListBuildsForProject. */
 export function createCodeBuild(settings: {
@@ -87,7 +168,12 @@ export function createCodeBuild(settings: {
   const projects = new Map<string, Project>();
   const builds = new Map<string, BuildRecord>();
   const tokens = new Map<string, { parameters: string; buildId: string; at: number }>();
+  const listeners = new Set<CodeBuildListener>();
+  const stopping = new Set<string>();
   let sequence = 0;
+  const notify = (call: (listener: CodeBuildListener) => void) => {
+    for (const listener of listeners) call(listener);
+  };
   const projectArn = (name: string) => `arn:aws:codebuild:${settings.region}:${settings.accountId}:project/${name}`;
   const projectOf = (buildId: string) => buildId.slice(0, buildId.lastIndexOf(":"));
 
@@ -103,6 +189,98 @@ export function createCodeBuild(settings: {
     if (!project)
       throw new AwsServiceError("ResourceNotFoundException", `Project cannot be found: ${projectArn(name)}`);
     return project;
+  };
+
+  const logsOf = (build: EmulatedBuild) => ({
+    groupName: projects.get(build.projectName)?.spec.logGroupName ?? `/aws/codebuild/${build.projectName}`,
+    streamName: build.id.slice(build.id.lastIndexOf(":") + 1),
+  });
+  const deepLink = (build: EmulatedBuild) => {
+    const { groupName, streamName } = logsOf(build);
+    return `https://console.aws.amazon.com/cloudwatch/home?region=${settings.region}#logEvent:group=${groupName};stream=${streamName}`;
+  };
+
+  /** The build as the events describe it (the same facts BatchGetBuilds reports, in the events' own field names). */
+  const eventBuild = (record: BuildRecord): EventBuild => {
+    const json = toJson(record);
+    return {
+      arn: json.arn,
+      projectName: json.projectName,
+      buildNumber: json.buildNumber,
+      buildStatus: json.buildStatus,
+      currentPhase: json.currentPhase,
+      buildComplete: json.buildComplete,
+      startTime: record.build.startTime.getTime(),
+      initiator: json.initiator,
+      timeoutInMinutes: json.timeoutInMinutes,
+      environment: {
+        image: json.environment.image,
+        privilegedMode: json.environment.privilegedMode,
+        computeType: json.environment.computeType,
+        type: json.environment.type,
+        variables: json.environment.environmentVariables,
+      },
+      source: { type: json.source.type, ...(json.source.location ? { location: String(json.source.location) } : {}) },
+      logs: { groupName: json.logs.groupName, streamName: json.logs.streamName, deepLink: json.logs.deepLink },
+      phases: record.phases.map((phase): EventPhase => ({
+        phaseType: phase.phaseType,
+        ...(phase.phaseStatus ? { phaseStatus: phase.phaseStatus } : {}),
+        startTime: phase.startTime,
+        ...(phase.endTime !== undefined ? { endTime: phase.endTime } : {}),
+        contexts: phase.contexts.map((context) => `${context.statusCode}: ${context.message}`),
+      })),
+    };
+  };
+  const emitState = (record: BuildRecord) => {
+    const event = buildStateChangeEvent(eventBuild(record), {
+      region: settings.region,
+      accountId: settings.accountId,
+      now: settings.now(),
+    });
+    notify((listener) => listener.onEvent?.(event));
+  };
+  const emitPhase = (record: BuildRecord, completed: PhaseRecord) => {
+    const event = buildPhaseChangeEvent(eventBuild(record), completed.phaseType, {
+      region: settings.region,
+      accountId: settings.accountId,
+      now: settings.now(),
+    });
+    notify((listener) => listener.onEvent?.(event));
+  };
+
+  /** Ends the current phase with `status` and enters the next; COMPLETED ends the build with the status it earned. */
+  const advance = (
+    record: BuildRecord,
+    status = "SUCCEEDED",
+    context?: { statusCode: string; message: string },
+    enter?: string,
+  ) => {
+    if (FINAL_STATUSES.has(record.build.buildStatus)) throw new Error(`build ${record.build.id} has already ended`);
+    const now = settings.now();
+    const current = record.phases[record.phases.length - 1]!;
+    current.phaseStatus = status;
+    current.endTime = now;
+    if (context) current.contexts.push(context);
+    const entered = enter ?? nextPhase(current.phaseType, status === "SUCCEEDED");
+    record.phases.push({ phaseType: entered, startTime: now, contexts: [] });
+    record.build = { ...record.build, currentPhase: entered };
+    if (entered === "COMPLETED") {
+      const failed = record.phases.find((phase) => phase.phaseStatus && phase.phaseStatus !== "SUCCEEDED");
+      record.build = {
+        ...record.build,
+        buildStatus: failed ? BUILD_STATUS_OF_PHASE[failed.phaseStatus!]! : "SUCCEEDED",
+      };
+      record.endTime = now;
+    }
+    emitPhase(record, current);
+    if (entered === "COMPLETED") emitState(record);
+    return entered;
+  };
+
+  const recordOf = (id: string) => {
+    const record = builds.get(id);
+    if (!record) throw new Error(`No build ${id}; builds() lists the ones started`);
+    return record;
   };
 
   const toJson = (record: BuildRecord) => {
@@ -128,9 +306,15 @@ export function createCodeBuild(settings: {
       buildComplete: FINAL_STATUSES.has(build.buildStatus),
       projectName: build.projectName,
       ...(typeof request.sourceVersion === "string" ? { sourceVersion: request.sourceVersion } : {}),
-      phases: [
-        { phaseType: "SUBMITTED", phaseStatus: "SUCCEEDED", startTime: start, endTime: start, durationInSeconds: 0 },
-      ],
+      phases: record.phases.map((phase) => ({
+        phaseType: phase.phaseType,
+        ...(phase.phaseStatus ? { phaseStatus: phase.phaseStatus } : {}),
+        startTime: phase.startTime / 1000,
+        ...(phase.endTime !== undefined
+          ? { endTime: phase.endTime / 1000, durationInSeconds: Math.round((phase.endTime - phase.startTime) / 1000) }
+          : {}),
+        ...(phase.contexts.length ? { contexts: phase.contexts.map((context) => ({ ...context })) } : {}),
+      })),
       source: {
         type: build.sourceTypeOverride ?? project.spec.source?.type ?? "NO_SOURCE",
         ...((build.sourceLocationOverride ?? project.spec.source?.location)
@@ -156,9 +340,10 @@ export function createCodeBuild(settings: {
       },
       serviceRole: project.spec.serviceRole ?? `arn:aws:iam::${settings.accountId}:role/${build.projectName}-codebuild`,
       logs: {
-        groupName: `/aws/codebuild/${build.projectName}`,
-        streamName: build.id.slice(build.id.lastIndexOf(":") + 1),
-        deepLink: `https://console.aws.amazon.com/cloudwatch/home?region=${settings.region}#logEvent:group=/aws/codebuild/${build.projectName}`,
+        groupName: logsOf(build).groupName,
+        streamName: logsOf(build).streamName,
+        deepLink: deepLink(build),
+        cloudWatchLogs: { status: "ENABLED", groupName: logsOf(build).groupName },
       },
       timeoutInMinutes: project.spec.timeoutInMinutes ?? 60,
       queuedTimeoutInMinutes: 480,
@@ -236,10 +421,28 @@ export function createCodeBuild(settings: {
       ...(Array.isArray(variables) ? { environmentVariablesOverride: variables as EnvironmentVariable[] } : {}),
       request: input,
     };
-    const record: BuildRecord = { build, sequence: ++sequence };
+    const record: BuildRecord = {
+      build,
+      sequence: ++sequence,
+      phases: [
+        { phaseType: "SUBMITTED", phaseStatus: "SUCCEEDED", startTime: now, endTime: now, contexts: [] },
+        { phaseType: "QUEUED", startTime: now, contexts: [] },
+      ],
+    };
     builds.set(id, record);
     if (token) tokens.set(token, { parameters: fingerprint, buildId: id, at: now });
-    return { build: toJson(record) };
+    // CodeBuild's events come after its answer, in this order: the build started, then SUBMITTED completed.
+    const answer = { build: toJson(record) };
+    setImmediate(() => {
+      emitState({
+        ...record,
+        build: { ...record.build, currentPhase: "SUBMITTED" },
+        phases: record.phases.slice(0, 1),
+      });
+      emitPhase({ ...record, phases: record.phases.slice(0, 2) }, record.phases[0]!);
+      notify((listener) => listener.onStarted?.(record.build));
+    });
+    return answer;
   };
 
   return {
@@ -250,13 +453,23 @@ export function createCodeBuild(settings: {
       return projectArn(name);
     },
     builds: () => [...builds.values()].sort((a, b) => a.sequence - b.sequence).map((record) => record.build),
+    logsOf: (id) => logsOf(recordOf(id).build),
+    projectVariable: (projectName, name) =>
+      projects.get(projectName)?.spec.environment?.environmentVariables?.find((v) => v.name === name)?.value,
+    advanceBuild(id, outcome = {}) {
+      return advance(recordOf(id), outcome.status ?? "SUCCEEDED", outcome.context);
+    },
     finishBuild(id, status = "SUCCEEDED") {
-      const record = builds.get(id);
-      if (!record) throw new Error(`No build ${id}; builds() lists the ones started`);
+      const record = recordOf(id);
       if (!FINAL_STATUSES.has(status))
         throw new Error(`finishBuild status must be one of ${[...FINAL_STATUSES].join(", ")}`);
-      record.build = { ...record.build, buildStatus: status, currentPhase: "COMPLETED" };
-      record.endTime = settings.now();
+      const phaseStatus = status === "SUCCEEDED" ? "SUCCEEDED" : status === "FAILED" ? "FAILED" : status;
+      let entered = advance(record, phaseStatus);
+      while (entered !== "COMPLETED") entered = advance(record);
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
     operations: {
       StartBuild: {
@@ -283,6 +496,37 @@ export function createCodeBuild(settings: {
             builds: found.filter((record): record is BuildRecord => record !== undefined).map(toJson),
             buildsNotFound: ids.filter((_, index) => found[index] === undefined),
           };
+        },
+      },
+      StopBuild: {
+        access: (input) => ({
+          action: "codebuild:StopBuild",
+          resources: [projectArn(projectOf(String(input.id ?? "")))],
+        }),
+        run(input) {
+          const record = typeof input.id === "string" ? builds.get(input.id) : undefined;
+          if (!record)
+            throw new AwsServiceError("ResourceNotFoundException", `Build ${String(input.id)} does not exist`);
+          // A build that has ended stays as it ended. A running one answers IN_PROGRESS and stops shortly after:
+          // its current phase ends STOPPED, then FINALIZING and COMPLETED, with the events of each.
+          if (!FINAL_STATUSES.has(record.build.buildStatus) && !stopping.has(record.build.id)) {
+            stopping.add(record.build.id);
+            notify((listener) => listener.onStopRequested?.(record.build));
+            setImmediate(() => {
+              stopping.delete(record.build.id);
+              if (FINAL_STATUSES.has(record.build.buildStatus)) return;
+              // Nothing more of the buildspec runs: the stopped phase goes straight to FINALIZING.
+              const current = record.phases[record.phases.length - 1]!.phaseType;
+              let entered = advance(
+                record,
+                "STOPPED",
+                undefined,
+                current === "FINALIZING" ? "COMPLETED" : "FINALIZING",
+              );
+              while (entered !== "COMPLETED") entered = advance(record);
+            });
+          }
+          return { build: toJson(record) };
         },
       },
       ListBuildsForProject: {
