@@ -20,6 +20,8 @@ export class DeploymentTable extends pulumi.ComponentResource {
   public readonly idempotency: aws.dynamodb.Table;
   /** ARN of the `byUser` index, for policies that may query only it. */
   public readonly byUserIndexArn: pulumi.Output<string>;
+  /** ARN of the installations table's `byInstallation` index (webhooks find the users linked to an installation). */
+  public readonly byInstallationIndexArn: pulumi.Output<string>;
 
   constructor(name: string, args: DeploymentTableArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super("slipway:data:DeploymentTable", name, {}, opts);
@@ -50,7 +52,22 @@ export class DeploymentTable extends pulumi.ComponentResource {
     );
     this.installations = new aws.dynamodb.Table(
       `${name}-installations`,
-      { ...common, hashKey: INSTALLATIONS.hashKey, attributes: [{ name: INSTALLATIONS.hashKey, type: "S" }] },
+      {
+        ...common,
+        hashKey: INSTALLATIONS.hashKey,
+        rangeKey: INSTALLATIONS.rangeKey,
+        attributes: [
+          { name: INSTALLATIONS.hashKey, type: "S" },
+          { name: INSTALLATIONS.rangeKey, type: "N" },
+        ],
+        globalSecondaryIndexes: [
+          {
+            name: INSTALLATIONS.byInstallationIndex.name,
+            hashKey: INSTALLATIONS.byInstallationIndex.hashKey,
+            projectionType: "ALL",
+          },
+        ],
+      },
       { parent: this },
     );
     this.idempotency = new aws.dynamodb.Table(
@@ -64,6 +81,7 @@ export class DeploymentTable extends pulumi.ComponentResource {
       { parent: this },
     );
     this.byUserIndexArn = pulumi.interpolate`${this.deployments.arn}/index/${DEPLOYMENTS.byUserIndex.name}`;
+    this.byInstallationIndexArn = pulumi.interpolate`${this.installations.arn}/index/${INSTALLATIONS.byInstallationIndex.name}`;
     this.registerOutputs({
       deploymentsTableName: this.deployments.name,
       installationsTableName: this.installations.name,

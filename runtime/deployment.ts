@@ -53,11 +53,19 @@ export const PUBLIC_FIELDS = [
   "updatedAt",
 ] as const;
 
-/** A user's GitHub App installation, as stored in the `installations` table. */
+/** A user's link to a GitHub App installation, as stored in the `installations` table (one per user and installation). */
 export interface Installation {
   readonly userId: string;
   readonly installationId: number;
   /** The GitHub account (user or organisation) the installation belongs to, for messages. */
   readonly accountLogin?: string;
   readonly createdAt?: string;
+  /** `all` or `selected` repositories, as GitHub reports it. */
+  readonly repositorySelection?: "all" | "selected";
+  /** GitHub's `updated_at` for the facts stored here (older webhook deliveries are ignored). */
+  readonly githubUpdatedAt?: string;
+  /** Set while the installation is suspended on GitHub: deployments through it fail until it is unsuspended. */
+  readonly suspendedAt?: string;
+  /** Set when the App was uninstalled: deployments through it fail until the user installs and links it again. */
+  readonly deletedAt?: string;
 }

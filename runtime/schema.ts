@@ -10,9 +10,25 @@ export const DEPLOYMENTS = {
   byUserIndex: { name: "byUser", hashKey: "userId", rangeKey: "createdAt" },
 } as const;
 
-/** The `installations` table: which GitHub App installation acts for a Slipway user. */
+/**
+ * The `installations` table: which GitHub App installations a Slipway user has linked (their account and their
+ * organisations), one item per (user, installation). `byInstallation` finds every user linked to an installation when
+ * GitHub reports it deleted or suspended.
+ */
 export const INSTALLATIONS = {
   hashKey: "userId",
+  rangeKey: "installationId",
+  byInstallationIndex: { name: "byInstallation", hashKey: "installationId" },
+} as const;
+
+/**
+ * The `onboarding` table: short-lived single-use records, each expiring through DynamoDB TTL on `expiresAt` (epoch
+ * seconds): OAuth `state` values issued by `GET /github/install` (`state#<value>`) and webhook deliveries already
+ * processed (`delivery#<X-GitHub-Delivery>`). TTL deletes lazily, so readers also compare `expiresAt` with the clock.
+ */
+export const ONBOARDING = {
+  hashKey: "key",
+  ttlAttribute: "expiresAt",
 } as const;
 
 /**

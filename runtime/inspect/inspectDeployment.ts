@@ -3,6 +3,7 @@ import type { Deployment, Installation, StatusReason } from "../deployment";
 import { describeError, isPermanentError, PermanentError } from "../errors";
 import type { Logger } from "../log";
 import type { DeploymentStatus } from "../schema";
+import { pickInstallation } from "../onboarding/pickInstallation";
 
 /** What detection decides, as far as the inspector needs it (runtime/detect's plan carries more). */
 export interface BuildPlan {
@@ -39,7 +40,7 @@ export interface InspectorDependencies {
       options: { whenStatus: DeploymentStatus },
     ): Promise<Deployment | undefined>;
   };
-  readonly installations: { get(userId: string): Promise<Installation | undefined> };
+  readonly installations: { listForUser(userId: string): Promise<Installation[]> };
   /** Mints a token for the installation and opens the repository with it. */
   openRepository(installation: Installation, owner: string, name: string): Promise<RepositorySession>;
   readonly sources: { stage(deploymentId: string, archive: Uint8Array): Promise<string> };
@@ -118,15 +119,8 @@ export async function inspectDeployment(id: string, deps: InspectorDependencies)
 async function runInspection(deployment: Deployment, deps: InspectorDependencies, now: () => string): Promise<string> {
   const { deployments } = deps;
   const [owner, name] = splitRepository(deployment.repository);
-  const installation = await deps.installations.get(deployment.userId);
-  if (!installation) {
-    const where = deps.installUrl ? ` at ${deps.installUrl}` : "";
-    throw new PermanentError(
-      "GITHUB_APP_NOT_INSTALLED",
-      `The Slipway GitHub App is not installed for your account, so Slipway cannot read ${deployment.repository}. ` +
-        `Install it on ${owner}${where}, then deploy again.`,
-    );
-  }
+  const links = await deps.installations.listForUser(deployment.userId);
+  const installation = pickInstallation(links, deployment.repository, deps.installUrl);
   const repository = await deps.openRepository(installation, owner, name);
 
   const commitSha = deployment.commitSha ?? (await repository.resolveCommit(deployment.ref));
