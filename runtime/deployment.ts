@@ -27,6 +27,10 @@ export interface Deployment {
   /** Whether `rootDirectory` came from the request (used as is) or from detection. */
   readonly rootDirectoryRequested?: boolean;
   readonly buildId?: string;
+  /** What asked for it: the API (`manual`, the default for items without it) or a push to a project's branch. */
+  readonly trigger?: "manual" | "push";
+  /** The project whose push created it. */
+  readonly projectId?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
   /** Internal: how many times the inspector has claimed it (1 on the first try, more after a crash or retry). */
@@ -49,6 +53,8 @@ export const PUBLIC_FIELDS = [
   "builder",
   "rootDirectory",
   "buildId",
+  "trigger",
+  "projectId",
   "createdAt",
   "updatedAt",
 ] as const;
