@@ -14,8 +14,8 @@ export interface Project {
   /** `owner/name`, lowercased (the table's key). */
   readonly repository: string;
   readonly userId: string;
-  /** The branch whose pushes deploy. */
-  readonly branch: string;
+  /** The branch whose pushes deploy; absent means the repository's default branch (each push names it). */
+  readonly branch?: string;
   readonly rootDirectory?: string;
   readonly autoDeploy: boolean;
   readonly createdAt: string;

@@ -9,7 +9,7 @@ export interface PushPayload {
   readonly ref: string;
   readonly after: string;
   readonly deleted?: boolean;
-  readonly repository: { readonly full_name: string };
+  readonly repository: { readonly full_name: string; readonly default_branch?: string };
 }
 
 export interface DeployOnPushDependencies {
@@ -36,7 +36,7 @@ export async function deployOnPush(payload: PushPayload, deps: DeployOnPushDepen
   const branch = payload.ref.slice(BRANCH_PREFIX.length);
   const repository = payload.repository.full_name;
   const projects = (await deps.projects.listForRepository(repository)).filter(
-    (project) => project.autoDeploy && project.branch === branch,
+    (project) => project.autoDeploy && (project.branch ?? payload.repository.default_branch) === branch,
   );
   const created: Deployment[] = [];
   for (const project of projects) {
