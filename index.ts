@@ -3,6 +3,8 @@ import { BuildProjects } from "./components/buildProjects";
 import { DeploymentApi } from "./components/deploymentApi";
 import { DeploymentTable } from "./components/deploymentTable";
 import { GitHubAppKey } from "./components/githubAppKey";
+import { GitHubOnboarding } from "./components/githubOnboarding";
+import { loadOnboardingConfig } from "./components/onboardingConfig";
 import { RepoInspector } from "./components/repoInspector";
 import { loadStackConfig } from "./components/stackConfig";
 
@@ -52,6 +54,23 @@ const api = new DeploymentApi("slipway", {
   logRetentionDays: config.logRetentionDays,
 });
 
+// The install flow, projects and webhooks, when their config is set (README, "Deploying a stack").
+const onboardingConfig = loadOnboardingConfig(new pulumi.Config());
+const onboarding = onboardingConfig
+  ? new GitHubOnboarding("slipway", {
+      ...onboardingConfig,
+      api: api.api,
+      authorizer: api.authorizer,
+      deploymentsTable: tables.deployments,
+      installationsTable: tables.installations,
+      byInstallationIndexArn: tables.byInstallationIndexArn,
+      githubApiUrl: config.githubApiUrl,
+      deletionProtection: config.deletionProtection,
+      pointInTimeRecovery: config.pointInTimeRecovery,
+      logRetentionDays: config.logRetentionDays,
+    })
+  : undefined;
+
 export const apiUrl = api.url;
 export const deploymentsTableName = tables.deployments.name;
 export const installationsTableName = tables.installations.name;
@@ -61,3 +80,6 @@ export const imageRepositoryUrl = builds.imageRepository.repositoryUrl;
 export const buildProjectNames = builds.projectNames;
 export const githubAppPrivateKeySecretArn = githubAppKey.secretArn;
 export const failureQueueUrl = inspector.failureQueue.url;
+/** What to enter as the App's webhook URL. */
+export const webhookUrl = onboarding ? api.url.apply((url) => `${url.replace(/\/$/, "")}/github/webhooks`) : undefined;
+export const projectsTableName = onboarding?.projectsTable.name;

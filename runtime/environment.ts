@@ -12,6 +12,7 @@ export const ENV = {
   githubApiUrl: "GITHUB_API_URL",
   githubAppInstallUrl: "GITHUB_APP_INSTALL_URL",
   onboardingTable: "ONBOARDING_TABLE",
+  projectsTable: "PROJECTS_TABLE",
   /** The App's OAuth client id (public: it appears in GitHub's authorize URLs). */
   githubAppClientId: "GITHUB_APP_CLIENT_ID",
   githubAppClientSecretArn: "GITHUB_APP_CLIENT_SECRET_ARN",
