@@ -34,6 +34,7 @@ const inspector = new RepoInspector("slipway", {
   installationsTable: tables.installations,
   githubAppId: config.githubAppId,
   githubAppPrivateKeySecretArn: githubAppKey.secretArn,
+  githubAppPrivateKeyKmsKeyArn: config.githubAppPrivateKeyKmsKeyArn,
   githubApiUrl: config.githubApiUrl,
   githubAppInstallUrl: config.githubAppInstallUrl,
   sourceBucket: builds.sourceBucket,

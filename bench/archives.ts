@@ -1,5 +1,6 @@
 import { archiveSize } from "../local/platform/archives/archiveSize";
 import { ensureFunctionArchives } from "../local/platform/archives/functionArchives";
+import { textTable } from "../scripts/textTable";
 
 /** The inspector's archive must stay under this, unzipped (Pulumi's default packs 18.7 MB for these dependencies). */
 const INSPECTOR_BUDGET_BYTES = 2 * 1024 * 1024;
@@ -23,12 +24,5 @@ export async function runArchiveBench(): Promise<void> {
       );
     }
   }
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  for (const row of rows)
-    console.log(
-      row
-        .map((cell, column) => cell.padEnd(widths[column]!))
-        .join("  ")
-        .trimEnd(),
-    );
+  for (const line of textTable(rows)) console.log(line);
 }

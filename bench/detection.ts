@@ -9,6 +9,7 @@ import { createInstallationTokens } from "../runtime/github/installationTokens";
 import { createRepositorySessions } from "../runtime/inspect/repositorySessions";
 import { describeError } from "../runtime/errors";
 import { generateAppKeys } from "../test/helpers/emulators";
+import { textTable } from "../scripts/textTable";
 
 /** One repository of the corpus in test/fixtures/repos (format in its README). */
 export interface CorpusFixture {
@@ -372,14 +373,7 @@ function percentile(values: readonly number[], fraction: number): number {
 }
 
 function printTable(rows: readonly (readonly string[])[]): void {
-  const widths = (rows[0] ?? []).map((_, column) => Math.max(...rows.map((row) => (row[column] ?? "").length)));
-  for (const row of rows)
-    console.log(
-      row
-        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-        .join("  ")
-        .trimEnd(),
-    );
+  for (const line of textTable(rows)) console.log(line);
 }
 
 /**

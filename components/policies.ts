@@ -8,6 +8,7 @@ export interface PolicyStatement {
   readonly Effect: "Allow";
   readonly Action: string[];
   readonly Resource: string[];
+  readonly Condition?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 export interface PolicyDocument {
@@ -27,12 +28,12 @@ export function assumeRolePolicy(service: "lambda.amazonaws.com" | "codebuild.am
   };
 }
 
-const allow = (Sid: string, Action: string[], Resource: string[]): PolicyStatement => ({
-  Sid,
-  Effect: "Allow",
-  Action,
-  Resource,
-});
+const allow = (
+  Sid: string,
+  Action: string[],
+  Resource: string[],
+  Condition?: PolicyStatement["Condition"],
+): PolicyStatement => ({ Sid, Effect: "Allow", Action, Resource, ...(Condition ? { Condition } : {}) });
 
 /** A Lambda function's whole policy: its own logs, then what it calls. */
 export const functionPolicy = (logGroupArn: string, permissions: readonly PolicyStatement[]) =>
@@ -47,14 +48,14 @@ export interface DeployFunctionArns {
   readonly idempotencyTable: string;
 }
 
-/** POST /deployments: a transactional put of the deployment and its idempotency record, and reads of both. */
+/**
+ * POST /deployments: a transactional put of the deployment and its idempotency record, and reads of both. Each part
+ * of a TransactWriteItems is authorized as its own action; both parts are conditional Puts (PutItem), none a
+ * ConditionCheck, so ConditionCheckItem is not needed.
+ */
 export const deployFunctionPermissions = (arns: DeployFunctionArns) => [
   allow("CreateDeployments", ["dynamodb:PutItem", "dynamodb:GetItem"], [arns.deploymentsTable]),
-  allow(
-    "RecordIdempotencyKeys",
-    ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:ConditionCheckItem"],
-    [arns.idempotencyTable],
-  ),
+  allow("RecordIdempotencyKeys", ["dynamodb:PutItem", "dynamodb:GetItem"], [arns.idempotencyTable]),
 ];
 
 /** GET /deployments/{id}. */
@@ -72,31 +73,49 @@ export interface InspectorArns {
   readonly deploymentsStream: string;
   readonly installationsTable: string;
   readonly privateKeySecret: string;
+  /**
+   * The customer-managed KMS key the private-key secret is encrypted with, if any. Secrets Manager decrypts the
+   * secret with the caller's permissions, so the inspector needs kms:Decrypt on it — only through Secrets Manager.
+   */
+  readonly privateKeyKmsKey?: string;
   readonly sourceBucket: string;
   readonly buildProjects: readonly string[];
   readonly failureQueue: string;
 }
 
-/** The stream's ARN family, for ListStreams (which names the table, not one stream). */
-const streamsOf = (tableArn: string) => `${tableArn}/stream/*`;
-
-/** Reading a table's stream as an event source mapping does with the function's role. */
-const readStream = (streamArn: string, tableArn: string) => [
+/**
+ * Reading a table's stream as an event source mapping does with the function's role. ListStreams has no
+ * resource-level permissions, so IAM only honours it on "*" (Service Authorization Reference, Amazon DynamoDB:
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html).
+ */
+const readStream = (streamArn: string) => [
   allow(
     "ReadDeploymentsStream",
     ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
     [streamArn],
   ),
-  allow("ListDeploymentsStreams", ["dynamodb:ListStreams"], [streamsOf(tableArn)]),
+  allow("ListDeploymentsStreams", ["dynamodb:ListStreams"], ["*"]),
 ];
+
+/**
+ * Decrypting a secret's customer-managed key, only as Secrets Manager does on the caller's behalf (the key policy
+ * pattern AWS documents: https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html and
+ * https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
+ */
+const decryptSecretKey = (keyArn: string, secretArn: string) =>
+  allow("DecryptGitHubAppKey", ["kms:Decrypt"], [keyArn], {
+    // The secret's region (its ARN's fourth field): Secrets Manager calls KMS from there.
+    StringEquals: { "kms:ViaService": `secretsmanager.${secretArn.split(":")[3]}.amazonaws.com` },
+  });
 
 /** The repo inspector. */
 export const inspectorFunctionPermissions = (arns: InspectorArns) => [
-  ...readStream(arns.deploymentsStream, arns.deploymentsTable),
+  ...readStream(arns.deploymentsStream),
   allow("MoveDeployments", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [arns.deploymentsTable]),
   // A user's links are one Query (listForUser); the inspector picks the owner's installation among them.
   allow("FindInstallations", ["dynamodb:Query"], [arns.installationsTable]),
   allow("ReadGitHubAppKey", ["secretsmanager:GetSecretValue"], [arns.privateKeySecret]),
+  ...(arns.privateKeyKmsKey ? [decryptSecretKey(arns.privateKeyKmsKey, arns.privateKeySecret)] : []),
   allow("StageSources", ["s3:PutObject"], [`${arns.sourceBucket}/sources/*`]),
   allow(
     "StartBuilds",
@@ -154,11 +173,15 @@ export interface AbandonedArns {
   readonly failureQueue: string;
 }
 
-/** The consumer of the inspector's failure queue. */
+/**
+ * The consumer of the inspector's failure queue. Its event source mapping polls with the function's role, which
+ * needs exactly these three (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html); failed
+ * messages come back when their visibility timeout ends, without ChangeMessageVisibility.
+ */
 export const abandonedDeploymentsFunctionPermissions = (arns: AbandonedArns) => [
   allow(
     "ConsumeFailureQueue",
-    ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"],
+    ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
     [arns.failureQueue],
   ),
   allow("ReadFailedRecords", ["dynamodb:GetShardIterator", "dynamodb:GetRecords"], [arns.deploymentsStream]),
@@ -171,13 +194,26 @@ export interface BuildProjectArns {
   readonly imageRepository: string;
 }
 
-/** A CodeBuild project's service role: read its sources, write its logs, push to the one image repository. */
+/**
+ * A CodeBuild project's service role: what CodeBuild does with it for a build from an S3 source that logs to
+ * CloudWatch (AWS's minimum service-role policy: the bucket's ACL and location, the source object, the log group —
+ * https://docs.aws.amazon.com/codebuild/latest/userguide/setting-up-service-role.html), and what the buildspec's
+ * commands do with it: log in to ECR Public (base images) and ECR, push the image.
+ */
 export const buildProjectPolicy = (arns: BuildProjectArns) =>
   policyDocument(
     writeLogs(arns.logGroup),
-    allow("ReadSources", ["s3:GetObject", "s3:GetObjectVersion"], [`${arns.sourceBucket}/sources/*`]),
-    // GetAuthorizationToken has no resource-level permissions: AWS requires "*".
+    allow("CheckSourceBucket", ["s3:GetBucketAcl", "s3:GetBucketLocation"], [arns.sourceBucket]),
+    // Builds name no object version (the bucket is not versioned), so GetObject alone: AWS's policy adds
+    // GetObjectVersion for sources given as a version.
+    allow("ReadSources", ["s3:GetObject"], [`${arns.sourceBucket}/sources/*`]),
+    // Neither token action has resource-level permissions: AWS requires "*" (Service Authorization Reference,
+    // Amazon ECR, Amazon ECR Public and AWS STS: GetAuthorizationToken and GetServiceBearerToken name no resource
+    // type; https://docs.aws.amazon.com/AmazonECR/latest/public/public-registry-auth.html asks for both).
     allow("LogInToEcr", ["ecr:GetAuthorizationToken"], ["*"]),
+    allow("LogInToEcrPublic", ["ecr-public:GetAuthorizationToken", "sts:GetServiceBearerToken"], ["*"]),
+    // What a push is authorized as (https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-push-iam.html);
+    // builds pull nothing from the repository, so no GetDownloadUrlForLayer.
     allow(
       "PushImages",
       [
@@ -187,7 +223,6 @@ export const buildProjectPolicy = (arns: BuildProjectArns) =>
         "ecr:CompleteLayerUpload",
         "ecr:PutImage",
         "ecr:BatchGetImage",
-        "ecr:GetDownloadUrlForLayer",
       ],
       [arns.imageRepository],
     ),

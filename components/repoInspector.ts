@@ -13,6 +13,11 @@ export interface RepoInspectorArgs {
   readonly githubAppId: pulumi.Input<string>;
   /** ARN of the Secrets Manager secret holding the App's PEM private key; the key itself never reaches the stack. */
   readonly githubAppPrivateKeySecretArn: pulumi.Input<string>;
+  /**
+   * The customer-managed KMS key that secret is encrypted with, if it is not Secrets Manager's own `aws/secretsmanager`
+   * key: the inspector may then decrypt with it, through Secrets Manager only. Default none.
+   */
+  readonly githubAppPrivateKeyKmsKeyArn?: pulumi.Input<string>;
   /** GitHub's API root. Default https://api.github.com (set for GitHub Enterprise Server). */
   readonly githubApiUrl?: pulumi.Input<string>;
   /** Where users install the App, quoted when they have not. Default none. */
@@ -84,6 +89,7 @@ export class RepoInspector extends pulumi.ComponentResource {
             table.streamArn,
             args.installationsTable.arn,
             args.githubAppPrivateKeySecretArn,
+            args.githubAppPrivateKeyKmsKeyArn,
             args.sourceBucket.arn,
             args.buildProjectArns,
             this.failureQueue.arn,
@@ -94,6 +100,7 @@ export class RepoInspector extends pulumi.ComponentResource {
               deploymentsStream,
               installationsTable,
               privateKeySecret,
+              privateKeyKmsKey,
               sourceBucket,
               buildProjects,
               failureQueue,
@@ -103,6 +110,7 @@ export class RepoInspector extends pulumi.ComponentResource {
                 deploymentsStream,
                 installationsTable,
                 privateKeySecret,
+                ...(privateKeyKmsKey ? { privateKeyKmsKey } : {}),
                 sourceBucket,
                 buildProjects,
                 failureQueue,

@@ -6,6 +6,8 @@ export interface StackConfig {
   /** Exactly one of these two: the key itself (a Pulumi secret, stored in Secrets Manager by the stack) or an existing secret. */
   readonly githubAppPrivateKey?: pulumi.Output<string>;
   readonly githubAppPrivateKeySecretArn?: string;
+  /** The customer-managed KMS key that existing secret is encrypted with, if any (the inspector gets kms:Decrypt). */
+  readonly githubAppPrivateKeyKmsKeyArn?: string;
   readonly githubApiUrl: string;
   readonly githubAppInstallUrl?: string;
   readonly jwtIssuer: string;
@@ -33,6 +35,14 @@ export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
+/**
+ * A secret's complete ARN: Secrets Manager appends a hyphen and six random characters to the name
+ * (https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_iam-permissions.html#iam-resources).
+ */
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
+/** A KMS key (not alias) ARN. */
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+
 export function loadStackConfig(config: ConfigReader): StackConfig {
   const key = (name: string) => `[${config.name}:${name}]`;
   const privateKey = config.getSecret("githubAppPrivateKey");
@@ -42,6 +52,30 @@ export function loadStackConfig(config: ConfigReader): StackConfig {
       `Set exactly one of ${key("githubAppPrivateKey")} (pulumi config set --secret githubAppPrivateKey < key.pem) ` +
         `or ${key("githubAppPrivateKeySecretArn")} (an existing Secrets Manager secret holding the PEM key).`,
     );
+  }
+  if (privateKeySecretArn !== undefined && !SECRET_ARN.test(privateKeySecretArn)) {
+    throw new Error(
+      `${key("githubAppPrivateKeySecretArn")} must be the secret's full ARN, ending in the 6-character suffix Secrets ` +
+        `Manager adds to its name (arn:aws:secretsmanager:<region>:<account>:secret:<name>-AbCdEf), not ` +
+        `"${privateKeySecretArn}": IAM matches the inspector's permission against the full ARN. ` +
+        `Find it with: aws secretsmanager describe-secret --secret-id <name> --query ARN`,
+    );
+  }
+  const privateKeyKmsKeyArn = config.get("githubAppPrivateKeyKmsKeyArn");
+  if (privateKeyKmsKeyArn !== undefined) {
+    if (privateKeySecretArn === undefined) {
+      throw new Error(
+        `${key("githubAppPrivateKeyKmsKeyArn")} applies only with ${key("githubAppPrivateKeySecretArn")}: a secret ` +
+          `the stack creates uses Secrets Manager's own key. Remove it, or give the existing secret's ARN.`,
+      );
+    }
+    if (!KMS_KEY_ARN.test(privateKeyKmsKeyArn)) {
+      throw new Error(
+        `${key("githubAppPrivateKeyKmsKeyArn")} must be the KMS key's ARN ` +
+          `(arn:aws:kms:<region>:<account>:key/<key id>), not "${privateKeyKmsKeyArn}": IAM policies cannot grant ` +
+          `access to a key through an alias. Find it with: aws kms describe-key --key-id <alias> --query KeyMetadata.Arn`,
+      );
+    }
   }
   const githubAppId = config.require("githubAppId");
   if (!/^\d+$/.test(githubAppId))
@@ -60,6 +94,7 @@ export function loadStackConfig(config: ConfigReader): StackConfig {
     githubAppId,
     ...(privateKey !== undefined ? { githubAppPrivateKey: privateKey } : {}),
     ...(privateKeySecretArn !== undefined ? { githubAppPrivateKeySecretArn: privateKeySecretArn } : {}),
+    ...optional("githubAppPrivateKeyKmsKeyArn", privateKeyKmsKeyArn),
     githubApiUrl: config.get("githubApiUrl") ?? "https://api.github.com",
     ...optional("githubAppInstallUrl", config.get("githubAppInstallUrl")),
     jwtIssuer,

@@ -7,7 +7,8 @@
  *    TypeScript and tsconfig, each callback serialized and bundled).
  * 2. Loads each under Lambda's Node.js flags for its runtime, with only the runtime's AWS SDK beside it, and invokes
  *    it once with an empty event.
- * 3. Checks each function's policy (the one the stack declares) against the AWS calls it makes.
+ * 3. Runs an end-to-end scenario on the local platform (every builder's build included), records every AWS call
+ *    each role makes, and checks with the IAM simulator that each policy allows all of them and nothing more.
  * Prints a table; exit 0 when every function loads, answers and is allowed exactly what it calls, 1 otherwise.
  */
 import * as fs from "node:fs";
@@ -19,7 +20,8 @@ import { ensureFunctionArchives } from "../local/platform/archives/functionArchi
 import { loadUnderLambda } from "../local/platform/archives/loadUnderLambda";
 import { lambdaRuntimeModules } from "../local/platform/lambda/lambdaRuntimeModules";
 import { lambdaNodeFlags } from "../local/platform/lambda/lambdaNodeFlags";
-import { runStack } from "../local/platform/runStack";
+import { auditScenario } from "../local/platform/policyAudit";
+import { textTable } from "./textTable";
 
 const USAGE = "usage: preflight [--rebuild] [--json]";
 const PROJECT_ROOT = path.resolve(__dirname, "..");
@@ -57,12 +59,13 @@ async function main(argv: string[]): Promise<number> {
     rebuild: values.rebuild ?? false,
     onBuild: (message) => process.stderr.write(`${message}\n`),
   });
-  const declared = await declaredFunctions();
   const scratch = fs.mkdtempSync(path.join(tmpdir(), "slipway-preflight-"));
   const rows: Row[] = [];
+  const findings: string[] = [];
   try {
     const runtimeModules = lambdaRuntimeModules(PROJECT_ROOT, path.join(scratch, "runtime"));
-    const policies = await policyAudit();
+    const audit = await policyAudit();
+    findings.push(...audit.findings);
     for (const [name, settings] of Object.entries(archives.manifest.functions).sort()) {
       const codeDir = archives.codeDir(name);
       const size = archiveSize(codeDir);
@@ -72,11 +75,11 @@ async function main(argv: string[]): Promise<number> {
         handler: settings.handler,
         runtime: settings.runtime,
         memorySizeMb: settings.memorySize,
-        environment: declared.get(name) ?? {},
+        environment: settings.environment,
         runtimeModulesDir: runtimeModules,
       });
       const overBudget = name.endsWith("-inspector") && size.unzippedBytes > INSPECTOR_BUDGET_BYTES;
-      const policy = policies.get(name) ?? "not checked";
+      const policy = audit.verdicts.get(`function ${name}`) ?? "no calls recorded";
       const emptyEvent = outcome.result.ok
         ? "answered"
         : `${outcome.result.errorType}: ${outcome.result.errorMessage.slice(0, 80)}`;
@@ -89,7 +92,7 @@ async function main(argv: string[]): Promise<number> {
         ...(outcome.coldStartMs !== undefined ? { coldStartMs: Math.round(outcome.coldStartMs) } : {}),
         emptyEvent,
         policy: overBudget ? `${policy}; OVER the 2 MiB budget` : policy,
-        ok: outcome.loaded && outcome.result.ok && !overBudget && (policy === "ok" || policy === "not checked"),
+        ok: outcome.loaded && outcome.result.ok && !overBudget && policy === "ok",
       });
     }
   } finally {
@@ -97,50 +100,35 @@ async function main(argv: string[]): Promise<number> {
   }
   if (values.json)
     process.stdout.write(`${JSON.stringify({ compiledBy: archives.manifest.compiledBy, rows }, null, 2)}\n`);
-  else printTable(archives.manifest.compiledBy, rows);
-  return rows.every((row) => row.ok) ? 0 : 1;
+  else printTable(archives.manifest.compiledBy, rows, findings);
+  return rows.every((row) => row.ok) && findings.length === 0 ? 0 : 1;
 }
 
-/** Each function's variables as the stack declares them (a local stand-in config; values do not change the code). */
-async function declaredFunctions(): Promise<Map<string, Record<string, string>>> {
-  const environments = new Map<string, Record<string, string>>();
-  await runStack({
-    config: {
-      "aws:region": "us-east-1",
-      "slipway:githubAppId": "1",
-      "slipway:githubAppPrivateKeySecretArn":
-        "arn:aws:secretsmanager:us-east-1:123456789012:secret:slipway-preflight-AbCdEf",
-      "slipway:jwtIssuer": "https://issuer.invalid/",
-      "slipway:jwtAudience": JSON.stringify(["preflight"]),
-    },
-    stackName: "preflight",
-    newResource(args) {
-      if (args.type === "aws:lambda/function:Function") {
-        environments.set(args.name, { ...(args.inputs.environment?.variables ?? {}) });
-      }
-      const physical = `${args.name}-preflight`;
-      return {
-        id: physical,
-        state: {
-          ...args.inputs,
-          name: physical,
-          bucket: physical,
-          arn: `arn:aws:preflight:us-east-1:123456789012:${physical}`,
-        },
-      };
-    },
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    program: () => require("../index") as Record<string, unknown>,
-  });
-  return environments;
+/**
+ * Every role's policy against the calls it made in an end-to-end scenario on the local platform (IAM simulator):
+ * owner (`function <name>` or `build project <name>`) → "ok" or the number of findings, and the findings' words.
+ */
+async function policyAudit(): Promise<{ verdicts: Map<string, string>; findings: string[] }> {
+  process.stderr.write("recording every AWS call of an end-to-end scenario on the local platform…\n");
+  const { recording, audits, findings } = await auditScenario();
+  const verdicts = new Map<string, string>();
+  for (const [role, audit] of Object.entries(audits)) {
+    const owner = recording.roleOwners[role];
+    if (!owner) continue;
+    const count = audit.denied.length + audit.unusedStatements.length + audit.unusedActions.length;
+    verdicts.set(owner, audit.ok ? "ok" : `${count + audit.unusedResources.length} finding(s)`);
+  }
+  for (const step of recording.steps) {
+    if (step.expected !== step.actual)
+      findings.push(`scenario step ${step.name}: expected ${step.expected}, got ${step.actual}`);
+  }
+  const projects = [...verdicts].filter(([owner]) => owner.startsWith("build project "));
+  const projectsOk = projects.filter(([, verdict]) => verdict === "ok").length;
+  process.stderr.write(`build project roles: ${projectsOk}/${projects.length} allow exactly what their builds call\n`);
+  return { verdicts, findings };
 }
 
-/** Function resource name → "ok" or what is wrong with its policy against the calls it makes. */
-async function policyAudit(): Promise<Map<string, string>> {
-  return new Map();
-}
-
-function printTable(compiledBy: string, rows: readonly Row[]): void {
+function printTable(compiledBy: string, rows: readonly Row[], findings: readonly string[]): void {
   const table = [
     ["function", "unzipped", "zipped", "runtime and Node.js flags", "loads", "cold start", "empty event", "policy"],
     ...rows.map((row) => [
@@ -154,16 +142,11 @@ function printTable(compiledBy: string, rows: readonly Row[]): void {
       row.policy,
     ]),
   ];
-  const widths = table[0]!.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
   console.log(`archives compiled by ${compiledBy}`);
-  for (const row of table)
-    console.log(
-      row
-        .map((cell, column) => cell.padEnd(widths[column]!))
-        .join("  ")
-        .trimEnd(),
-    );
+  for (const line of textTable(table)) console.log(line);
+  for (const finding of findings) console.log(`  ${finding}`);
   const failed = rows.filter((row) => !row.ok).map((row) => row.function);
+  if (findings.length > 0) failed.push("policies (see above)");
   console.log(
     failed.length === 0 ? `preflight: all ${rows.length} functions ok` : `preflight: FAILED for ${failed.join(", ")}`,
   );

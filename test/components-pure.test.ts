@@ -72,7 +72,57 @@ test("the inspector may call exactly what it uses, on exactly its resources", (t
   t.deepEqual(byAction.get("dynamodb:GetRecords"), ["arn:table/d/stream/1"]);
   t.deepEqual(byAction.get("logs:PutLogEvents"), ["arn:logs:group:*"]);
   t.false([...byAction.keys()].some((action) => action.endsWith(":*") || action === "*"));
-  t.false(policy.Statement.some((s) => s.Resource.includes("*")));
+  // Only ListStreams, which has no resource-level permissions, is granted on "*".
+  t.deepEqual(
+    policy.Statement.filter((s) => s.Resource.includes("*")).map((s) => s.Action),
+    [["dynamodb:ListStreams"]],
+  );
+  t.false(
+    policy.Statement.some((s) => s.Action.includes("kms:Decrypt")),
+    "no KMS key, no kms:Decrypt",
+  );
+});
+
+test("regression: ListStreams is granted on *, not on the table's stream family", (t) => {
+  const statements = inspectorFunctionPermissions({
+    deploymentsTable: "arn:aws:dynamodb:eu-west-1:123456789012:table/d",
+    deploymentsStream: "arn:aws:dynamodb:eu-west-1:123456789012:table/d/stream/1",
+    installationsTable: "arn:aws:dynamodb:eu-west-1:123456789012:table/i",
+    privateKeySecret: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:k-AbC123",
+    sourceBucket: "arn:aws:s3:::src",
+    buildProjects: ["arn:aws:codebuild:eu-west-1:123456789012:project/a"],
+    failureQueue: "arn:aws:sqs:eu-west-1:123456789012:q",
+  });
+  const listing = statements.filter((s) => s.Action.includes("dynamodb:ListStreams"));
+  t.deepEqual(listing, [
+    { Sid: "ListDeploymentsStreams", Effect: "Allow", Action: ["dynamodb:ListStreams"], Resource: ["*"] },
+  ]);
+});
+
+test("regression: with a customer-managed key, the inspector may decrypt with exactly it, via Secrets Manager only", (t) => {
+  const key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+  const statements = inspectorFunctionPermissions({
+    deploymentsTable: "arn:table/d",
+    deploymentsStream: "arn:table/d/stream/1",
+    installationsTable: "arn:table/i",
+    privateKeySecret: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:k-AbC123",
+    privateKeyKmsKey: key,
+    sourceBucket: "arn:aws:s3:::src",
+    buildProjects: ["arn:project/a"],
+    failureQueue: "arn:sqs:q",
+  });
+  t.deepEqual(
+    statements.filter((s) => s.Action.some((action) => action.startsWith("kms:"))),
+    [
+      {
+        Sid: "DecryptGitHubAppKey",
+        Effect: "Allow",
+        Action: ["kms:Decrypt"],
+        Resource: [key],
+        Condition: { StringEquals: { "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com" } },
+      },
+    ],
+  );
 });
 
 test("a build project reads only staged sources and pushes only to the image repository", (t) => {
@@ -81,13 +131,34 @@ test("a build project reads only staged sources and pushes only to the image rep
     sourceBucket: "arn:aws:s3:::src",
     imageRepository: "arn:ecr:repo",
   });
+  // The token actions have no resource-level permissions; nothing else is granted on "*".
   const wildcard = policy.Statement.filter((s) => s.Resource.includes("*"));
   t.deepEqual(
     wildcard.map((s) => s.Action),
-    [["ecr:GetAuthorizationToken"]],
+    [["ecr:GetAuthorizationToken"], ["ecr-public:GetAuthorizationToken", "sts:GetServiceBearerToken"]],
   );
   t.deepEqual(policy.Statement.find((s) => s.Sid === "ReadSources")?.Resource, ["arn:aws:s3:::src/sources/*"]);
   t.true(policy.Statement.find((s) => s.Sid === "PushImages")!.Action.includes("ecr:PutImage"));
+});
+
+test("regression: a build project may check its source bucket's ACL and location, as AWS's minimum policy has", (t) => {
+  const policy = buildProjectPolicy({ logGroup: "arn:lg", sourceBucket: "arn:aws:s3:::src", imageRepository: "arn:r" });
+  const byAction = new Map(policy.Statement.flatMap((s) => s.Action.map((action) => [action, s.Resource] as const)));
+  t.deepEqual(byAction.get("s3:GetBucketAcl"), ["arn:aws:s3:::src"]);
+  t.deepEqual(byAction.get("s3:GetBucketLocation"), ["arn:aws:s3:::src"]);
+});
+
+test("regression: a build project may log in to ECR Public (base images), on * as AWS requires", (t) => {
+  const policy = buildProjectPolicy({ logGroup: "arn:lg", sourceBucket: "arn:aws:s3:::src", imageRepository: "arn:r" });
+  t.deepEqual(
+    policy.Statement.find((s) => s.Action.includes("ecr-public:GetAuthorizationToken")),
+    {
+      Sid: "LogInToEcrPublic",
+      Effect: "Allow",
+      Action: ["ecr-public:GetAuthorizationToken", "sts:GetServiceBearerToken"],
+      Resource: ["*"],
+    },
+  );
 });
 
 test("the source bucket refuses plain HTTP", (t) => {
@@ -103,9 +174,11 @@ test("image lifecycle removes untagged images first", (t) => {
 });
 
 const validConfig = { githubAppId: "123", jwtIssuer: "https://issuer/", jwtAudience: ["web"] };
+const SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:slipway/github-app-key-AbC123";
+const KMS_KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
 test("stack config: defaults, and errors that name the key and the way out", (t) => {
-  const config = loadStackConfig(fakeConfig({ ...validConfig, githubAppPrivateKeySecretArn: "arn:secret" }));
+  const config = loadStackConfig(fakeConfig({ ...validConfig, githubAppPrivateKeySecretArn: SECRET_ARN }));
   t.is(config.githubApiUrl, "https://api.github.com");
   t.true(config.deletionProtection);
   t.true(config.pointInTimeRecovery);
@@ -118,11 +191,11 @@ test("stack config: defaults, and errors that name the key and the way out", (t)
   t.throws(
     () =>
       loadStackConfig(
-        fakeConfig({ ...validConfig, githubAppPrivateKeySecretArn: "arn" }, { githubAppPrivateKey: "pem" }),
+        fakeConfig({ ...validConfig, githubAppPrivateKeySecretArn: SECRET_ARN }, { githubAppPrivateKey: "pem" }),
       ),
     { message: /exactly one of/ },
   );
-  const withArn = { ...validConfig, githubAppPrivateKeySecretArn: "arn" };
+  const withArn = { ...validConfig, githubAppPrivateKeySecretArn: SECRET_ARN };
   t.throws(() => loadStackConfig(fakeConfig({ ...withArn, githubAppId: "my-app" })), {
     message: /\[slipway:githubAppId\].*numeric/,
   });
@@ -136,4 +209,49 @@ test("stack config: defaults, and errors that name the key and the way out", (t)
   t.throws(() => loadStackConfig(fakeConfig({ ...withArn, corsAllowOrigins: "https://x" })), {
     message: /list of strings/,
   });
+});
+
+test("regression: githubAppPrivateKeySecretArn must be a full secret ARN, with its 6-character suffix", (t) => {
+  for (const partial of [
+    "slipway/github-app-key",
+    "arn:aws:secretsmanager:eu-west-1:123456789012:secret:slipway/github-app-key",
+    "arn:aws:secretsmanager:eu-west-1:123456789012:secret:slipway/github-app-key-AbC",
+    "arn:aws:secretsmanager:eu-west-1:1234:secret:slipway/github-app-key-AbC123",
+  ]) {
+    const error = t.throws(() =>
+      loadStackConfig(fakeConfig({ ...validConfig, githubAppPrivateKeySecretArn: partial })),
+    );
+    t.regex(error!.message, /\[slipway:githubAppPrivateKeySecretArn\] must be the secret's full ARN/, partial);
+    t.regex(error!.message, /6-character suffix/);
+    t.regex(error!.message, /aws secretsmanager describe-secret/);
+  }
+  t.is(
+    loadStackConfig(fakeConfig({ ...validConfig, githubAppPrivateKeySecretArn: SECRET_ARN }))
+      .githubAppPrivateKeySecretArn,
+    SECRET_ARN,
+  );
+});
+
+test("stack config: githubAppPrivateKeyKmsKeyArn is a key ARN, only with an existing secret", (t) => {
+  const withSecret = { ...validConfig, githubAppPrivateKeySecretArn: SECRET_ARN };
+  t.is(
+    loadStackConfig(fakeConfig({ ...withSecret, githubAppPrivateKeyKmsKeyArn: KMS_KEY_ARN }))
+      .githubAppPrivateKeyKmsKeyArn,
+    KMS_KEY_ARN,
+  );
+  t.is(loadStackConfig(fakeConfig(withSecret)).githubAppPrivateKeyKmsKeyArn, undefined);
+  t.throws(
+    () =>
+      loadStackConfig(
+        fakeConfig({ ...withSecret, githubAppPrivateKeyKmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:alias/github" }),
+      ),
+    { message: /\[slipway:githubAppPrivateKeyKmsKeyArn\] must be the KMS key's ARN.*alias/ },
+  );
+  t.throws(
+    () =>
+      loadStackConfig(
+        fakeConfig({ ...validConfig, githubAppPrivateKeyKmsKeyArn: KMS_KEY_ARN }, { githubAppPrivateKey: "pem" }),
+      ),
+    { message: /applies only with \[slipway:githubAppPrivateKeySecretArn\]/ },
+  );
 });

@@ -6,8 +6,13 @@ import {
   StartBuildCommand,
   type StartBuildCommandInput,
 } from "@aws-sdk/client-codebuild";
+import { execFile } from "node:child_process";
+import * as path from "node:path";
+import { promisify } from "node:util";
 import {
   DeleteObjectCommand,
+  GetBucketAclCommand,
+  GetBucketLocationCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -17,7 +22,10 @@ import {
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import test from "ava";
 import { awsJsonError, IDEMPOTENCY_WINDOW_MS, s3Error } from "../local/emulators/aws";
-import { awsClientConfig, manualClock, startAwsFor } from "./helpers/emulators";
+import { SORT_ORDER_REFUSED } from "../local/emulators/aws/codeBuild";
+import { BUILD_TOOL_STAND_INS } from "../local/platform/buildRunner";
+import { createBuildStarter } from "../runtime/build/buildStarter";
+import { awsClientConfig, manualClock, startAwsFor, temporaryFolder } from "./helpers/emulators";
 
 interface SdkFailure {
   name: string;
@@ -389,4 +397,130 @@ test("authorize receives the access key, IAM action and resource ARN; false is A
   t.is(object.name, "AccessDenied");
   t.is(object.$metadata.httpStatusCode, 403);
   t.is(aws.builds().length, 1, "the denied StartBuild started nothing");
+});
+
+test("regression: ListBuildsForProject refuses sortOrder past 100 builds and with a nextToken, as CodeBuild does", async (t) => {
+  const aws = await startAwsFor(t);
+  aws.defineProject("slipway-node");
+  const client = new CodeBuildClient({ ...awsClientConfig(aws.url), maxAttempts: 1 });
+  for (let i = 1; i <= 101; i++) {
+    const deploymentId = `deployment-${i}`;
+    await client.send(
+      new StartBuildCommand(
+        buildInput({
+          idempotencyToken: deploymentId,
+          environmentVariablesOverride: [{ name: "DEPLOYMENT_ID", value: deploymentId, type: "PLAINTEXT" }],
+        }),
+      ),
+    );
+  }
+  for (const sortOrder of ["DESCENDING", "ASCENDING"] as const) {
+    const refused = await failureOf(
+      client.send(new ListBuildsForProjectCommand({ projectName: "slipway-node", sortOrder })),
+    );
+    t.is(refused.name, "InvalidInputException");
+    t.is(refused.message, SORT_ORDER_REFUSED);
+  }
+  // Without it: newest first, 100 a page.
+  const first = await client.send(new ListBuildsForProjectCommand({ projectName: "slipway-node" }));
+  t.is(first.ids?.length, 100);
+  t.is(first.ids?.[0], aws.builds().at(-1)!.id);
+  const next = await client.send(
+    new ListBuildsForProjectCommand({ projectName: "slipway-node", nextToken: first.nextToken }),
+  );
+  t.deepEqual(next.ids, [aws.builds()[0]!.id]);
+  const withToken = await failureOf(
+    client.send(
+      new ListBuildsForProjectCommand({
+        projectName: "slipway-node",
+        nextToken: first.nextToken,
+        sortOrder: "ASCENDING",
+      }),
+    ),
+  );
+  t.is(withToken.message, SORT_ORDER_REFUSED);
+
+  // The inspector's resume finds a deployment's build in a project with more than 100 builds.
+  const starter = createBuildStarter(client);
+  t.is(await starter.findExisting("slipway-node", "deployment-101"), aws.builds().at(-1)!.id);
+  t.is(await starter.findExisting("slipway-node", "deployment-0"), undefined);
+});
+
+test("S3 answers GetBucketAcl (the owner's FULL_CONTROL) and GetBucketLocation, each its own IAM action", async (t) => {
+  const asked: string[] = [];
+  const aws = await startAwsFor(t, {
+    region: "eu-west-1",
+    authorize: (_key, action, resource) => (asked.push(`${action} ${resource}`), true),
+  });
+  aws.createBucket("slipway-sources");
+  const s3 = new S3Client({ ...awsClientConfig(aws.url), region: "eu-west-1", forcePathStyle: true });
+  const acl = await s3.send(new GetBucketAclCommand({ Bucket: "slipway-sources" }));
+  t.is(acl.Grants?.[0]?.Permission, "FULL_CONTROL");
+  t.is(acl.Grants?.[0]?.Grantee?.ID, acl.Owner?.ID);
+  const location = await s3.send(new GetBucketLocationCommand({ Bucket: "slipway-sources" }));
+  t.is(location.LocationConstraint, "eu-west-1");
+  t.deepEqual(asked, [
+    "s3:GetBucketAcl arn:aws:s3:::slipway-sources",
+    "s3:GetBucketLocation arn:aws:s3:::slipway-sources",
+  ]);
+  t.is((await failureOf(s3.send(new GetBucketAclCommand({ Bucket: "missing" })))).name, "NoSuchBucket");
+});
+
+const run = promisify(execFile);
+
+test("the build stand-ins log in to ECR Public and ECR and push through the emulator, under the build's key", async (t) => {
+  const asked: string[] = [];
+  const refused = new Set<string>();
+  const aws = await startAwsFor(t, {
+    authorize: (key, action, resource) => {
+      asked.push(`${key} ${action} ${resource}`);
+      return !refused.has(action);
+    },
+  });
+  const home = temporaryFolder(t);
+  const env = {
+    PATH: process.env.PATH ?? "",
+    HOME: home,
+    AWS_ENDPOINT_URL: aws.url,
+    AWS_ACCESS_KEY_ID: "ASIABUILDROLE",
+    AWS_SECRET_ACCESS_KEY: "x",
+    AWS_REGION: "us-east-1",
+  };
+  const tool = (name: string) => path.join(BUILD_TOOL_STAND_INS, name);
+  const publicPassword = await run(tool("aws"), ["ecr-public", "get-login-password", "--region", "us-east-1"], { env });
+  t.true(publicPassword.stdout.trim().length > 20);
+  const password = await run(tool("aws"), ["ecr", "get-login-password", "--region", "us-east-1"], { env });
+  const image = "000000000000.dkr.ecr.us-east-1.localhost/slipway-images:d-1";
+  const noLogin = await t.throwsAsync(run(tool("docker"), ["push", image], { env }));
+  t.regex(String((noLogin as { stderr?: string }).stderr), /no basic auth credentials/);
+  const login = run(tool("docker"), ["login", "--username", "AWS", "--password-stdin", image.split("/")[0]!], { env });
+  login.child.stdin!.end(password.stdout);
+  t.regex((await login).stdout, /Login Succeeded/);
+  await run(tool("docker"), ["push", image], { env });
+  const repository = "arn:aws:ecr:us-east-1:000000000000:repository/slipway-images";
+  t.deepEqual(asked, [
+    "ASIABUILDROLE ecr-public:GetAuthorizationToken *",
+    "ASIABUILDROLE sts:GetServiceBearerToken *",
+    "ASIABUILDROLE ecr:GetAuthorizationToken *",
+    ...[
+      "BatchGetImage",
+      "BatchCheckLayerAvailability",
+      "InitiateLayerUpload",
+      "UploadLayerPart",
+      "CompleteLayerUpload",
+      "PutImage",
+    ].map((operation) => `ASIABUILDROLE ecr:${operation} ${repository}`),
+  ]);
+
+  // ECR Public needs both actions: without sts:GetServiceBearerToken, no token.
+  refused.add("sts:GetServiceBearerToken");
+  const denied = await t.throwsAsync(
+    run(tool("aws"), ["ecr-public", "get-login-password", "--region", "us-east-1"], { env }),
+  );
+  t.regex(String((denied as { stderr?: string }).stderr), /AccessDeniedException.*sts:GetServiceBearerToken/);
+  // ECR Public's API is in us-east-1 only.
+  const elsewhere = await t.throwsAsync(
+    run(tool("aws"), ["ecr-public", "get-login-password", "--region", "eu-west-1"], { env }),
+  );
+  t.regex(String((elsewhere as { stderr?: string }).stderr), /Could not connect/);
 });

@@ -2,17 +2,24 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import test from "ava";
+import anyTest from "ava";
 import * as pulumi from "@pulumi/pulumi";
 import { lambdaNodeFlags } from "../local/platform/lambda/lambdaNodeFlags";
 import { lambdaRuntimeModules } from "../local/platform/lambda/lambdaRuntimeModules";
 import { nodeMemoryFlags } from "../local/platform/lambda/nodeMemoryFlags";
 import {
+
   startFunction,
   type InvokeResult,
   type LocalFunction,
   type StartFunctionOptions,
 } from "../local/platform/lambda/startFunction";
+
+/**
+ * One test at a time: each starts Node.js containers under Lambda's 10-second init limit, and a dozen of them
+ * spawning at once on a loaded two-core machine miss it — a limit this file tests, so it is not raised here.
+ */
+const test = anyTest.serial;
 
 /*
  * Local Lambda containers: real `node` children running tiny handlers written to a temp folder, driven through

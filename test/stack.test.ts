@@ -170,7 +170,7 @@ test("each API function may touch only its own table items", (t) => {
     {
       Sid: "RecordIdempotencyKeys",
       Effect: "Allow",
-      Action: ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:ConditionCheckItem"],
+      Action: ["dynamodb:PutItem", "dynamodb:GetItem"],
       Resource: [table("idempotency")],
     },
   ] as never);
@@ -188,29 +188,59 @@ test("each API function may touch only its own table items", (t) => {
   } as never);
 });
 
-test("the inspector's role names the secret, bucket prefix, projects and queue it uses", (t) => {
-  const statements = policyOf("slipway-inspector");
+test("the inspector's role names the secret, bucket prefix, projects and queue it uses, and ListStreams on *", (t) => {
   const secret = one("aws:secretsmanager/secret:Secret", "slipway-github-app-key");
-  t.deepEqual(statements.find((s) => s.Sid === "ReadGitHubAppKey")!.Resource, [
-    `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${secret.name}-1a2b3c-AbCdEf`,
-  ]);
-  t.deepEqual(statements.find((s) => s.Sid === "StartBuilds")!.Resource.length, BUILDERS.length);
-  t.deepEqual(statements.find((s) => s.Sid === "StageSources")!.Resource, [
-    "arn:aws:s3:::slipway-sources-1a2b3c/sources/*",
-  ]);
-  t.deepEqual(statements.find((s) => s.Sid === "ReadDeploymentsStream")!.Resource, [
-    `${table("deployments")}/stream/2026-11-26T00:00:00.000`,
-  ]);
-  t.false(statements.some((s) => s.Resource.includes("*")));
-  t.deepEqual(
-    statements.find((s) => s.Sid === "FindInstallations"),
-    {
-      Sid: "FindInstallations",
-      Effect: "Allow",
-      Action: ["dynamodb:Query"],
-      Resource: [table("installations")],
-    } as never,
+  const failures = one("aws:sqs/queue:Queue", "slipway-failures");
+  const projects = BUILDERS.map(
+    (builder) => `arn:aws:codebuild:eu-west-1:123456789012:project/slipway-${builder}-1a2b3c`,
   );
+  t.deepEqual(policyOf("slipway-inspector"), [
+    {
+      Sid: "WriteOwnLogs",
+      Effect: "Allow",
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      Resource: [logs("slipway-inspector")],
+    },
+    {
+      Sid: "ReadDeploymentsStream",
+      Effect: "Allow",
+      Action: ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+      Resource: [`${table("deployments")}/stream/2026-11-26T00:00:00.000`],
+    },
+    // ListStreams has no resource-level permissions: only "*" grants it.
+    { Sid: "ListDeploymentsStreams", Effect: "Allow", Action: ["dynamodb:ListStreams"], Resource: ["*"] },
+    {
+      Sid: "MoveDeployments",
+      Effect: "Allow",
+      Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+      Resource: [table("deployments")],
+    },
+    { Sid: "FindInstallations", Effect: "Allow", Action: ["dynamodb:Query"], Resource: [table("installations")] },
+    {
+      Sid: "ReadGitHubAppKey",
+      Effect: "Allow",
+      Action: ["secretsmanager:GetSecretValue"],
+      Resource: [`arn:aws:secretsmanager:eu-west-1:123456789012:secret:${secret.name}-1a2b3c-AbCdEf`],
+    },
+    {
+      Sid: "StageSources",
+      Effect: "Allow",
+      Action: ["s3:PutObject"],
+      Resource: ["arn:aws:s3:::slipway-sources-1a2b3c/sources/*"],
+    },
+    {
+      Sid: "StartBuilds",
+      Effect: "Allow",
+      Action: ["codebuild:StartBuild", "codebuild:ListBuildsForProject", "codebuild:BatchGetBuilds"],
+      Resource: projects,
+    },
+    {
+      Sid: "ReportAbandonedBatches",
+      Effect: "Allow",
+      Action: ["sqs:SendMessage"],
+      Resource: [`arn:aws:sqs:eu-west-1:123456789012:${failures.name}-1a2b3c`],
+    },
+  ] as never);
 });
 
 test("the onboarding functions may do exactly what they call, on exactly what they touch", (t) => {
@@ -291,8 +321,35 @@ test("onboarding routes: JWT on every route but the webhook, which GitHub signs"
   t.is(stack.outputs.webhookUrl, "https://abc123.execute-api.eu-west-1.amazonaws.com/github/webhooks");
 });
 
-test("one CodeBuild project per builder, each with its own role, log group and buildspec", (t) => {
+test("the failure queue's consumer may poll its queue, read the stream's failed records and fail deployments", (t) => {
+  const failures = one("aws:sqs/queue:Queue", "slipway-failures");
+  t.deepEqual(policyOf("slipway-abandoned").slice(1), [
+    {
+      Sid: "ConsumeFailureQueue",
+      Effect: "Allow",
+      Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+      Resource: [`arn:aws:sqs:eu-west-1:123456789012:${failures.name}-1a2b3c`],
+    },
+    {
+      Sid: "ReadFailedRecords",
+      Effect: "Allow",
+      Action: ["dynamodb:GetShardIterator", "dynamodb:GetRecords"],
+      Resource: [`${table("deployments")}/stream/2026-11-26T00:00:00.000`],
+    },
+    {
+      Sid: "FailDeployments",
+      Effect: "Allow",
+      Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+      Resource: [table("deployments")],
+    },
+  ] as never);
+});
+
+test("one CodeBuild project per builder, each with its own role, log group, buildspec and exact policy", (t) => {
   const projects = of("aws:codebuild/project:Project");
+  const imageRepository = `arn:aws:ecr:eu-west-1:123456789012:repository/${
+    one("aws:ecr/repository:Repository", "slipway-images").name
+  }-1a2b3c`;
   t.deepEqual(projects.map((p) => p.name).sort(), BUILDERS.map((b) => `slipway-${b}`).sort());
   for (const project of projects) {
     const builder = project.name.replace("slipway-", "");
@@ -301,10 +358,47 @@ test("one CodeBuild project per builder, each with its own role, log group and b
     t.is(project.inputs.source.type, "S3");
     t.is(JSON.parse(project.inputs.source.buildspec).version, 0.2);
     t.is(project.inputs.logsConfig.cloudwatchLogs.groupName, `/slipway/test/codebuild/slipway-${builder}-1a2b3c`);
-    const statements = policyOf(`slipway-${builder}`);
-    t.deepEqual(statements.find((s) => s.Sid === "ReadSources")!.Resource, [
-      "arn:aws:s3:::slipway-sources-1a2b3c/sources/*",
-    ]);
+    t.deepEqual(policyOf(`slipway-${builder}`), [
+      {
+        Sid: "WriteOwnLogs",
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: [`arn:aws:logs:eu-west-1:123456789012:log-group:/slipway/test/codebuild/slipway-${builder}-1a2b3c:*`],
+      },
+      // AWS's minimum CodeBuild service role checks the source bucket's ACL and location.
+      {
+        Sid: "CheckSourceBucket",
+        Effect: "Allow",
+        Action: ["s3:GetBucketAcl", "s3:GetBucketLocation"],
+        Resource: ["arn:aws:s3:::slipway-sources-1a2b3c"],
+      },
+      {
+        Sid: "ReadSources",
+        Effect: "Allow",
+        Action: ["s3:GetObject"],
+        Resource: ["arn:aws:s3:::slipway-sources-1a2b3c/sources/*"],
+      },
+      { Sid: "LogInToEcr", Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: ["*"] },
+      {
+        Sid: "LogInToEcrPublic",
+        Effect: "Allow",
+        Action: ["ecr-public:GetAuthorizationToken", "sts:GetServiceBearerToken"],
+        Resource: ["*"],
+      },
+      {
+        Sid: "PushImages",
+        Effect: "Allow",
+        Action: [
+          "ecr:BatchCheckLayerAvailability",
+          "ecr:InitiateLayerUpload",
+          "ecr:UploadLayerPart",
+          "ecr:CompleteLayerUpload",
+          "ecr:PutImage",
+          "ecr:BatchGetImage",
+        ],
+        Resource: [imageRepository],
+      },
+    ] as never);
   }
   const logGroups = of("aws:cloudwatch/logGroup:LogGroup");
   for (const group of logGroups) t.is(group.inputs.retentionInDays, 14);

@@ -6,10 +6,12 @@ import {
   jsonResult,
   newRequestId,
   s3Error,
+  type AccessNeed,
   type Authorize,
   type JsonService,
 } from "./aws/awsProtocol";
 import { createCodeBuild, type EmulatedBuild, type ProjectSpec } from "./aws/codeBuild";
+import { createEcr, createEcrPublic } from "./aws/ecr";
 import { createS3, type StoredObject } from "./aws/s3";
 import { createSecretsManager } from "./aws/secretsManager";
 import {
@@ -64,7 +66,8 @@ export interface AwsEmulator {
 }
 
 /**
- * Starts the AWS emulator: ONE server for Secrets Manager, CodeBuild and S3, as LocalStack does. JSON-protocol
+ * Starts the AWS emulator: ONE server for Secrets Manager, CodeBuild, ECR's and ECR Public's logins and S3, as
+ * LocalStack does. JSON-protocol
  * requests are told apart by `X-Amz-Target`; everything else is S3 (path-style). Point every client's `endpoint`
  * at `url`. SigV4 signatures are not verified; the access key id in them is handed to `authorize`.
  */
@@ -74,8 +77,13 @@ export async function startAws(options: AwsEmulatorOptions = {}): Promise<AwsEmu
   const accountId = options.accountId ?? "000000000000";
   const secretsManager = createSecretsManager({ region, accountId, now });
   const codeBuild = createCodeBuild({ region, accountId, now, ...(options.newId ? { newId: options.newId } : {}) });
-  const s3 = createS3({ now });
-  const jsonServices: readonly JsonService[] = [secretsManager, codeBuild];
+  const s3 = createS3({ now, region, accountId });
+  const jsonServices: readonly JsonService[] = [
+    secretsManager,
+    codeBuild,
+    createEcr({ region, accountId, now }),
+    createEcrPublic({ now }),
+  ];
   const allowed = async (accessKeyId: string, action: string, resource: string) =>
     !options.authorize || (await options.authorize(accessKeyId, action, resource));
 
@@ -104,14 +112,16 @@ export async function startAws(options: AwsEmulatorOptions = {}): Promise<AwsEmu
     } catch {
       return jsonError("SerializationException", "Start of structure or map found where not expected.");
     }
-    const access = operation.access(input);
-    for (const resource of access.resources) {
-      if (!(await allowed(caller.accessKeyId, access.action, resource))) {
-        return jsonError(
-          "AccessDeniedException",
-          accessDeniedMessage(accountId, caller.accessKeyId, access.action, resource),
-          403,
-        );
+    const needs = operation.access(input);
+    for (const need of Array.isArray(needs) ? needs : [needs as AccessNeed]) {
+      for (const resource of need.resources) {
+        if (!(await allowed(caller.accessKeyId, need.action, resource))) {
+          return jsonError(
+            "AccessDeniedException",
+            accessDeniedMessage(accountId, caller.accessKeyId, need.action, resource),
+            403,
+          );
+        }
       }
     }
     try {

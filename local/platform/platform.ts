@@ -12,6 +12,7 @@ import { startDynamoDbLocal, LOCAL_AWS, type DynamoDbLocal } from "./dynamodbLoc
 import { emulatorAuthorize } from "./iam/emulatorAuthorize";
 import { createPrincipalRegistry, type PrincipalRegistry } from "./iam/principals";
 import { startDynamoDbProxy, type DynamoDbProxy } from "./iam/dynamodbProxy";
+import { lambdaLogStreamName, logStreamWriter } from "./iam/logWrites";
 import { dynamoDbLocalTableArn } from "./iam/dynamodbAccess";
 import { startFunction, type LocalFunction } from "./lambda/startFunction";
 import { lambdaRuntimeModules } from "./lambda/lambdaRuntimeModules";
@@ -22,7 +23,7 @@ import { runStack } from "./runStack";
 import { ensureFunctionArchives } from "./archives/functionArchives";
 import { startEventSources, type EventSources } from "./startEventSources";
 import { freePort } from "./freePort";
-import { startBuildRunner, type BuildOutcome } from "./buildRunner";
+import { startBuildRunner, type BuildOutcome, type BuildRunner } from "./buildRunner";
 
 export const REGION = "us-east-1";
 export const ACCOUNT_ID = "000000000000";
@@ -44,6 +45,11 @@ export interface PlatformOptions {
   readonly corsAllowOrigins?: string[];
   /** Run each build's buildspec for real (`--run-builds`); otherwise builds are recorded and stay IN_PROGRESS. */
   readonly runBuilds?: boolean;
+  /**
+   * A folder put first on the PATH of builds run with `runBuilds`: `BUILD_TOOL_STAND_INS` stands in for `aws` and
+   * `docker` where there is no Docker engine (the scenario of `recordScenarioCalls`). Default none.
+   */
+  readonly buildTools?: string;
   /** Told when a build run with `runBuilds` ends. */
   readonly onBuildOutcome?: (outcome: BuildOutcome) => void;
   /** Told of slow start-up steps a person should know about (building the function archives). */
@@ -65,6 +71,8 @@ export interface Platform {
   readonly resources: LocalResources;
   readonly functions: ReadonlyMap<string, LocalFunction>;
   readonly eventSources: EventSources;
+  /** Runs builds as CodeBuild would, with `runBuilds`. */
+  readonly buildRunner?: BuildRunner;
   /** The platform's own (administrator) access to DynamoDB Local, for seeding and inspection. */
   readonly documents: DynamoDBDocumentClient;
   /** DynamoDB Local itself (no IAM proxy): the administrator's endpoint. */
@@ -235,8 +243,26 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         accountId: ACCOUNT_ID,
         onLog: options.onFunctionLog ?? (() => undefined),
       });
-      functions.set(declared.name, fn);
-      functions.set(declared.arn, fn);
+      // Lambda writes every invocation's START/END/REPORT lines (and the function's output) with the function's role.
+      const logs = logStreamWriter({
+        iam,
+        accessKeyId: credentials.accessKeyId,
+        region: REGION,
+        accountId: ACCOUNT_ID,
+        logGroup: declared.logGroup,
+        streamName: lambdaLogStreamName(),
+        onDenied: (reason) => logger.warn("function logs dropped: the role may not write them", { reason }),
+      });
+      const logged: LocalFunction = {
+        ...fn,
+        invoke: async (event) => {
+          const result = await fn.invoke(event);
+          await logs.write();
+          return result;
+        },
+      };
+      functions.set(declared.name, logged);
+      functions.set(declared.arn, logged);
       stopping.push(() => fn.stop());
     }
 
@@ -275,15 +301,19 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     });
     stopping.push(() => eventSources.stop());
 
+    let buildRunner: BuildRunner | undefined;
     if (options.runBuilds) {
-      const runner = startBuildRunner({
+      const runner = (buildRunner = startBuildRunner({
         aws,
         projects: resources.projects,
+        iam,
         stateDir: options.stateDir,
         region: REGION,
+        accountId: ACCOUNT_ID,
         logger,
+        ...(options.buildTools ? { toolsDir: options.buildTools } : {}),
         ...(options.onBuildOutcome ? { onOutcome: options.onBuildOutcome } : {}),
-      });
+      }));
       stopping.push(() => runner.stop());
     }
 
@@ -297,6 +327,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       resources,
       functions,
       eventSources,
+      ...(buildRunner ? { buildRunner } : {}),
       documents,
       dynamodbEndpoint: dynamodb.endpoint,
       tables,

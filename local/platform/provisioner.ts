@@ -25,6 +25,8 @@ export interface DeclaredFunction {
   readonly name: string;
   readonly arn: string;
   readonly roleName: string;
+  /** The log group Lambda writes the function's output to (`loggingConfig.logGroup`, else `/aws/lambda/<name>`). */
+  readonly logGroup: string;
   readonly codeDir: string;
   readonly handler: string;
   readonly runtime: string;
@@ -207,6 +209,7 @@ async function provisionFunction(
     name,
     arn,
     roleName: roleArn.slice(roleArn.lastIndexOf("/") + 1),
+    logGroup: String(request.inputs.loggingConfig?.logGroup ?? `/aws/lambda/${name}`),
     codeDir,
     handler: String(request.inputs.handler),
     runtime: String(request.inputs.runtime),

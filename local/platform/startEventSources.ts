@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
+import { DynamoDBStreamsClient, ListStreamsCommand } from "@aws-sdk/client-dynamodb-streams";
 import type { Logger } from "../../runtime/log";
 import { createFileCheckpoints } from "./eventSources/checkpoints";
 import { createQueue, type Queue, type QueueMessage } from "./eventSources/sqsQueue";
@@ -93,11 +93,12 @@ export async function startEventSources(options: EventSourcesOptions): Promise<E
     const eventSourceArn = String(mapping.eventSourceArn);
     const queue = queues.get(eventSourceArn);
     if (queue) {
-      const receive = iam.authorize(credentials.accessKeyId, "sqs:ReceiveMessage", eventSourceArn);
-      if (!receive.allowed) {
-        // AWS refuses to create such a mapping: the role must be able to read the queue.
-        logger.error("event source mapping not started: the function's role cannot receive from the queue", {
-          reason: receive.message,
+      // Lambda reads the queue's attributes with the function's role when it creates the mapping, and refuses to
+      // create it if the role cannot (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html).
+      const attributes = await iam.authorize(credentials.accessKeyId, "sqs:GetQueueAttributes", eventSourceArn);
+      if (!attributes.allowed) {
+        logger.error("event source mapping not started: the function's role cannot read the queue", {
+          reason: attributes.message,
         });
         continue;
       }
@@ -107,6 +108,7 @@ export async function startEventSources(options: EventSourcesOptions): Promise<E
           ...(mapping.batchSize ? { batchSize: mapping.batchSize } : {}),
           ...(mapping.functionResponseTypes ? { functionResponseTypes: mapping.functionResponseTypes } : {}),
           invoke: (event) => fn.invoke(event),
+          authorize: async (action) => (await iam.authorize(credentials.accessKeyId, action, eventSourceArn)).allowed,
           logger,
         }),
       );
@@ -122,6 +124,18 @@ export async function startEventSources(options: EventSourcesOptions): Promise<E
       region: options.region,
       credentials,
     });
+    // Lambda lists the table's streams with the function's role when it creates the mapping, and refuses to create
+    // it if the role cannot ("Please ensure the role can perform the GetRecords, GetShardIterator, DescribeStream,
+    // and ListStreams Actions on your stream in IAM"): https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html
+    try {
+      await streams.send(new ListStreamsCommand({ TableName: table.name }));
+    } catch (error) {
+      logger.error("event source mapping not started: the function's role cannot list the table's streams", {
+        functionName: declared.name,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      continue;
+    }
     const destinationArn: string | undefined = mapping.destinationConfig?.onFailure?.destinationArn;
     running.push(
       await startStreamMapping({
@@ -149,7 +163,7 @@ export async function startEventSources(options: EventSourcesOptions): Promise<E
           ? {
               destinationArn,
               sendOnFailure: async (arn: string, message: unknown) => {
-                const send = iam.authorize(credentials.accessKeyId, "sqs:SendMessage", arn);
+                const send = await iam.authorize(credentials.accessKeyId, "sqs:SendMessage", arn);
                 if (!send.allowed) throw new Error(send.message);
                 const target = queues.get(arn);
                 if (!target) throw new Error(`no local queue ${arn}`);

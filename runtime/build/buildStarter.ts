@@ -57,8 +57,10 @@ export function createBuildStarter(codebuild: CodeBuildClient): BuildStarter {
 
     async findExisting(projectName, deploymentId) {
       try {
-        // Newest first; a deployment's build is recent, so the first page (up to 100) is enough.
-        const listed = await codebuild.send(new ListBuildsForProjectCommand({ projectName, sortOrder: "DESCENDING" }));
+        // Newest first (CodeBuild's default order); a deployment's build is recent, so the first page (up to 100) is
+        // enough. No sortOrder: "If the project has more than 100 builds, setting the sort order will result in an
+        // error" (API reference, ListBuildsForProject), and every builder's project will have more.
+        const listed = await codebuild.send(new ListBuildsForProjectCommand({ projectName }));
         const ids = listed.ids ?? [];
         if (ids.length === 0) return undefined;
         const { builds = [] } = await codebuild.send(new BatchGetBuildsCommand({ ids }));

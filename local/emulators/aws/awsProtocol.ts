@@ -65,9 +65,18 @@ export function jsonError(code: string, message: string, status = 400): Emulator
   return { ...error, headers: { ...error.headers, "x-amzn-requestid": newRequestId() } };
 }
 
-/** One operation of an AWS JSON service: the IAM action and resources it touches (checked first), then its work. */
+/** An IAM action and the resources it is checked on. */
+export interface AccessNeed {
+  readonly action: string;
+  readonly resources: readonly string[];
+}
+
+/**
+ * One operation of an AWS JSON service: the IAM actions and resources it needs (checked first; most operations need
+ * one action, a few more, like ECR Public's GetAuthorizationToken), then its work.
+ */
 export interface JsonOperation {
-  access(input: Record<string, unknown>): { readonly action: string; readonly resources: readonly string[] };
+  access(input: Record<string, unknown>): AccessNeed | readonly AccessNeed[];
   run(input: Record<string, unknown>, caller: AwsCaller): unknown;
 }
 

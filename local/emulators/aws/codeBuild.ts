@@ -292,6 +292,7 @@ export function createCodeBuild(settings: {
         }),
         run(input) {
           const project = requireProject(input);
+          refuseSortOrder(input, project);
           const newestFirst = [...builds.values()]
             .filter((record) => record.build.projectName === project.name)
             .sort((a, b) => b.build.startTime.getTime() - a.build.startTime.getTime() || b.sequence - a.sequence)
@@ -308,6 +309,21 @@ export function createCodeBuild(settings: {
       },
     },
   };
+}
+
+/**
+ * CodeBuild's ListBuildsForProject: "If the project has more than 100 builds, setting the sort order will result in
+ * an error" (https://docs.aws.amazon.com/codebuild/latest/APIReference/API_ListBuildsForProject.html). AWS answers
+ * InvalidInputException "Sort order can't be specified when passing a nextToken" (seen in aws/aws-cli#5863, whose
+ * paginator sent sortOrder with the next page's token); the emulator refuses both cases with that answer.
+ */
+export const SORT_ORDER_REFUSED = "Sort order can't be specified when passing a nextToken";
+
+function refuseSortOrder(input: Record<string, unknown>, project: Project): void {
+  if (input.sortOrder === undefined) return;
+  if (typeof input.nextToken === "string" || project.builds > 100) {
+    throw new AwsServiceError("InvalidInputException", SORT_ORDER_REFUSED);
+  }
 }
 
 /** JSON with sorted keys: two requests with the same parameters in another order compare equal. */

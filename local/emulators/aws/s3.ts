@@ -37,7 +37,6 @@ export interface S3Emulator {
 const STORED_HEADERS = ["cache-control", "content-disposition", "content-encoding", "content-language", "expires"];
 /** Query parameters that name S3 features the emulator does not have (multipart, ACLs, tagging…). */
 const UNSUPPORTED_SUBRESOURCES = [
-  "acl",
   "tagging",
   "uploads",
   "uploadId",
@@ -47,7 +46,6 @@ const UNSUPPORTED_SUBRESOURCES = [
   "policy",
   "cors",
   "lifecycle",
-  "location",
   "website",
   "notification",
   "replication",
@@ -81,7 +79,7 @@ const CHECKSUMS: Readonly<Record<string, (body: Buffer) => string>> = {
 };
 
 /** S3's object API over path-style URLs (`/<bucket>/<key>`), for buckets made with `createBucket` or CreateBucket. */
-export function createS3(settings: { now: () => number }): S3Emulator {
+export function createS3(settings: { now: () => number; region?: string; accountId?: string }): S3Emulator {
   const buckets = new Map<string, Map<string, StoredObject>>();
 
   const store = (
@@ -292,6 +290,44 @@ export function createS3(settings: { now: () => number }): S3Emulator {
     );
   };
 
+  // The bucket checks CodeBuild makes with a project's service role before it downloads an S3 source: the owner's
+  // ACL (buckets with BucketOwnerEnforced ownership have only the owner's FULL_CONTROL grant) and the region.
+  // https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketAcl.html
+  // https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketLocation.html
+  const ownerId = createHash("sha256")
+    .update(settings.accountId ?? "000000000000")
+    .digest("hex");
+  const getBucketAcl = (bucket: string, bucketArn: string): S3Call => ({
+    operation: "s3:GetBucketAcl",
+    action: "s3:GetBucketAcl",
+    resource: bucketArn,
+    run: () => {
+      bucketOf(bucket);
+      const owner = `<ID>${ownerId}</ID>`;
+      return xml(
+        200,
+        `<AccessControlPolicy xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner>${owner}</Owner><AccessControlList>` +
+          `<Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser">${owner}` +
+          `</Grantee><Permission>FULL_CONTROL</Permission></Grant></AccessControlList></AccessControlPolicy>`,
+      );
+    },
+  });
+  const getBucketLocation = (bucket: string, bucketArn: string): S3Call => ({
+    operation: "s3:GetBucketLocation",
+    action: "s3:GetBucketLocation",
+    resource: bucketArn,
+    run: () => {
+      bucketOf(bucket);
+      // us-east-1 answers an empty constraint.
+      const region = settings.region ?? "us-east-1";
+      const constraint = region === "us-east-1" ? "" : escapeXml(region);
+      return xml(
+        200,
+        `<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${constraint}</LocationConstraint>`,
+      );
+    },
+  });
+
   const notImplemented = (operation: string, resource: string): S3Call => ({
     operation,
     action: "s3:*",
@@ -334,6 +370,12 @@ export function createS3(settings: { now: () => number }): S3Emulator {
                 ),
             }
           : notImplemented(`s3:${method}`, "*");
+      }
+      if (!key && method === "GET" && (query.has("acl") || query.has("location"))) {
+        return query.has("acl") ? getBucketAcl(bucket, bucketArn) : getBucketLocation(bucket, bucketArn);
+      }
+      if (query.has("acl") || query.has("location")) {
+        return notImplemented(`s3:${method} ?${query.has("acl") ? "acl" : "location"}`, key ? objectArn : bucketArn);
       }
       if (unsupported) return notImplemented(`s3:${method} ?${unsupported}`, key ? objectArn : bucketArn);
       if (!key) {

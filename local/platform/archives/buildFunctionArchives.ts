@@ -41,6 +41,7 @@ async function main(outDir: string): Promise<void> {
       runtime: String(inputs.runtime),
       memorySize: Number(inputs.memorySize ?? 128),
       timeout: Number(inputs.timeout ?? 3),
+      environment: { ...(inputs.environment?.variables ?? {}) },
     };
   }
   fs.writeFileSync(path.join(outDir, "manifest.json"), JSON.stringify(manifest, null, 2));

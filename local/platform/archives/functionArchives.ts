@@ -8,7 +8,17 @@ export interface ArchiveManifest {
   /** The compiler that produced the serialized code (Pulumi's ts-node and the project's TypeScript). */
   readonly compiledBy: string;
   /** Function resource name (e.g. `slipway-inspector`) → what the stack declared for it. */
-  readonly functions: Record<string, { handler: string; runtime: string; memorySize: number; timeout: number }>;
+  readonly functions: Record<
+    string,
+    {
+      handler: string;
+      runtime: string;
+      memorySize: number;
+      timeout: number;
+      /** The variables the stack sets, as the build's placeholder configuration resolves them (names, not secrets). */
+      environment: Record<string, string>;
+    }
+  >;
 }
 
 export interface FunctionArchives {

@@ -17,6 +17,11 @@ export interface SqsMappingOptions {
   /** Messages that match no filter are deleted without invoking the function, as Lambda does. */
   readonly filterCriteria?: FilterCriteria;
   readonly invoke: Invoke;
+  /**
+   * Asks IAM whether the function's role may make the call, before each ReceiveMessage and DeleteMessage(Batch):
+   * Lambda's poller makes them with the function's execution role. Default: always allowed.
+   */
+  readonly authorize?: (action: "sqs:ReceiveMessage" | "sqs:DeleteMessage") => Promise<boolean>;
   /** Pause after a failed receive or invocation attempt. Default 250 ms. */
   readonly pollIntervalMs?: number;
   readonly logger?: Logger;
@@ -99,18 +104,28 @@ export function startSqsMapping(options: SqsMappingOptions): SqsMapping {
     awsRegion: region,
   });
 
-  const remove = (records: readonly SQSRecord[]) => {
+  const authorize = options.authorize ?? (async () => true);
+  const remove = async (records: readonly SQSRecord[]) => {
+    if (records.length === 0) return;
+    if (!(await authorize("sqs:DeleteMessage"))) {
+      // DeleteMessageBatch is refused: the messages come back after the visibility timeout, as on AWS.
+      logger.error("sqs mapping: the function's role may not delete messages", { queue: queue.arn });
+      return;
+    }
     for (const record of records) if (queue.delete(record.receiptHandle)) stats.messagesDeleted++;
   };
 
   /** Up to batchSize messages: what one receive brings, or (with a window) what arrives before it closes. */
   const receiveBatch = async (): Promise<ReceivedMessage[]> => {
+    if (!(await authorize("sqs:ReceiveMessage")))
+      throw new Error(`the function's role may not perform sqs:ReceiveMessage on ${queue.arn}`);
     const batch = await queue.receive(Math.min(10, batchSize), LONG_POLL_MS, { signal: abort.signal });
     if (batch.length === 0 || windowMs === 0) return batch;
     const closes = Date.now() + windowMs;
     while (batch.length < batchSize && !abort.signal.aborted) {
       const left = closes - Date.now();
       if (left <= 0) break;
+      if (!(await authorize("sqs:ReceiveMessage"))) break;
       batch.push(...(await queue.receive(Math.min(10, batchSize - batch.length), left, { signal: abort.signal })));
     }
     return batch;
@@ -120,7 +135,7 @@ export function startSqsMapping(options: SqsMappingOptions): SqsMapping {
     const records = messages.map(toRecord);
     const passing = records.filter((record) => filter(filterView(record)));
     stats.messagesFiltered += records.length - passing.length;
-    remove(records.filter((record) => !passing.includes(record)));
+    await remove(records.filter((record) => !passing.includes(record)));
     if (passing.length === 0) return;
 
     let result: InvokeResult;

@@ -130,11 +130,10 @@ const STREAMS_RULES: Readonly<Record<string, Rule>> = {
       ...(stream !== "*" ? { iteratorStream: stream } : {}),
     };
   },
-  // ListStreams names a table, not a stream: policies grant it on `<table ARN>/stream/*`.
-  ListStreams: (input, resolvers) => {
-    const table = text(input.TableName);
-    return [{ action: "dynamodb:ListStreams", resource: table ? `${tableArn(table, resolvers)}/stream/*` : "*" }];
-  },
+  // ListStreams has no resource-level permissions: IAM checks it against `*` whatever table it names
+  // (Service Authorization Reference, Amazon DynamoDB: ListStreams has no resource type).
+  // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html
+  ListStreams: unscoped("ListStreams"),
   // GetRecords carries only an iterator. One the proxy did not see issued is checked against `*`, which only the
   // administrator (or a role allowed every stream) passes: a role cannot read a stream with a forged iterator.
   GetRecords: (input, resolvers) => {

@@ -8,8 +8,8 @@ import type { PrincipalRegistry } from "./principals";
  * AWS-worded message (with the assumed role) goes to `logger` for whoever has to fix the policy.
  */
 export function emulatorAuthorize(registry: Pick<PrincipalRegistry, "authorize">, logger?: Logger): Authorize {
-  return (accessKeyId, action, resourceArn) => {
-    const decision = registry.authorize(accessKeyId, action, resourceArn);
+  return async (accessKeyId, action, resourceArn) => {
+    const decision = await registry.authorize(accessKeyId, action, resourceArn);
     if (!decision.allowed)
       logger?.warn("access denied", { accessKeyId, action, resource: resourceArn, reason: decision.message });
     return decision.allowed;

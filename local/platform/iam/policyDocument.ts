@@ -48,6 +48,9 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 const isStringList = (value: unknown) =>
   typeof value === "string" || (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === "string"));
 
+/** `*`, or `service:pattern`. */
+const VALID_ACTION = /^(\*|[A-Za-z0-9-]+:[A-Za-z0-9*?]+)$/;
+
 const isConditionValue = (value: unknown) => ["string", "boolean", "number"].includes(typeof value);
 
 /**
@@ -92,6 +95,15 @@ export function parsePolicyDocument(input: unknown): PolicyDocument {
       }
       if (!isStringList(statement[present[0]!])) {
         throw new MalformedPolicyDocumentError(`${where}: ${present[0]} must be a string or a list of strings.`);
+      }
+      // IAM's own wording for an action without a service prefix.
+      if (
+        element === "Action" &&
+        listOf(statement[present[0]!] as string[]).some((action) => !VALID_ACTION.test(action))
+      ) {
+        throw new MalformedPolicyDocumentError(
+          `${where}: Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.`,
+        );
       }
     }
     if (statement.Condition !== undefined) {

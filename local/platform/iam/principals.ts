@@ -1,14 +1,29 @@
 import { createHash } from "node:crypto";
 import { parsePolicyDocument, type PolicyDocument } from "./policyDocument";
-import { evaluate } from "./policyEvaluator";
+import { evaluate, type NamedPolicy } from "./policySimulator";
 
 export interface PrincipalRegistryOptions {
   /** The account in the assumed-role ARNs of denial messages. */
   readonly accountId: string;
   /** The region every local call is made in: the `aws:RequestedRegion` condition key. */
   readonly region: string;
-  /** Told once per distinct message when a policy holds something the evaluator cannot judge. Default console.warn. */
+  /** Told once per distinct message when the simulator cannot evaluate a request. Default console.warn. */
   readonly warn?: (message: string) => void;
+}
+
+/** One AWS call a role made (or tried), as IAM saw it: what `auditRolePolicies` checks against the role's policies. */
+export interface RecordedCall {
+  readonly action: string;
+  readonly resource: string;
+  /** Condition keys the caller supplied beyond the principal's own (`kms:ViaService`…). */
+  readonly context?: Readonly<Record<string, string>>;
+}
+
+export interface RoleCall extends RecordedCall {
+  readonly role: string;
+  readonly allowed: boolean;
+  /** How many times the same call was authorized. */
+  readonly count: number;
 }
 
 export interface Credentials {
@@ -37,17 +52,24 @@ export interface PrincipalRegistry {
   /** The role an access key id belongs to, or undefined for a key the registry did not issue. */
   roleForAccessKey(accessKeyId: string): string | undefined;
   /**
-   * Whether the holder of `accessKeyId` may perform `action` on `resource`. A key the registry did not issue is
-   * the platform's own administrator and is allowed everything: the launcher signs with such a key when it creates
-   * tables, seeds data and reads state, as the operator running `pulumi up` would. Functions only ever receive
-   * keys from `credentialsFor`, so they never hold it.
+   * Whether the holder of `accessKeyId` may perform `action` on `resource`, as IAM decides (the IAM simulator). A key
+   * the registry did not issue is the platform's own administrator and is allowed everything: the launcher signs
+   * with such a key when it creates tables, seeds data and reads state, as the operator running `pulumi up` would.
+   * Functions only ever receive keys from `credentialsFor`, so they never hold it. Every call of a role is recorded.
    */
   authorize(
     accessKeyId: string,
     action: string,
     resource: string,
     context?: Readonly<Record<string, string>>,
-  ): Authorization;
+  ): Promise<Authorization>;
+  /** A role's inline policies, by policy name (what `auditRolePolicies` takes). */
+  policiesOf(roleName: string): NamedPolicy[];
+  /** Every role registered, by name. */
+  roleNames(): string[];
+  /** Every distinct call a role made since the start (or `clearCalls`), in the order first made. */
+  calls(): RoleCall[];
+  clearCalls(): void;
 }
 
 interface Role {
@@ -78,6 +100,9 @@ export function createPrincipalRegistry(options: PrincipalRegistryOptions): Prin
   const roles = new Map<string, Role>();
   const byAccessKey = new Map<string, Role>();
   const warned = new Set<string>();
+  const recorded = new Map<string, { call: RoleCall; count: number }>();
+  /** Decisions by role, then request: a role's entry is dropped whenever its policies change. */
+  const decisions = new Map<string, Map<string, Promise<{ allowed: boolean; explicit: boolean }>>>();
   const warn = (message: string) => {
     if (warned.has(message)) return;
     warned.add(message);
@@ -88,6 +113,31 @@ export function createPrincipalRegistry(options: PrincipalRegistryOptions): Prin
     const role = roles.get(roleName);
     if (!role) throw new Error(`No role named ${roleName} is registered: call registerRole("${roleName}", arn) first`);
     return role;
+  };
+
+  const decide = async (
+    role: Role,
+    action: string,
+    resource: string,
+    context: Readonly<Record<string, string>>,
+  ): Promise<{ allowed: boolean; explicit: boolean }> => {
+    const evaluation = await evaluate(
+      [...role.policies].map(([name, document]) => ({ name, document })),
+      {
+        action,
+        resource,
+        principal: `arn:aws:sts::${options.accountId}:assumed-role/${role.name}/${role.sessionName}`,
+        accountId: options.accountId,
+        context: {
+          "aws:PrincipalArn": role.arn,
+          "aws:PrincipalAccount": options.accountId,
+          "aws:RequestedRegion": options.region,
+          ...context,
+        },
+      },
+    );
+    if (evaluation.invalid) warn(`IAM: ${action} on ${resource} cannot be evaluated (${evaluation.invalid}); denied`);
+    return { allowed: evaluation.decision === "allow", explicit: evaluation.decision === "explicit-deny" };
   };
 
   const deniedMessage = (role: Role, action: string, resource: string, explicit: boolean) =>
@@ -101,6 +151,7 @@ export function createPrincipalRegistry(options: PrincipalRegistryOptions): Prin
     registerRole(roleName, roleArn, roleOptions = {}) {
       const existing = roles.get(roleName);
       if (existing) {
+        decisions.delete(roleName);
         existing.arn = roleArn;
         existing.sessionName = roleOptions.sessionName ?? existing.sessionName;
         return existing.credentials;
@@ -121,31 +172,46 @@ export function createPrincipalRegistry(options: PrincipalRegistryOptions): Prin
     },
     putRolePolicy(roleName, policyName, document) {
       roleNamed(roleName).policies.set(policyName, parsePolicyDocument(document));
+      decisions.delete(roleName);
     },
     deleteRolePolicy(roleName, policyName) {
       roleNamed(roleName).policies.delete(policyName);
+      decisions.delete(roleName);
     },
+    policiesOf: (roleName) => [...roleNamed(roleName).policies].map(([name, document]) => ({ name, document })),
+    roleNames: () => [...roles.keys()],
+    calls: () => [...recorded.values()].map(({ call, count }) => ({ ...call, count })),
+    clearCalls: () => recorded.clear(),
     credentialsFor: (roleName) => roleNamed(roleName).credentials,
     roleForAccessKey: (accessKeyId) => byAccessKey.get(accessKeyId)?.name,
-    authorize(accessKeyId, action, resource, context = {}) {
+    async authorize(accessKeyId, action, resource, context = {}) {
       const role = byAccessKey.get(accessKeyId);
       if (!role) return { allowed: true, message: `${accessKeyId} is the platform administrator (not a role's key)` };
-      const decision = evaluate(
-        [...role.policies.values()],
-        {
-          action,
-          resource,
-          context: {
-            "aws:PrincipalArn": role.arn,
-            "aws:PrincipalAccount": options.accountId,
-            "aws:RequestedRegion": options.region,
-            ...context,
+      const key = JSON.stringify([action, resource, context]);
+      let cached = decisions.get(role.name);
+      if (!cached) decisions.set(role.name, (cached = new Map()));
+      let decided = cached.get(key);
+      if (!decided) {
+        decided = decide(role, action, resource, context);
+        cached.set(key, decided);
+      }
+      const { allowed, explicit } = await decided;
+      const entry = recorded.get(`${role.name}\0${key}`);
+      if (entry) entry.count += 1;
+      else
+        recorded.set(`${role.name}\0${key}`, {
+          call: {
+            role: role.name,
+            action,
+            resource,
+            ...(Object.keys(context).length > 0 ? { context } : {}),
+            allowed,
+            count: 0,
           },
-        },
-        { warn },
-      );
-      if (decision === "allow") return { allowed: true, message: `${role.name} may perform ${action} on ${resource}` };
-      return { allowed: false, message: deniedMessage(role, action, resource, decision === "explicit-deny") };
+          count: 1,
+        });
+      if (allowed) return { allowed: true, message: `${role.name} may perform ${action} on ${resource}` };
+      return { allowed: false, message: deniedMessage(role, action, resource, explicit) };
     },
   };
 }
