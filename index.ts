@@ -5,6 +5,8 @@ import { Dashboard } from "./components/dashboard";
 import { DeploymentApi } from "./components/deploymentApi";
 import { DeploymentTable } from "./components/deploymentTable";
 import { GitHubAppKey } from "./components/githubAppKey";
+import { GitHubOnboarding } from "./components/githubOnboarding";
+import { loadOnboardingConfig } from "./components/onboardingConfig";
 import { RepoInspector } from "./components/repoInspector";
 import { loadStackConfig } from "./components/stackConfig";
 
@@ -90,6 +92,23 @@ const api = new DeploymentApi("slipway", {
 
 resolveApiUrl(api.url);
 
+// The install flow, projects and webhooks, when their config is set (README, "Deploying a stack").
+const onboardingConfig = loadOnboardingConfig(new pulumi.Config());
+const onboarding = onboardingConfig
+  ? new GitHubOnboarding("slipway", {
+      ...onboardingConfig,
+      api: api.api,
+      authorizer: api.authorizer,
+      deploymentsTable: tables.deployments,
+      installationsTable: tables.installations,
+      byInstallationIndexArn: tables.byInstallationIndexArn,
+      githubApiUrl: config.githubApiUrl,
+      deletionProtection: config.deletionProtection,
+      pointInTimeRecovery: config.pointInTimeRecovery,
+      logRetentionDays: config.logRetentionDays,
+    })
+  : undefined;
+
 export const apiUrl = api.url;
 export const dashboardUrl = dashboard?.url;
 export const deploymentsTableName = tables.deployments.name;
@@ -103,3 +122,6 @@ export const githubAppPrivateKeySecretArn = githubAppKey.secretArn;
 export const failureQueueUrl = inspector.failureQueue.url;
 export const buildSlotsTableName = tables.buildSlots.name;
 export const buildEventsDeadLetterQueueUrl = lifecycle.deadLetterQueue.url;
+/** What to enter as the App's webhook URL. */
+export const webhookUrl = onboarding ? api.url.apply((url) => `${url.replace(/\/$/, "")}/github/webhooks`) : undefined;
+export const projectsTableName = onboarding?.projectsTable.name;

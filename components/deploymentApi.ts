@@ -68,6 +68,8 @@ export const ROUTES: readonly { readonly routeKey: string; readonly handler: Han
 export class DeploymentApi extends pulumi.ComponentResource {
   public readonly api: aws.apigatewayv2.Api;
   public readonly stage: aws.apigatewayv2.Stage;
+  /** The JWT authorizer, for components that add their own routes to this API. */
+  public readonly authorizer: aws.apigatewayv2.Authorizer;
   public readonly functions: Readonly<Record<HandlerName, LambdaFunction>>;
   /** The API's base URL. */
   public readonly url: pulumi.Output<string>;
@@ -84,7 +86,7 @@ export class DeploymentApi extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const authorizer = new aws.apigatewayv2.Authorizer(
+    const authorizer = (this.authorizer = new aws.apigatewayv2.Authorizer(
       name,
       {
         apiId: this.api.id,
@@ -93,7 +95,7 @@ export class DeploymentApi extends pulumi.ComponentResource {
         jwtConfiguration: { issuer: args.jwtIssuer, audiences: args.jwtAudience },
       },
       { parent: this },
-    );
+    ));
     for (const route of ROUTES) {
       const fn = this.functions[route.handler];
       const resourceName = `${name}-${route.handler}`;
@@ -248,7 +250,7 @@ export function corsConfiguration(
   if (origins.length === 0) return undefined;
   return {
     allowOrigins: [...origins],
-    allowMethods: ["GET", "POST", "OPTIONS"],
+    allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
     allowHeaders: ["authorization", "content-type", "idempotency-key"],
     exposeHeaders: ["location", "idempotent-replayed"],
     maxAge: 600,

@@ -26,6 +26,8 @@ export class DeploymentTable extends pulumi.ComponentResource {
   /** ARNs of the sparse `active` (reconciler) and `queuedByUser` (build queue) indexes. */
   public readonly activeIndexArn: pulumi.Output<string>;
   public readonly queuedIndexArn: pulumi.Output<string>;
+  /** ARN of the installations table's `byInstallation` index (webhooks find the users linked to an installation). */
+  public readonly byInstallationIndexArn: pulumi.Output<string>;
 
   constructor(name: string, args: DeploymentTableArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super("slipway:data:DeploymentTable", name, {}, opts);
@@ -45,7 +47,22 @@ export class DeploymentTable extends pulumi.ComponentResource {
     );
     this.installations = new aws.dynamodb.Table(
       `${name}-installations`,
-      { ...common, hashKey: INSTALLATIONS.hashKey, attributes: [{ name: INSTALLATIONS.hashKey, type: "S" }] },
+      {
+        ...common,
+        hashKey: INSTALLATIONS.hashKey,
+        rangeKey: INSTALLATIONS.rangeKey,
+        attributes: [
+          { name: INSTALLATIONS.hashKey, type: "S" },
+          { name: INSTALLATIONS.rangeKey, type: "N" },
+        ],
+        globalSecondaryIndexes: [
+          {
+            name: INSTALLATIONS.byInstallationIndex.name,
+            hashKey: INSTALLATIONS.byInstallationIndex.hashKey,
+            projectionType: "ALL",
+          },
+        ],
+      },
       { parent: this },
     );
     this.idempotency = new aws.dynamodb.Table(
@@ -76,6 +93,7 @@ export class DeploymentTable extends pulumi.ComponentResource {
     this.byUserIndexArn = pulumi.interpolate`${this.deployments.arn}/index/${DEPLOYMENTS.byUserIndex.name}`;
     this.activeIndexArn = pulumi.interpolate`${this.deployments.arn}/index/${DEPLOYMENTS.activeIndex.name}`;
     this.queuedIndexArn = pulumi.interpolate`${this.deployments.arn}/index/${DEPLOYMENTS.queuedIndex.name}`;
+    this.byInstallationIndexArn = pulumi.interpolate`${this.installations.arn}/index/${INSTALLATIONS.byInstallationIndex.name}`;
     this.registerOutputs({
       deploymentsTableName: this.deployments.name,
       installationsTableName: this.installations.name,

@@ -117,7 +117,8 @@ const decryptSecretKey = (keyArn: string, secretArn: string) =>
 export const inspectorFunctionPermissions = (arns: InspectorArns) => [
   ...readStream(arns.deploymentsStream),
   allow("MoveDeployments", ["dynamodb:GetItem", "dynamodb:UpdateItem"], [arns.deploymentsTable]),
-  allow("FindInstallations", ["dynamodb:GetItem"], [arns.installationsTable]),
+  // A user's links are one Query (listForUser); the inspector picks the owner's installation among them.
+  allow("FindInstallations", ["dynamodb:Query"], [arns.installationsTable]),
   allow("ReadGitHubAppKey", ["secretsmanager:GetSecretValue"], [arns.privateKeySecret]),
   ...(arns.privateKeyKmsKey ? [decryptSecretKey(arns.privateKeyKmsKey, arns.privateKeySecret)] : []),
   // Sources stream in as multipart uploads (each part is authorized as s3:PutObject). A failed one is left to the
@@ -211,6 +212,47 @@ export function eventsDeadLetterQueuePolicy(queueArn: string, ruleArns: readonly
     ],
   };
 }
+
+export interface OnboardingArns {
+  readonly installationsTable: string;
+  readonly byInstallationIndex: string;
+  readonly onboardingTable: string;
+  readonly projectsTable: string;
+  readonly projectsByUserIndex: string;
+  readonly deploymentsTable: string;
+  readonly clientSecret: string;
+  readonly webhookSecret: string;
+}
+
+/** GET /github/install, GET /github/installations, DELETE /github/installations/{id}. */
+export const installationsFunctionPermissions = (arns: OnboardingArns) => [
+  allow("IssueStates", ["dynamodb:PutItem"], [arns.onboardingTable]),
+  allow("ListAndUnlinkInstallations", ["dynamodb:Query", "dynamodb:BatchWriteItem"], [arns.installationsTable]),
+];
+
+/** POST /github/installations: use up the state, read the OAuth client secret, write the link. */
+export const linkInstallationFunctionPermissions = (arns: OnboardingArns) => [
+  allow("ConsumeStates", ["dynamodb:DeleteItem"], [arns.onboardingTable]),
+  allow("LinkInstallations", ["dynamodb:PutItem"], [arns.installationsTable]),
+  allow("ReadOAuthClientSecret", ["secretsmanager:GetSecretValue"], [arns.clientSecret]),
+];
+
+/** The project routes. */
+export const projectsFunctionPermissions = (arns: OnboardingArns) => [
+  allow("ManageProjects", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"], [arns.projectsTable]),
+  allow("ListUserProjects", ["dynamodb:Query"], [arns.projectsByUserIndex]),
+  allow("CheckInstallations", ["dynamodb:Query"], [arns.installationsTable]),
+];
+
+/** POST /github/webhooks. */
+export const webhooksFunctionPermissions = (arns: OnboardingArns) => [
+  allow("ReadWebhookSecret", ["secretsmanager:GetSecretValue"], [arns.webhookSecret]),
+  allow("ClaimDeliveries", ["dynamodb:PutItem", "dynamodb:DeleteItem"], [arns.onboardingTable]),
+  allow("FindInstallationLinks", ["dynamodb:Query"], [arns.byInstallationIndex]),
+  allow("UpdateInstallationLinks", ["dynamodb:UpdateItem"], [arns.installationsTable]),
+  allow("FindPushProjects", ["dynamodb:Query", "dynamodb:UpdateItem"], [arns.projectsTable]),
+  allow("CreatePushDeployments", ["dynamodb:PutItem", "dynamodb:UpdateItem"], [arns.deploymentsTable]),
+];
 
 export interface AbandonedArns {
   readonly deploymentsTable: string;

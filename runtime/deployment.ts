@@ -61,6 +61,10 @@ export interface Deployment {
   readonly finishedAt?: string;
   /** When the user asked to cancel (a build being stopped stays BUILDING until CodeBuild reports it stopped). */
   readonly cancelRequestedAt?: string;
+  /** What asked for it: the API (`manual`, the default for items without it) or a push to a project's branch. */
+  readonly trigger?: "manual" | "push";
+  /** The project whose push created it. */
+  readonly projectId?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
   /** Internal: how many times the inspector has claimed it (1 on the first try, more after a crash or retry). */
@@ -102,15 +106,25 @@ export const PUBLIC_FIELDS = [
   "logsUrl",
   "cancelRequestedAt",
   "finishedAt",
+  "trigger",
+  "projectId",
   "createdAt",
   "updatedAt",
 ] as const;
 
-/** A user's GitHub App installation, as stored in the `installations` table. */
+/** A user's link to a GitHub App installation, as stored in the `installations` table (one per user and installation). */
 export interface Installation {
   readonly userId: string;
   readonly installationId: number;
   /** The GitHub account (user or organisation) the installation belongs to, for messages. */
   readonly accountLogin?: string;
   readonly createdAt?: string;
+  /** `all` or `selected` repositories, as GitHub reports it. */
+  readonly repositorySelection?: "all" | "selected";
+  /** GitHub's `updated_at` for the facts stored here (older webhook deliveries are ignored). */
+  readonly githubUpdatedAt?: string;
+  /** Set while the installation is suspended on GitHub: deployments through it fail until it is unsuspended. */
+  readonly suspendedAt?: string;
+  /** Set when the App was uninstalled: deployments through it fail until the user installs and links it again. */
+  readonly deletedAt?: string;
 }

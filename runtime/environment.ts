@@ -14,6 +14,12 @@ export const ENV = {
   githubAppPrivateKeyArn: "GITHUB_APP_PRIVATE_KEY_ARN",
   githubApiUrl: "GITHUB_API_URL",
   githubAppInstallUrl: "GITHUB_APP_INSTALL_URL",
+  onboardingTable: "ONBOARDING_TABLE",
+  projectsTable: "PROJECTS_TABLE",
+  /** The App's OAuth client id (public: it appears in GitHub's authorize URLs). */
+  githubAppClientId: "GITHUB_APP_CLIENT_ID",
+  githubAppClientSecretArn: "GITHUB_APP_CLIENT_SECRET_ARN",
+  githubWebhookSecretArn: "GITHUB_WEBHOOK_SECRET_ARN",
   sourceBucket: "SOURCE_BUCKET",
   /** JSON object: builder id → CodeBuild project name. */
   buildProjects: "BUILD_PROJECTS",

@@ -27,9 +27,36 @@ export const BUILD_SLOTS = {
   setAttribute: "deploymentIds",
 } as const;
 
-/** The `installations` table: which GitHub App installation acts for a Slipway user. */
+/**
+ * The `installations` table: which GitHub App installations a Slipway user has linked (their account and their
+ * organisations), one item per (user, installation). `byInstallation` finds every user linked to an installation when
+ * GitHub reports it deleted or suspended.
+ */
 export const INSTALLATIONS = {
   hashKey: "userId",
+  rangeKey: "installationId",
+  byInstallationIndex: { name: "byInstallation", hashKey: "installationId" },
+} as const;
+
+/**
+ * The `projects` table: a user's project on a repository (which branch deploys on push), keyed by the repository
+ * (`owner/name`, lowercased: GitHub names are case-insensitive) and the user, so a push finds every project on its
+ * repository with one query; `byUser` lists a user's projects.
+ */
+export const PROJECTS = {
+  hashKey: "repository",
+  rangeKey: "userId",
+  byUserIndex: { name: "byUser", hashKey: "userId", rangeKey: "repository" },
+} as const;
+
+/**
+ * The `onboarding` table: short-lived single-use records, each expiring through DynamoDB TTL on `expiresAt` (epoch
+ * seconds): OAuth `state` values issued by `GET /github/install` (`state#<value>`) and webhook deliveries already
+ * processed (`delivery#<X-GitHub-Delivery>`). TTL deletes lazily, so readers also compare `expiresAt` with the clock.
+ */
+export const ONBOARDING = {
+  hashKey: "key",
+  ttlAttribute: "expiresAt",
 } as const;
 
 /**

@@ -4,7 +4,10 @@
  *   npm run installations -- put <userId> <installationId> [--account <login>]
  *   npm run installations -- get <userId>
  *   npm run installations -- list
- *   npm run installations -- delete <userId>
+ *   npm run installations -- delete <userId> [<installationId>]
+ *
+ * A user may have several installations linked (their account and organisations); users normally link their own
+ * through `POST /github/installations`, and this command stays for operators.
  *
  * Options: --table <name> (default $INSTALLATIONS_TABLE), --endpoint <url> (default $SLIPWAY_DYNAMODB_ENDPOINT; unset
  * means AWS with the usual credentials and region), or --local: the running `npm start`'s DynamoDB Local and table
@@ -22,16 +25,17 @@ import { readRunningPlatform } from "../local/platform/runningPlatform";
 import { applyNodeVersionPolicy } from "./nodeVersionPolicy";
 
 const USAGE = `usage: installations <command> [options]
-  put <userId> <installationId> [--account <login>]   record the user's GitHub App installation
-  get <userId>                                        show it
+  put <userId> <installationId> [--account <login>]   link the user to a GitHub App installation
+  get <userId>                                        show the user's newest link
   list                                                show all
-  delete <userId>                                     remove it
+  delete <userId> [<installationId>]                  unlink one installation, or all of the user's
 options: --table <name> (or ${ENV.installationsTable}), --endpoint <url> (or ${ENV.dynamodbEndpoint}),
          --local (the running npm start's table: no table, endpoint or credentials to set), --help`;
 
 const HELP = `${USAGE}
 
-  Which GitHub App installation acts for which Slipway user (the JWT's sub): the stack's installations table.
+  Which GitHub App installations act for which Slipway user (the JWT's sub): the stack's installations table. Users
+  link their own through the install flow (POST /github/installations); this command is for operators.
   Against a deployed stack: INSTALLATIONS_TABLE=$(pulumi stack output installationsTableName) with your AWS
   credentials. Against npm start: --local, e.g. npm run installations -- --local put alice 12345 --account alice`;
 
@@ -110,10 +114,14 @@ export async function runInstallationsCommand(
         expectArgs(args, []);
         return { exitCode: 0, stdout: await store.list() };
       case "delete": {
-        const [userId] = expectArgs(args, ["userId"]);
-        const removed = await store.delete(userId);
-        return removed
-          ? { exitCode: 0, stdout: { deleted: removed } }
+        const [userId, installationId] =
+          args.length === 2 ? expectArgs(args, ["userId", "installationId"]) : expectArgs(args, ["userId"]);
+        const removed = await store.delete(
+          userId,
+          installationId === undefined ? undefined : parseInstallationId(installationId),
+        );
+        return removed.length > 0
+          ? { exitCode: 0, stdout: { deleted: removed.length === 1 ? removed[0] : removed } }
           : { exitCode: 1, stderr: `no installation for user ${userId}; nothing deleted` };
       }
       default:

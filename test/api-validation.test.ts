@@ -262,6 +262,8 @@ test("public deployments carry exactly the public fields that are set", (t) => {
     rootDirectory: "",
     rootDirectoryRequested: true,
     buildId: "b",
+    trigger: "push",
+    projectId: "p",
     createdAt: "2030-01-01T00:00:00.000Z",
     updatedAt: "2030-01-01T00:00:00.000Z",
     attempts: 2,

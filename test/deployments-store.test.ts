@@ -437,25 +437,60 @@ test("create with a key but no idempotency table is a configuration error", asyn
   t.deepEqual(await scanAll(t.context.client, tables.deployments), []);
 });
 
-test("InstallationStore puts, gets, lists and deletes", async (t) => {
+test("InstallationStore keeps several links per user, lists them, and unlinks one or all", async (t) => {
   const tables = await createTables(t.context.local.endpoint);
   const store = new InstallationStore({ client: t.context.client, table: tables.installations });
   t.is(await store.get("alice"), undefined);
   await store.put({ userId: "bob", installationId: 2 });
-  await store.put({ userId: "alice", installationId: 1, accountLogin: "acme" });
-  await store.put({ userId: "alice", installationId: 3, accountLogin: "acme" });
-  t.deepEqual(await store.get("alice"), { userId: "alice", installationId: 3, accountLogin: "acme" });
+  await store.put({ userId: "alice", installationId: 1, accountLogin: "alice", createdAt: "2026-01-01T00:00:00Z" });
+  await store.put({ userId: "alice", installationId: 3, accountLogin: "acme", createdAt: "2026-01-02T00:00:00Z" });
+  t.like(await store.get("alice"), { userId: "alice", installationId: 3, accountLogin: "acme" });
+  t.deepEqual(
+    (await store.listForUser("alice")).map((i) => i.accountLogin),
+    ["alice", "acme"],
+  );
   t.deepEqual(
     (await store.list()).map((i) => [i.userId, i.installationId]),
     [
+      ["alice", 1],
       ["alice", 3],
       ["bob", 2],
     ],
   );
-  t.deepEqual(await store.delete("bob"), { userId: "bob", installationId: 2 });
-  t.is(await store.delete("bob"), undefined);
+  t.deepEqual(await store.delete("bob"), [{ userId: "bob", installationId: 2 }]);
+  t.deepEqual(await store.delete("bob"), []);
+  t.like(await store.delete("alice", 1), [{ installationId: 1 }]);
   t.deepEqual(
-    (await store.list()).map((i) => i.userId),
-    ["alice"],
+    (await store.list()).map((i) => [i.userId, i.installationId]),
+    [["alice", 3]],
   );
+});
+
+test("InstallationStore applies GitHub's facts in order and keeps a deletion final", async (t) => {
+  const tables = await createTables(t.context.local.endpoint);
+  const store = new InstallationStore({ client: t.context.client, table: tables.installations });
+  await store.put({
+    userId: "alice",
+    installationId: 9,
+    accountLogin: "acme",
+    githubUpdatedAt: "2026-01-02T00:00:00Z",
+  });
+  t.false(await store.applyFacts("bob", 9, { suspendedAt: "2026-01-03T00:00:00Z" }), "no link, nothing created");
+  t.true(
+    await store.applyFacts("alice", 9, {
+      suspendedAt: "2026-01-03T00:00:00Z",
+      githubUpdatedAt: "2026-01-03T00:00:00Z",
+    }),
+  );
+  t.false(
+    await store.applyFacts("alice", 9, { suspendedAt: null, githubUpdatedAt: "2026-01-02T12:00:00Z" }),
+    "an older unsuspend arriving late is ignored",
+  );
+  t.like(await store.get("alice"), { suspendedAt: "2026-01-03T00:00:00Z" });
+  t.true(await store.applyFacts("alice", 9, { suspendedAt: null, githubUpdatedAt: "2026-01-04T00:00:00Z" }));
+  t.is((await store.get("alice"))?.suspendedAt, undefined);
+  t.true(await store.markDeleted("alice", 9, "2026-01-05T00:00:00Z"));
+  t.false(await store.applyFacts("alice", 9, { repositorySelection: "all", githubUpdatedAt: "2026-01-06T00:00:00Z" }));
+  t.like(await store.get("alice"), { deletedAt: "2026-01-05T00:00:00Z" });
+  t.like(await store.listForInstallation(9), [{ userId: "alice" }]);
 });

@@ -345,7 +345,7 @@ test.serial("inspectDeployment skips a deployment already past PROCESSING", asyn
   await deployments.transition(deployment.id, "FAILED", { statusReason: { code: "X", message: "cancelled" } });
   const outcome = await inspectDeployment(deployment.id, {
     deployments,
-    installations: { get: async () => undefined },
+    installations: { listForUser: async () => [] },
     openRepository: async () => {
       throw new Error("must not open the repository");
     },

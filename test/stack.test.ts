@@ -29,6 +29,7 @@ const PHYSICALLY_NAMED = [
 ];
 /** Loaded by the AWS SDK inside try/catch, only for SigV4a signing (multi-Region access points), which no function uses. */
 const OPTIONAL_REQUIRES = ["@aws-sdk/signature-v4-crt"];
+const ONBOARDING_FUNCTIONS = ["slipway-installations", "slipway-link", "slipway-projects", "slipway-webhooks"];
 const FUNCTIONS = [
   "slipway-deploy",
   "slipway-get",
@@ -39,6 +40,7 @@ const FUNCTIONS = [
   "slipway-abandoned",
   "slipway-build-events",
   "slipway-reconciler",
+  ...ONBOARDING_FUNCTIONS,
 ];
 
 test("the stack is composed of Slipway's components", (t) => {
@@ -50,6 +52,7 @@ test("the stack is composed of Slipway's components", (t) => {
       "slipway:build:BuildProjects slipway",
       "slipway:data:DeploymentTable slipway",
       "slipway:github:GitHubAppKey slipway-github-app-key",
+      "slipway:github:GitHubOnboarding slipway",
       "slipway:inspect:RepoInspector slipway",
       "slipway:lifecycle:BuildLifecycle slipway",
       ...FUNCTIONS.map((name) => `slipway:lambda:LambdaFunction ${name}`),
@@ -110,19 +113,28 @@ test("the inspector reads the stream from the oldest record, only pending insert
   t.is(JSON.parse(failures.inputs.redrivePolicy).maxReceiveCount, 5);
 });
 
-test("every route is behind the JWT authorizer configured from the stack", (t) => {
+test("every route but GitHub's webhook is behind the JWT authorizer configured from the stack", (t) => {
   const authorizer = one("aws:apigatewayv2/authorizer:Authorizer", "slipway").inputs;
   t.is(authorizer.authorizerType, "JWT");
   t.deepEqual(authorizer.jwtConfiguration, { issuer: "https://issuer.example.com/", audiences: ["slipway-web"] });
   const routes = of("aws:apigatewayv2/route:Route");
   t.deepEqual(routes.map((r) => r.inputs.routeKey).sort(), [
+    "DELETE /github/installations/{id}",
+    "DELETE /projects/{owner}/{name}",
     "GET /deployments",
     "GET /deployments/{id}",
     "GET /deployments/{id}/logs",
+    "GET /github/install",
+    "GET /github/installations",
+    "GET /projects",
+    "GET /projects/{owner}/{name}",
     "POST /deployments",
     "POST /deployments/{id}/cancel",
+    "POST /github/installations",
+    "POST /github/webhooks",
+    "PUT /projects/{owner}/{name}",
   ]);
-  for (const route of routes) {
+  for (const route of routes.filter((r) => r.inputs.routeKey !== "POST /github/webhooks")) {
     t.is(route.inputs.authorizationType, "JWT");
     t.is(route.inputs.authorizerId, "slipway-id");
   }
@@ -134,8 +146,8 @@ test("every route is behind the JWT authorizer configured from the stack", (t) =
   t.truthy(JSON.parse(stage.accessLogSettings.format).userId);
   const permissions = of("aws:lambda/permission:Permission");
   const gateway = permissions.filter((p) => p.inputs.principal === "apigateway.amazonaws.com");
-  t.is(gateway.length, 5);
-  for (const permission of gateway) {
+  t.is(gateway.length, routes.length);
+  for (const permission of gateway.filter((p) => /deployments/.test(p.inputs.sourceArn))) {
     t.regex(
       permission.inputs.sourceArn,
       /^arn:aws:execute-api:eu-west-1:123456789012:abc123\/\*\/(GET|POST)\/deployments/,
@@ -234,7 +246,7 @@ test("the inspector's role names the secret, bucket prefix, projects and queue i
       Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
       Resource: [table("deployments")],
     },
-    { Sid: "FindInstallations", Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: [table("installations")] },
+    { Sid: "FindInstallations", Effect: "Allow", Action: ["dynamodb:Query"], Resource: [table("installations")] },
     {
       Sid: "ReadGitHubAppKey",
       Effect: "Allow",
@@ -267,6 +279,84 @@ test("the inspector's role names the secret, bucket prefix, projects and queue i
       Resource: [table("build-slots")],
     },
   ] as never);
+});
+
+test("the onboarding functions may do exactly what they call, on exactly what they touch", (t) => {
+  const allow = (Sid: string, Action: string[], Resource: string[]) => ({ Sid, Effect: "Allow", Action, Resource });
+  const clientSecret = one("aws:secretsmanager/secret:Secret", "slipway-client-secret");
+  const webhookSecret = TEST_CONFIG["slipway:githubWebhookSecretArn"]!;
+  const expected: Record<string, unknown[]> = {
+    "slipway-installations": [
+      allow("IssueStates", ["dynamodb:PutItem"], [table("onboarding")]),
+      allow("ListAndUnlinkInstallations", ["dynamodb:Query", "dynamodb:BatchWriteItem"], [table("installations")]),
+    ],
+    "slipway-link": [
+      allow("ConsumeStates", ["dynamodb:DeleteItem"], [table("onboarding")]),
+      allow("LinkInstallations", ["dynamodb:PutItem"], [table("installations")]),
+      allow(
+        "ReadOAuthClientSecret",
+        ["secretsmanager:GetSecretValue"],
+        [`arn:aws:secretsmanager:eu-west-1:123456789012:secret:${clientSecret.name}-1a2b3c-AbCdEf`],
+      ),
+    ],
+    "slipway-projects": [
+      allow("ManageProjects", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"], [table("projects")]),
+      allow("ListUserProjects", ["dynamodb:Query"], [`${table("projects")}/index/byUser`]),
+      allow("CheckInstallations", ["dynamodb:Query"], [table("installations")]),
+    ],
+    "slipway-webhooks": [
+      allow("ReadWebhookSecret", ["secretsmanager:GetSecretValue"], [webhookSecret]),
+      allow("ClaimDeliveries", ["dynamodb:PutItem", "dynamodb:DeleteItem"], [table("onboarding")]),
+      allow("FindInstallationLinks", ["dynamodb:Query"], [`${table("installations")}/index/byInstallation`]),
+      allow("UpdateInstallationLinks", ["dynamodb:UpdateItem"], [table("installations")]),
+      allow("FindPushProjects", ["dynamodb:Query", "dynamodb:UpdateItem"], [table("projects")]),
+      allow("CreatePushDeployments", ["dynamodb:PutItem", "dynamodb:UpdateItem"], [table("deployments")]),
+    ],
+  };
+  for (const [fn, statements] of Object.entries(expected)) {
+    t.deepEqual(
+      policyOf(fn),
+      [
+        {
+          Sid: "WriteOwnLogs",
+          Effect: "Allow",
+          Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          Resource: [logs(fn)],
+        },
+        ...statements,
+      ] as never,
+      fn,
+    );
+  }
+});
+
+test("onboarding routes: JWT on every route but the webhook, which GitHub signs", (t) => {
+  const routes = of("aws:apigatewayv2/route:Route").map((r) => [r.inputs.routeKey, r.inputs.authorizationType]);
+  for (const key of [
+    "GET /github/install",
+    "POST /github/installations",
+    "GET /github/installations",
+    "DELETE /github/installations/{id}",
+    "PUT /projects/{owner}/{name}",
+    "GET /projects",
+  ]) {
+    t.deepEqual(
+      routes.find(([k]) => k === key),
+      [key, "JWT"],
+    );
+  }
+  t.deepEqual(
+    routes.find(([k]) => k === "POST /github/webhooks"),
+    ["POST /github/webhooks", "NONE"],
+  );
+  const webhooks = functionResource("slipway-webhooks").inputs.environment.variables;
+  t.is(webhooks[ENV.githubWebhookSecretArn], TEST_CONFIG["slipway:githubWebhookSecretArn"]);
+  const link = functionResource("slipway-link").inputs.environment.variables;
+  t.false(
+    JSON.stringify(link).includes(TEST_CONFIG["slipway:githubAppClientSecret"]!),
+    "the client secret stays in Secrets Manager",
+  );
+  t.is(stack.outputs.webhookUrl, "https://abc123.execute-api.eu-west-1.amazonaws.com/github/webhooks");
 });
 
 test("the failure queue's consumer may poll its queue, read the stream's failed records and fail deployments", (t) => {

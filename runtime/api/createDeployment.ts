@@ -28,6 +28,7 @@ export function createDeployment(event: ApiEvent, deps: ApiDependencies): Promis
         rootDirectory: request.rootDirectory,
         rootDirectoryRequested: request.rootDirectory !== undefined ? true : undefined,
         status: "PENDING",
+        trigger: "manual",
         createdAt: now,
         updatedAt: now,
       };

@@ -9,6 +9,7 @@ import type { BuildStartClaim } from "../lifecycle/buildQueue";
 import type { Logger } from "../log";
 import type { DeploymentStatus } from "../schema";
 import type { InspectionBudget } from "./inspectionBudget";
+import { pickInstallation } from "../onboarding/pickInstallation";
 
 /** What detection decides, as far as the inspector needs it (runtime/detect's plan carries more). */
 export interface BuildPlan {
@@ -65,7 +66,8 @@ export interface InspectorDependencies {
       options: { whenStatus: DeploymentStatus },
     ): Promise<Deployment | undefined>;
   };
-  readonly installations: { get(userId: string): Promise<Installation | undefined> };
+  /** The user's linked installations (their account and organisations); the repository's owner picks one. */
+  readonly installations: { listForUser(userId: string): Promise<Installation[]> };
   /** Mints a token for the installation and opens the repository with it, within the budget's waits. */
   openRepository(
     installation: Installation,
@@ -146,9 +148,9 @@ export async function inspectDeployment(
   const budget = deps.budget ?? UNBOUNDED;
   // The claim is the first read: a conditional move to PROCESSING answers with the item (the installation is read
   // beside it when the stream record names the user).
-  const [claimed, earlyInstallation] = await Promise.all([
+  const [claimed, earlyLinks] = await Promise.all([
     deployments.transition(id, "PROCESSING", {}, { incrementAttempts: true }),
-    userId === undefined ? Promise.resolve(undefined) : deps.installations.get(userId),
+    userId === undefined ? Promise.resolve(undefined) : deps.installations.listForUser(userId),
   ]);
   if (!claimed) {
     const status = (await deployments.get(id, { consistent: true }))?.status ?? "MISSING";
@@ -158,9 +160,10 @@ export async function inspectDeployment(
   logger.info("inspecting deployment", { deploymentId: id, attempt: claimed.attempts ?? 1 });
 
   try {
-    const installation = claimed.userId === userId ? earlyInstallation : await deps.installations.get(claimed.userId);
+    const links =
+      (claimed.userId === userId ? earlyLinks : undefined) ?? (await deps.installations.listForUser(claimed.userId));
     await waitForGitHub(claimed, budget);
-    const buildId = await runInspection(claimed, installation, deps, budget);
+    const buildId = await runInspection(claimed, links, deps, budget);
     if (typeof buildId !== "string") {
       if (buildId.result === "queued") return { result: "queued" };
       return { result: "skipped", status: (await deployments.get(id, { consistent: true }))?.status ?? "MISSING" };
@@ -209,20 +212,13 @@ async function waitForGitHub(deployment: Deployment, budget: InspectionBudget): 
 /** The build's id once started, or why none was (queued at the user's limit, or canceled meanwhile). */
 async function runInspection(
   deployment: Deployment,
-  installation: Installation | undefined,
+  links: readonly Installation[],
   deps: InspectorDependencies,
   budget: InspectionBudget,
 ): Promise<string | Exclude<BuildStartClaim, { result: "start" }>> {
   const { deployments } = deps;
   const [owner, name] = splitRepository(deployment.repository);
-  if (!installation) {
-    const where = deps.installUrl ? ` at ${deps.installUrl}` : "";
-    throw new PermanentError(
-      "GITHUB_APP_NOT_INSTALLED",
-      `The Slipway GitHub App is not installed for your account, so Slipway cannot read ${deployment.repository}. ` +
-        `Install it on ${owner}${where}, then deploy again.`,
-    );
-  }
+  const installation = pickInstallation(links, deployment.repository, deps.installUrl);
   const retry: RetryOptions = {
     deadline: budget.deadline,
     now: budget.now,

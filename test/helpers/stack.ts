@@ -9,6 +9,9 @@ export const TEST_CONFIG: Record<string, string> = {
   "slipway:githubAppPrivateKey":
     "-----BEGIN RSA PRIVATE KEY-----\nTEST-ONLY-NOT-A-REAL-KEY\n-----END RSA PRIVATE KEY-----\n",
   "slipway:githubAppInstallUrl": "https://github.com/apps/slipway-test/installations/new",
+  "slipway:githubAppClientId": "Iv1.testclientid",
+  "slipway:githubAppClientSecret": "TEST-ONLY-CLIENT-SECRET",
+  "slipway:githubWebhookSecretArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhook-AbCdEf",
   "slipway:jwtIssuer": "https://issuer.example.com/",
   "slipway:jwtAudience": JSON.stringify(["slipway-web"]),
   "slipway:corsAllowOrigins": JSON.stringify(["https://app.example.com"]),
@@ -31,7 +34,7 @@ export async function loadStack(config: Record<string, string> = TEST_CONFIG): P
   const resources: RecordedResource[] = [];
   const outputs = await runStack({
     config,
-    secretKeys: ["slipway:githubAppPrivateKey"],
+    secretKeys: ["slipway:githubAppPrivateKey", "slipway:githubAppClientSecret"],
     stackName: "test",
     newResource(args) {
       const id = `${args.name}-id`;

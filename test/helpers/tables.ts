@@ -57,8 +57,21 @@ export async function createTables(endpoint: string, names: Partial<TableNames> 
         new CreateTableCommand({
           TableName: tables.installations,
           BillingMode: "PAY_PER_REQUEST",
-          KeySchema: [{ AttributeName: INSTALLATIONS.hashKey, KeyType: "HASH" }],
-          AttributeDefinitions: [{ AttributeName: INSTALLATIONS.hashKey, AttributeType: "S" }],
+          KeySchema: [
+            { AttributeName: INSTALLATIONS.hashKey, KeyType: "HASH" },
+            { AttributeName: INSTALLATIONS.rangeKey, KeyType: "RANGE" },
+          ],
+          AttributeDefinitions: [
+            { AttributeName: INSTALLATIONS.hashKey, AttributeType: "S" },
+            { AttributeName: INSTALLATIONS.rangeKey, AttributeType: "N" },
+          ],
+          GlobalSecondaryIndexes: [
+            {
+              IndexName: INSTALLATIONS.byInstallationIndex.name,
+              KeySchema: [{ AttributeName: INSTALLATIONS.byInstallationIndex.hashKey, KeyType: "HASH" }],
+              Projection: { ProjectionType: "ALL" },
+            },
+          ],
         }),
       ),
       client.send(
