@@ -43,6 +43,7 @@ const inspector = new RepoInspector("slipway", {
   buildProjectNames: builds.projectNames,
   buildProjectArns: builds.projectArns,
   buildSlotsTable: tables.buildSlots,
+  queuedIndexArn: tables.queuedIndexArn,
   maxBuildsPerUser: config.maxConcurrentBuildsPerUser,
   logRetentionDays: config.logRetentionDays,
 });

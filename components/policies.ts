@@ -86,6 +86,8 @@ export interface InspectorArns {
   readonly failureQueue: string;
   /** The build slots table: the inspector takes a slot before it starts a build (runtime/lifecycle/buildQueue.ts). */
   readonly buildSlotsTable: string;
+  /** The deployments table's `queuedByUser` index: after queuing one, a slot freed meanwhile starts the oldest. */
+  readonly queuedIndex: string;
 }
 
 /**
@@ -132,6 +134,7 @@ export const inspectorFunctionPermissions = (arns: InspectorArns) => [
   // The mapping's on-failure destination is written with the function's role.
   allow("ReportAbandonedBatches", ["sqs:SendMessage"], [arns.failureQueue]),
   allow("TakeBuildSlots", ["dynamodb:UpdateItem"], [arns.buildSlotsTable]),
+  allow("FindQueuedDeployments", ["dynamodb:Query"], [arns.queuedIndex]),
 ];
 
 export interface BuildLifecycleArns {

@@ -29,6 +29,8 @@ export interface RepoInspectorArgs {
   readonly buildProjectArns: pulumi.Input<string[]>;
   /** The build slots table (DeploymentTable's): a slot is taken before each build. */
   readonly buildSlotsTable: aws.dynamodb.Table;
+  /** ARN of the deployments table's `queuedByUser` index (DeploymentTable's `queuedIndexArn`). */
+  readonly queuedIndexArn: pulumi.Input<string>;
   /** Builds one user may have running at once; more wait QUEUED. Default 2. */
   readonly maxBuildsPerUser?: pulumi.Input<number>;
   /** Retries of a failing record before it goes to the failure queue. Default 5. */
@@ -102,6 +104,7 @@ export class RepoInspector extends pulumi.ComponentResource {
             buildProjects: args.buildProjectArns,
             failureQueue: this.failureQueue.arn,
             buildSlotsTable: args.buildSlotsTable.arn,
+            queuedIndex: args.queuedIndexArn,
           })
           .apply(({ privateKeyKmsKey, ...arns }) =>
             inspectorFunctionPermissions({ ...arns, ...(privateKeyKmsKey ? { privateKeyKmsKey } : {}) }),

@@ -8,7 +8,13 @@ import {
   policyDocument,
 } from "../components/policies";
 import { buildspecFor } from "../components/buildspecs";
-import { auditRolePolicies, auditScenario, describeAudit, type RecordedCall } from "../local/platform/policyAudit";
+import {
+  auditRolePolicies,
+  auditScenario,
+  buildResourceGroup,
+  describeAudit,
+  type RecordedCall,
+} from "../local/platform/policyAudit";
 
 /**
  * Least privilege, checked per role with the IAM simulator: first `auditRolePolicies` on hand-made calls (what it
@@ -35,6 +41,7 @@ const inspectorArns = {
   buildProjects: [`arn:aws:codebuild:us-east-1:${ACCOUNT}:project/slipway-node`],
   failureQueue: `arn:aws:sqs:us-east-1:${ACCOUNT}:failures`,
   buildSlotsTable: `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/build-slots`,
+  queuedIndex: `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/deployments/index/queuedByUser`,
 };
 
 const call = (action: string, resource: string, context?: Record<string, string>): RecordedCall => ({
@@ -254,4 +261,37 @@ test("end to end: every function and build project role allows exactly the calls
   for (const action of ["s3:GetBucketAcl", "s3:GetBucketLocation", "ecr:GetAuthorizationToken", "ecr:PutImage"]) {
     t.true(made(nodeBuilds, action), action);
   }
+});
+
+test("resources a function picks among at run time count as one group: one exercised is enough, none is a finding", async (t) => {
+  const projects = ["node", "maven", "go"].map((b) => `arn:aws:codebuild:us-east-1:${ACCOUNT}:project/slipway-${b}`);
+  const policies = {
+    cancel: [
+      {
+        name: "cancel",
+        document: {
+          Version: "2012-10-17",
+          Statement: [{ Sid: "StopBuilds", Effect: "Allow", Action: ["codebuild:StopBuild"], Resource: projects }],
+        },
+      },
+    ],
+  };
+  const used = { cancel: [call("codebuild:StopBuild", projects[0]!)] };
+  const strict = describeAudit(await auditRolePolicies(policies as never, used));
+  t.is(strict.length, 2, "without groups, every project must be touched");
+  t.deepEqual(
+    describeAudit(await auditRolePolicies(policies as never, used, { interchangeable: buildResourceGroup })),
+    [],
+  );
+  const none = describeAudit(
+    await auditRolePolicies(policies as never, { cancel: [] }, { interchangeable: buildResourceGroup }),
+  );
+  t.deepEqual(none, ["cancel: statement cancel/StopBuilds allowed no recorded call"]);
+  t.is(buildResourceGroup(`arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/deployments`), undefined);
+  t.is(
+    buildResourceGroup(
+      `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:/slipway/dev/codebuild/slipway-node-x:log-stream:*`,
+    ),
+    "build log streams",
+  );
 });

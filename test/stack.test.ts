@@ -278,6 +278,13 @@ test("the inspector's role names the secret, bucket prefix, projects and queue i
       Action: ["dynamodb:UpdateItem"],
       Resource: [table("build-slots")],
     },
+    // After queuing a deployment, a slot freed meanwhile starts the user's oldest queued one.
+    {
+      Sid: "FindQueuedDeployments",
+      Effect: "Allow",
+      Action: ["dynamodb:Query"],
+      Resource: [`${table("deployments")}/index/queuedByUser`],
+    },
   ] as never);
 });
 
@@ -561,10 +568,10 @@ test("cancel may move deployments and stop builds; logs may read deployments and
 
 test("the inspector's role may also take a build slot before each build", (t) => {
   const statements = policyOf("slipway-inspector");
-  t.deepEqual(
-    statements[statements.length - 1],
-    allow("TakeBuildSlots", ["dynamodb:UpdateItem"], [table("build-slots")]) as never,
-  );
+  t.deepEqual(statements.slice(-2), [
+    allow("TakeBuildSlots", ["dynamodb:UpdateItem"], [table("build-slots")]),
+    allow("FindQueuedDeployments", ["dynamodb:Query"], [`${table("deployments")}/index/queuedByUser`]),
+  ] as never);
   const environment = functionResource("slipway-inspector").inputs.environment.variables;
   t.is(environment[ENV.maxBuildsPerUser], "2", "the default limit");
   t.is(environment[ENV.buildSlotsTable], "slipway-build-slots-1a2b3c");

@@ -33,6 +33,20 @@ export async function auditScenario(options: ScenarioOptions = {}): Promise<Scen
   const audits = await auditRolePolicies(recording.policiesByRole, recording.callsByRole, {
     accountId: ACCOUNT_ID,
     region: REGION,
+    interchangeable: buildResourceGroup,
   });
   return { recording, audits, findings: describeAudit(audits) };
+}
+
+/**
+ * The resources a function picks among by the deployment's builder: the CodeBuild projects and their log streams.
+ * Running every builder through every role (inspector, cancel, logs, build events, reconciler) would make the scenario
+ * ten times longer; one project exercised per statement proves its shape, and test/stack.test.ts asserts each list is
+ * exactly the stack's projects.
+ */
+export function buildResourceGroup(resource: string): string | undefined {
+  if (/^arn:aws:codebuild:[^:]*:\d+:project\/[^/]+$/.test(resource)) return "build projects";
+  if (/^arn:aws:logs:[^:]*:\d+:log-group:[^:]*\/codebuild\/[^:]+:log-stream:\*$/.test(resource))
+    return "build log streams";
+  return undefined;
 }

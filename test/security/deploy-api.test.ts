@@ -317,7 +317,13 @@ test("bad inputs: each is a 400 naming the field with a fix, and nothing is writ
     t.true(error.message.length > 20, `${what}: the message says how to fix it`);
     t.false(error.message.includes("evil"), `${what}: the message does not echo the payload`);
   }
-  t.deepEqual(await w.contents(), { deployments: [], installations: [], idempotency: [], rateLimits: [] });
+  t.deepEqual(await w.contents(), {
+    deployments: [],
+    installations: [],
+    idempotency: [],
+    rateLimits: [],
+    buildSlots: [],
+  });
 });
 
 test("a request with a user id nobody else could reach still only touches its own counter and records", async (t) => {

@@ -32,6 +32,13 @@ export interface AuditOptions {
   readonly accountId?: string;
   /** `aws:RequestedRegion` of every call. Default "us-east-1". */
   readonly region?: string;
+  /**
+   * Resources that stand for one another: the group a resource belongs to (e.g. "build projects"), or undefined.
+   * A function that picks one at run time (the deployment's builder picks the project) is granted all of them; a
+   * resource of a group counts as used when its statement allowed a call on another resource of the same group.
+   * Default: none (every resource must be touched itself).
+   */
+  readonly interchangeable?: (resource: string) => string | undefined;
 }
 
 /** A role's policies as the audit takes them: named documents, or the JSON a RolePolicy carries. */
@@ -85,7 +92,12 @@ export async function auditRolePolicies(
         for (const resource of use.resources) usedResources.add(`${statement}\0${resource}`);
       }
     }
-    audits[role] = findUnused(policies, { usedStatements, usedActions, usedResources }, denied);
+    audits[role] = findUnused(
+      policies,
+      { usedStatements, usedActions, usedResources },
+      denied,
+      options.interchangeable,
+    );
   }
   return audits;
 }
@@ -94,6 +106,7 @@ function findUnused(
   policies: readonly NamedPolicy[],
   used: { usedStatements: Set<string>; usedActions: Set<string>; usedResources: Set<string> },
   denied: DeniedCall[],
+  groupOf: (resource: string) => string | undefined = () => undefined,
 ): RoleAudit {
   const unusedStatements: StatementRef[] = [];
   const unusedActions: (StatementRef & { action: string })[] = [];
@@ -110,8 +123,14 @@ function findUnused(
       for (const action of listOf(statement.Action)) {
         if (!used.usedActions.has(`${key}\0${action}`)) unusedActions.push({ ...ref, action });
       }
-      for (const resource of listOf(statement.Resource)) {
-        if (!used.usedResources.has(`${key}\0${resource}`)) unusedResources.push({ ...ref, resource });
+      const resources = listOf(statement.Resource);
+      const usedGroups = new Set(
+        resources.filter((resource) => used.usedResources.has(`${key}\0${resource}`)).map(groupOf),
+      );
+      for (const resource of resources) {
+        if (used.usedResources.has(`${key}\0${resource}`)) continue;
+        const group = groupOf(resource);
+        if (group === undefined || !usedGroups.has(group)) unusedResources.push({ ...ref, resource });
       }
     });
   }
