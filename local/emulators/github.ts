@@ -822,6 +822,48 @@ export async function startGitHub(options: GitHubEmulatorOptions): Promise<GitHu
     return json(200, result, headers);
   };
 
+  /**
+   * GET /installation/repositories with an installation token: the repositories the token may see, `per_page`
+   * (default 30, max 100) and `page` ("List repositories accessible to the app installation",
+   * https://docs.github.com/en/rest/apps/installations#list-repositories-accessible-to-the-app-installation).
+   */
+  const listInstallationRepositories = async ({ request }: Call): Promise<EmulatorResponse> => {
+    const credentials = credentialsOf(request);
+    const grant = grantOf(credentials);
+    if (credentials.kind === "anonymous") {
+      return message(
+        401,
+        "Requires authentication",
+        "/rest/apps/installations",
+        rateLimitHeaders(limits.peek(`${ANONYMOUS_KEY_PREFIX}127.0.0.1`, "core")),
+      );
+    }
+    if (!grant) return badCredentials();
+    const charged = limits.charge(rateKey(credentials), "core");
+    const headers = rateLimitHeaders(charged.state);
+    if (!charged.allowed) {
+      return message(
+        403,
+        exceededMessage(grant, credentials),
+        "/rest/using-the-rest-api/rate-limits-for-the-rest-api",
+        headers,
+      );
+    }
+    const perPage = Math.min(Math.max(Number(request.url.searchParams.get("per_page") ?? 30) || 30, 1), 100);
+    const page = Math.max(Number(request.url.searchParams.get("page") ?? 1) || 1, 1);
+    const visible = (await catalog.repositoriesOf(grant.owner)).filter((source) => canSee(grant, source));
+    const slice = visible.slice((page - 1) * perPage, page * perPage);
+    return json(
+      200,
+      {
+        total_count: visible.length,
+        repositories: await Promise.all(slice.map(repositoryJson)),
+        repository_selection: grant.repositories ? "selected" : "all",
+      },
+      headers,
+    );
+  };
+
   const getRateLimit = async ({ request }: Call): Promise<EmulatorResponse> => {
     const credentials = credentialsOf(request);
     const grant = grantOf(credentials);
@@ -858,6 +900,7 @@ export async function startGitHub(options: GitHubEmulatorOptions): Promise<GitHu
     { method: "GET", template: "/repos/{owner}/{repo}/contents/{path}", handler: getContents },
     { method: "POST", template: "/graphql", handler: graphql },
     { method: "GET", template: "/rate_limit", handler: getRateLimit },
+    { method: "GET", template: "/installation/repositories", handler: listInstallationRepositories },
   ];
   const codeloadRoutes: Route[] = [{ method: "GET", template: "/{owner}/{repo}/legacy.zip/{sha}", handler: codeload }];
   /** The API path a request names: GHES serves REST under /api/v3 and GraphQL at /api/graphql. */
