@@ -142,14 +142,15 @@ export function createWebhooksHandler(env: NodeJS.ProcessEnv = process.env) {
   );
   const client = createDocumentClient(settings);
   const secrets = createSecretsManagerClient(settings);
+  const deployments = new DeploymentStore({ client, deploymentsTable: settings.deploymentsTable });
   const deps = {
     loadSecret: secretLoader(() => readSecretString(secrets, settings.githubWebhookSecretArn)),
     onboarding: new OnboardingStore({ client, table: settings.onboardingTable }),
     installations: new InstallationStore({ client, table: settings.installationsTable }),
     push: {
       projects: new ProjectStore({ client, table: settings.projectsTable }),
-      deployments: new DeploymentStore({ client, deploymentsTable: settings.deploymentsTable }),
-      supersede: createSupersede(client, settings.deploymentsTable),
+      deployments,
+      supersede: createSupersede(deployments),
     },
     logger: createLogger(),
   };
