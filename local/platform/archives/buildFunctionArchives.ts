@@ -18,6 +18,11 @@ const BUILD_CONFIG: Record<string, string> = {
   "slipway:jwtIssuer": "https://issuer.invalid/",
   "slipway:dashboard": "false", // functions only
   "slipway:jwtAudience": JSON.stringify(["archive-build"]),
+  // The install flow's keys, so its functions (which the local platform runs against the emulated App) are built.
+  "slipway:githubAppClientId": "Iv1.archivebuild",
+  "slipway:githubAppClientSecretArn": "arn:aws:secretsmanager:us-east-1:000000000000:secret:archive-build-client-AbCdEf",
+  "slipway:githubWebhookSecretArn": "arn:aws:secretsmanager:us-east-1:000000000000:secret:archive-build-webhook-AbCdEf",
+  "slipway:githubAppInstallUrl": "https://github.com/apps/archive-build/installations/new",
 };
 
 async function main(outDir: string): Promise<void> {
