@@ -15,6 +15,7 @@ const OWNER = "alice";
 
 // One platform for the file: started unlinked, with `alice/landing` a git checkout.
 test.before(async (t) => {
+  t.timeout(10 * 60_000, "booting the platform on a loaded machine");
   const root = repositoriesFolder(OWNER);
   const checkout = path.join(root, OWNER, "landing");
   git(checkout, "init", "-q", "-b", "main");
