@@ -16,7 +16,8 @@ import { parseDashboardConfig } from "../web/src/dashboardConfig";
 import { createKeyKeeper, deploymentRequest } from "../web/src/deploymentRequest";
 import { mergeFirstPage } from "../web/src/mergeDeployments";
 import { relativeTime } from "../web/src/relativeTime";
-import { statusDisplay } from "../web/src/status";
+import { followLog, isScrolledToBottom } from "../web/src/logFollower";
+import { cancelState, statusDisplay } from "../web/src/status";
 import { suggestedActions } from "../web/src/suggestedActions";
 import type { Deployment } from "../web/src/types";
 
@@ -325,4 +326,66 @@ test("the dashboard site: files with the build's cache headers, SPA fallback for
   t.deepEqual(JSON.parse((await get("/config.json"))!.body.toString()), { apiUrl: "", issuer: "i", clientId: "c" });
   t.is(cacheControlFor("index.html"), "no-cache");
   fs.rmSync(dist, { recursive: true, force: true });
+});
+
+test("followLog: reads on from nextCursor, ends when a finished log has none, waits while nothing is logged", (t) => {
+  const line = (message: string) => ({ timestamp: "2026-11-30T12:00:00.000Z", message });
+  // Nothing logged yet (no build): no cursor from the start, not done while the deployment can still build.
+  let step = followLog({ done: false }, { events: [] }, false);
+  t.deepEqual(step, { state: { done: false }, text: "" });
+  step = followLog(step.state, { events: [line("a"), line("b\n")], nextCursor: "f/1/s" }, false);
+  t.deepEqual(step, { state: { cursor: "f/1/s", done: false }, text: "a\nb\n" }, "one line each, newline kept once");
+  step = followLog(step.state, { events: [], nextCursor: "f/1/s" }, false);
+  t.deepEqual(step, { state: { cursor: "f/1/s", done: false }, text: "" }, "an empty page while the build runs");
+  step = followLog(step.state, { events: [line("c")], nextCursor: "f/2/s" }, true);
+  t.false(step.state.done, "final, but lines may remain after this page");
+  step = followLog(step.state, { events: [] }, true);
+  t.deepEqual(step, { state: { done: true }, text: "" }, "no nextCursor after one: read to its end");
+  t.true(followLog({ done: false }, { events: [] }, true).state.done, "ended before any build logged");
+});
+
+test("isScrolledToBottom: new log lines scroll the box only when its end was in view", (t) => {
+  t.true(isScrolledToBottom({ scrollTop: 600, clientHeight: 400, scrollHeight: 1000 }));
+  t.true(isScrolledToBottom({ scrollTop: 597, clientHeight: 400, scrollHeight: 1000 }), "a few pixels off");
+  t.false(isScrolledToBottom({ scrollTop: 100, clientHeight: 400, scrollHeight: 1000 }), "the user scrolled up");
+  t.true(isScrolledToBottom({ scrollTop: 0, clientHeight: 400, scrollHeight: 400 }), "nothing to scroll");
+});
+
+test("cancelState: Cancel while a deployment can be canceled and was not asked to be; none once it ended", (t) => {
+  for (const status of ["PENDING", "PROCESSING", "QUEUED", "BUILDING"]) t.is(cancelState({ status }), "available");
+  t.is(cancelState({ status: "BUILDING", cancelRequestedAt: "2026-11-30T12:00:00Z" }), "requested");
+  for (const status of ["SUCCEEDED", "FAILED", "CANCELED", "NEWLY_INVENTED"]) t.is(cancelState({ status }), "none");
+  t.deepEqual(
+    ["QUEUED", "SUCCEEDED", "CANCELED"].map((status) => statusDisplay(status)),
+    [
+      { label: "Queued", tone: "neutral", final: false },
+      { label: "Succeeded", tone: "success", final: true },
+      { label: "Canceled", tone: "muted", final: true },
+    ],
+  );
+});
+
+test("the API client: logs with the cursor encoded, cancel's 409 keeps the API's message", async (t) => {
+  const seen: string[] = [];
+  const client = createApiClient({
+    baseUrl: "",
+    token: () => "t",
+    onUnauthorized: () => undefined,
+    fetch: async (url, init) => {
+      seen.push(`${init?.method} ${String(url)}`);
+      if (String(url).endsWith("/cancel")) {
+        const error = {
+          code: "DEPLOYMENT_FINISHED",
+          message: "This deployment already ended SUCCEEDED; there is nothing to cancel.",
+        };
+        return new Response(JSON.stringify({ error }), { status: 409 });
+      }
+      return new Response(JSON.stringify({ events: [], nextCursor: "f/2/s" }), { status: 200 });
+    },
+  });
+  t.deepEqual(await client.getLogs("d 1", "f/1/s"), { events: [], nextCursor: "f/2/s" });
+  await t.throwsAsync(client.cancelDeployment("d1"), {
+    message: "This deployment already ended SUCCEEDED; there is nothing to cancel.",
+  });
+  t.deepEqual(seen, ["GET /deployments/d%201/logs?cursor=f%2F1%2Fs", "POST /deployments/d1/cancel"]);
 });
