@@ -19,11 +19,13 @@ let browser: Browser;
 
 test.before(async () => {
   ensureDashboardBuilt();
-  // "demo" owns the example repositories (a monorepo among them); "other" is a second user with one repository.
+  // "demo" owns the example repositories (a monorepo among them); "other" is a second user with one repository;
+  // "carol" has a site whose simulated build takes ten minutes, to be canceled while it builds.
   const reposDir = repositoriesFolder("demo", {
     "other/hello": { "index.html": "<!doctype html><title>hello</title><h1>hello</h1>" },
+    "carol/slow-site": { "index.html": "<h1>slow</h1>", ".slipway/simulate-seconds": "600" },
   });
-  [platform, browser] = await Promise.all([bootPlatform(reposDir), launchChromium()]);
+  [platform, browser] = await Promise.all([bootPlatform(reposDir, { simulatedBuildSeconds: 2 }), launchChromium()]);
   // Cold starts of the API's functions can pass API Gateway's 30 s under a loaded machine (the dashboard then shows
   // "Could not refresh … Retrying"); warm them so the waits below measure the dashboard, not the first start.
   const token = await platform.token("warm-up");
@@ -79,17 +81,7 @@ test.serial("a user signs in, deploys an example repository and watches it reach
     const facts = page.locator("dl");
     await facts.getByText(STATUS_SETTLED).waitFor(WAIT);
     await facts.getByText("express").waitFor(WAIT);
-    // The build log shows where the API has the logs route (issue 9), and is hidden where the gateway has none.
-    const id = new URL(page.url()).pathname.split("/").pop()!;
-    const logs = await api(platform, "GET", `/deployments/${id}/logs`, { token: await platform.token("demo") });
-    const logHeading = page.getByRole("heading", { name: "Build log" });
-    if (logs.status === 404 && logs.body?.message === "Not Found") {
-      await page.locator("section[hidden] pre.log").waitFor({ ...WAIT, state: "attached" });
-      t.false(await logHeading.isVisible());
-    } else {
-      await logHeading.waitFor(WAIT);
-    }
-    await shoot(page, "deployment");
+    await page.getByRole("heading", { name: "Build log" }).waitFor(WAIT);
 
     // Back to the list (a link, by keyboard): the deployment is there with its status, without a reload.
     await page.getByRole("link", { name: "← All deployments" }).focus();
@@ -171,6 +163,61 @@ test.serial("one user never sees another's deployments, in the list or by addres
       .filter({ hasText: /not found|no deployment/i })
       .waitFor(WAIT);
     t.is(await page.getByText("demo/").count(), 0);
+  });
+  await context.close();
+});
+
+test.serial("a deployment reaches SUCCEEDED with its image, and its whole log is read in the page", async (t) => {
+  const { context, page } = await signedIn("demo");
+  await screenshotOnFailure(page, t.title, t.log, async () => {
+    await deployFromDialog(page, { repository: "demo/landing" });
+    await page.getByRole("heading", { name: "demo/landing" }).waitFor(WAIT);
+    const facts = page.locator("dl");
+    await facts.getByText("Succeeded", { exact: true }).waitFor(WAIT);
+    const id = new URL(page.url()).pathname.split("/").pop()!;
+    const token = await platform.token("demo");
+    const deployment = (await api(platform, "GET", `/deployments/${id}`, { token })).body;
+    t.is(deployment.status, "SUCCEEDED");
+    t.is(await page.getByLabel("Image URI").innerText(), deployment.image.uri);
+    t.is(await page.getByLabel("Image digest").innerText(), deployment.image.digest);
+    await facts.getByText("Finished", { exact: true }).waitFor(WAIT);
+    t.false(await page.getByRole("button", { name: "Cancel deployment" }).isVisible(), "nothing to cancel");
+
+    // The page followed the log to its end: every line the API has, once each, in order.
+    await page.getByText("End of the log.").waitFor(WAIT);
+    const shown = await page.getByRole("log", { name: "Build log" }).textContent();
+    const whole = (await api(platform, "GET", `/deployments/${id}/logs?limit=1000`, { token })).body;
+    t.true(whole.events.length > 5);
+    t.is(shown, whole.events.map((e: { message: string }) => e.message.replace(/\n?$/, "\n")).join(""));
+    t.regex(shown!, /This build is SIMULATED/);
+    await shoot(page, "deployment");
+  });
+  await context.close();
+});
+
+test.serial("a deployment canceled while it builds ends CANCELED, and Cancel goes away", async (t) => {
+  const { context, page } = await signedIn("carol", { width: 390, height: 844 });
+  await screenshotOnFailure(page, t.title, t.log, async () => {
+    await deployFromDialog(page, { repository: "carol/slow-site" });
+    await page.getByRole("heading", { name: "carol/slow-site" }).waitFor(WAIT);
+    const facts = page.locator("dl");
+    await facts.getByText(/^Building/).waitFor(WAIT);
+    await facts.getByText("Phase", { exact: true }).waitFor(WAIT);
+    await page.getByRole("heading", { name: "Build log" }).waitFor(WAIT);
+    await page.getByText("Following the build…").waitFor(WAIT);
+    await shoot(page, "deployment-building");
+    const cancel = page.getByRole("button", { name: "Cancel deployment" });
+    await cancel.focus();
+    await page.keyboard.press("Enter");
+    await facts.getByText("Canceled", { exact: true }).waitFor(WAIT);
+    await page.getByText("End of the log.").waitFor(WAIT);
+    t.false(await cancel.isVisible());
+    const id = new URL(page.url()).pathname.split("/").pop()!;
+    const deployment = (await api(platform, "GET", `/deployments/${id}`, { token: await platform.token("carol") })).body;
+    t.is(deployment.status, "CANCELED");
+    t.truthy(deployment.cancelRequestedAt);
+    await page.getByText(deployment.statusReason.code, { exact: true }).waitFor(WAIT);
+    await shoot(page, "deployment-canceled");
   });
   await context.close();
 });
