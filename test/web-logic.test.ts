@@ -10,6 +10,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { PermanentError } from "../runtime/errors";
 import { DetectionError } from "../runtime/detect/detectionError";
 import { statusReasonOf } from "../runtime/inspect/inspectDeployment";
+import { longestWaterfall } from "./helpers/browser";
 import { apiErrorOf, createApiClient, isMissingRoute } from "../web/src/api";
 import { nextDelay, startPolling } from "../web/src/backoff";
 import { parseDashboardConfig } from "../web/src/dashboardConfig";
@@ -596,4 +597,20 @@ test("installationState: uninstalled wins over suspended", (t) => {
   t.is(installationState({ ...link, suspended: false, deleted: false }), "active");
   t.is(installationState({ ...link, suspended: true, deleted: false }), "suspended");
   t.is(installationState({ ...link, suspended: true, deleted: true }), "uninstalled");
+});
+
+test("longestWaterfall: requests overlapping in time are one step; a request waiting for another is the next", (t) => {
+  const r = (url: string, start: number, end: number) => ({ url, start, end });
+  const chain = longestWaterfall([
+    r("/assets/index.js", 0, 50),
+    r("/config.json", 5, 30),
+    r("/deployments", 60, 90),
+    r("/favicon", 10, 20),
+  ]);
+  t.deepEqual(
+    chain.map((x) => x.url),
+    ["/assets/index.js", "/deployments"],
+  );
+  t.is(longestWaterfall([r("/a", 0, 10), r("/b", 10, 20), r("/c", 25, 30)]).length, 3);
+  t.deepEqual(longestWaterfall([]), []);
 });

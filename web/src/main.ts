@@ -31,7 +31,8 @@ let leaving: (() => void)[] = [];
 async function start(): Promise<void> {
   let config: DashboardConfig;
   try {
-    const response = await fetch("/config.json", { cache: "no-store" });
+    // Served no-cache (revalidated); the same request as index.html's preload, so the preloaded answer is used.
+    const response = await fetch("/config.json");
     config = parseDashboardConfig(await response.json());
   } catch (error) {
     render(
