@@ -425,7 +425,7 @@ test.serial("onboarding: Connect GitHub, the setup page's errors by parameter, u
 test.serial("the deployments page waits at most two round trips after its HTML", async (t) => {
   const { context, page } = await signedIn("demo");
   await screenshotOnFailure(page, t.title, t.log, async () => {
-    const recorder = recordRequests(page);
+    const recorder = await recordRequests(page, { coldCache: true });
     await page.goto(`${platform.apiUrl}/`);
     await page
       .getByRole("row", { name: /demo\// })

@@ -65,16 +65,35 @@ export function longestWaterfall(requests: readonly TimedRequest[]): TimedReques
   return chains.reduce<TimedRequest[]>((longest, chain) => (chain.length > longest.length ? chain : longest), []);
 }
 
-/** Records every request the page makes from now on, with the time it was sent and the time its answer ended. */
-export function recordRequests(page: Page): { requests: () => TimedRequest[] } {
-  const started = new Map<object, { url: string; start: number }>();
+/**
+ * Records every request the page sends to the network from now on, with the browser's own times (Chrome DevTools
+ * Protocol: requestWillBeSent → loadingFinished). Answers from the browser's caches are no round trip and are left out;
+ * `coldCache` empties the cache first (a first visit).
+ */
+export async function recordRequests(
+  page: Page,
+  options: { coldCache?: boolean } = {},
+): Promise<{ requests: () => TimedRequest[] }> {
+  const cdp = await page.context().newCDPSession(page);
+  const sent = new Map<string, { url: string; start: number; cached: boolean }>();
   const done: TimedRequest[] = [];
-  page.on("request", (request) => started.set(request, { url: request.url(), start: performance.now() }));
-  const finish = (request: object) => {
-    const begun = started.get(request);
-    if (begun) done.push({ ...begun, end: performance.now() });
+  cdp.on("Network.requestWillBeSent", (e) =>
+    sent.set(e.requestId, { url: e.request.url, start: e.timestamp * 1000, cached: false }),
+  );
+  const cached = (requestId: string) => {
+    const request = sent.get(requestId);
+    if (request) request.cached = true;
   };
-  page.on("requestfinished", finish);
-  page.on("requestfailed", finish);
+  cdp.on("Network.requestServedFromCache", (e) => cached(e.requestId));
+  cdp.on("Network.responseReceived", (e) => {
+    if (e.response.fromDiskCache || e.response.fromPrefetchCache || e.response.fromServiceWorker) cached(e.requestId);
+  });
+  cdp.on("Network.loadingFinished", (e) => {
+    const request = sent.get(e.requestId);
+    if (request && !request.cached) done.push({ url: request.url, start: request.start, end: e.timestamp * 1000 });
+  });
+  await cdp.send("Network.enable");
+  // A first visit: every file comes over the network, so the chain shows what waits for what.
+  if (options.coldCache) await cdp.send("Network.clearBrowserCache");
   return { requests: () => [...done] };
 }
