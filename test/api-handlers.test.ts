@@ -78,6 +78,7 @@ test("POST /deployments records a PENDING deployment for the JWT's user and answ
     ref: "main",
     rootDirectory: "apps/web",
     status: "PENDING",
+    trigger: "manual",
     createdAt: NOW.toISOString(),
     updatedAt: NOW.toISOString(),
   });

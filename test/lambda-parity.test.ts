@@ -60,6 +60,10 @@ for (const name of [
   "slipway-cancel",
   "slipway-logs",
   "slipway-build-events",
+  "slipway-installations",
+  "slipway-link",
+  "slipway-projects",
+  "slipway-webhooks",
 ]) {
   test(`${name} loads under Lambda's flags with only the runtime's SDK beside it, and answers an empty event`, async (t) => {
     const { archives, stack, runtimeModules } = t.context;

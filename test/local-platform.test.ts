@@ -80,7 +80,9 @@ test.serial("alice cannot deploy bob's repository or read bob's deployments", as
   });
   const failed = await settled(platform, alice, intrusion.body.id);
   t.is(failed.status, "FAILED");
-  t.is(failed.statusReason.code, "REPOSITORY_NOT_ACCESSIBLE");
+  // Alice's only installation is on her own account: none of hers covers bob's repositories.
+  t.is(failed.statusReason.code, "GITHUB_APP_NOT_INSTALLED");
+  t.regex(failed.statusReason.message, /Install it on bob/);
   t.false(platform.aws.builds().some((b) => b.environmentVariablesOverride?.some((v) => v.value === "bob/secret-api")));
 
   const own = await api(platform, "POST", "/deployments", { token: bob, body: { repository: "bob/secret-api" } });

@@ -16,7 +16,11 @@ test("an existing secret with a customer-managed key: the inspector gets kms:Dec
     "slipway:githubAppPrivateKeySecretArn": SECRET,
     "slipway:githubAppPrivateKeyKmsKeyArn": KEY,
   });
-  t.deepEqual(findResources(stack.resources, "aws:secretsmanager/secret:Secret"), []);
+  // No secret for the App's key; the install flow's OAuth client secret (given as a value in TEST_CONFIG) is its own.
+  t.deepEqual(
+    findResources(stack.resources, "aws:secretsmanager/secret:Secret").map((secret) => secret.name),
+    ["slipway-client-secret"],
+  );
   const statements = JSON.parse(
     findResource(stack.resources, "aws:iam/rolePolicy:RolePolicy", "slipway-inspector").inputs.policy,
   ).Statement as { Sid: string }[];

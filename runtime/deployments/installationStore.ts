@@ -74,7 +74,7 @@ export class InstallationStore {
    * deleted (GitHub never reuses an installation id), or the stored facts are newer.
    */
   async applyFacts(userId: string, installationId: number, facts: InstallationFacts): Promise<boolean> {
-    const names: Record<string, string> = { "#u": INSTALLATIONS.hashKey, "#d": "deletedAt", "#g": "githubUpdatedAt" };
+    const names: Record<string, string> = { "#u": INSTALLATIONS.hashKey, "#d": "deletedAt" };
     const values: Record<string, unknown> = {};
     const sets: string[] = [];
     const removes: string[] = [];
@@ -87,7 +87,11 @@ export class InstallationStore {
       }
     }
     if (sets.length === 0 && removes.length === 0) return false;
-    const newer = facts.githubUpdatedAt ? " AND (attribute_not_exists(#g) OR #g <= :githubUpdatedAt)" : "";
+    // DynamoDB refuses an expression attribute name the expressions do not use: `#githubUpdatedAt` is named by the
+    // loop above exactly when the facts carry it.
+    const newer = facts.githubUpdatedAt
+      ? " AND (attribute_not_exists(#githubUpdatedAt) OR #githubUpdatedAt <= :githubUpdatedAt)"
+      : "";
     try {
       await this.client.send(
         new UpdateCommand({

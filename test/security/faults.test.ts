@@ -302,7 +302,11 @@ test("finding 2: a supervised DynamoDB Local that dies comes back on the same en
   t.is(local.restarts(), 1);
   t.not(local.pid(), firstPid);
   const { Item } = await documents.send(
-    new GetCommand({ TableName: tables.installations, Key: { userId: "alice" }, ConsistentRead: true }),
+    new GetCommand({
+      TableName: tables.installations,
+      Key: { userId: "alice", installationId: 1 },
+      ConsistentRead: true,
+    }),
   );
   t.deepEqual(Item, { userId: "alice", installationId: 1 }, "same endpoint, same tables, same items");
   client.destroy();

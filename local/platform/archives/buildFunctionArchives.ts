@@ -18,6 +18,11 @@ const BUILD_CONFIG: Record<string, string> = {
   "slipway:jwtIssuer": "https://issuer.invalid/",
   "slipway:dashboard": "false", // functions only
   "slipway:jwtAudience": JSON.stringify(["archive-build"]),
+  // The install flow on, so its functions (installations, link, projects, webhooks) are built too.
+  "slipway:githubAppInstallUrl": "https://github.invalid/apps/archive-build/installations/new",
+  "slipway:githubAppClientId": "Iv1.archivebuild",
+  "slipway:githubAppClientSecretArn": "arn:aws:secretsmanager:us-east-1:000000000000:secret:archive-build-client-AbCdEf",
+  "slipway:githubWebhookSecretArn": "arn:aws:secretsmanager:us-east-1:000000000000:secret:archive-build-webhook-AbCdEf",
 };
 
 async function main(outDir: string): Promise<void> {
@@ -31,7 +36,14 @@ async function main(outDir: string): Promise<void> {
       if (args.type === "aws:lambda/function:Function") functions.push({ name: args.name, inputs: args.inputs });
       return {
         id: `${args.name}-id`,
-        state: { ...args.inputs, name: args.name, bucket: args.name, arn: `arn:aws:::${args.name}` },
+        state: {
+          ...args.inputs,
+          name: args.name,
+          bucket: args.name,
+          arn: `arn:aws:::${args.name}`,
+          // What the program computes outputs from (the API's URL gives the webhook URL).
+          invokeUrl: `https://${args.name}.invalid/`,
+        },
       };
     },
     // eslint-disable-next-line @typescript-eslint/no-require-imports
