@@ -34,7 +34,11 @@ async function deploy(platform: Platform, token: string, repository: string): Pr
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
     body: JSON.stringify({ repository }),
   });
-  return ((await response.json()) as { id: string }).id;
+  const body = (await response.json()) as { id?: string };
+  if (response.status !== 202 || !body.id) {
+    throw new Error(`POST /deployments answered ${response.status}: ${JSON.stringify(body)}`);
+  }
+  return body.id;
 }
 
 /** Reads the item every 5 ms as the platform's administrator until its status is final; when it first saw it. */
@@ -68,6 +72,8 @@ async function endToEnd(): Promise<void> {
     reposDir: DEFAULT_REPOS_DIR,
     simulatedBuildSeconds: SIMULATED_SECONDS,
     schedules: false,
+    // One user deploys 30 times here: the per-user limit (10 a minute) would measure the limit.
+    stackConfig: { "slipway:deploymentsPerUserPerMinute": "1000" },
     logger: silentLogger,
   });
   const finalEventAt = new Map<string, number>();
