@@ -13,7 +13,7 @@ export const NO_INSTALL_FLOW =
  * Connect GitHub: GET /github/install, then off to GitHub's install page (which returns to the setup page); and the
  * caller's linked installations, each with Unlink (the App stays installed on GitHub).
  */
-export function githubPage(root: HTMLElement, context: PageContext, notice?: string): void {
+export function githubPage(root: HTMLElement, context: PageContext): void {
   const error = h("p", { class: "form-error", role: "alert" });
   const connect = h("button", { type: "button", class: "primary" }, "Connect GitHub");
   const list = h("div", { "aria-busy": "true" }, h("p", {}, "Loading your installations…"));
@@ -25,7 +25,6 @@ export function githubPage(root: HTMLElement, context: PageContext, notice?: str
       { class: "hint" },
       "Install the Slipway GitHub App on your account or organisation; GitHub sends you back here to link it.",
     ),
-    notice ? h("p", { role: "status", class: "notice" }, notice) : null,
     error,
     h("h2", {}, "Linked installations"),
     list,
