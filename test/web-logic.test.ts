@@ -10,13 +10,17 @@ import { generateKeyPairSync } from "node:crypto";
 import { PermanentError } from "../runtime/errors";
 import { DetectionError } from "../runtime/detect/detectionError";
 import { statusReasonOf } from "../runtime/inspect/inspectDeployment";
+import { longestWaterfall } from "./helpers/browser";
 import { apiErrorOf, createApiClient, isMissingRoute } from "../web/src/api";
 import { nextDelay, startPolling } from "../web/src/backoff";
 import { parseDashboardConfig } from "../web/src/dashboardConfig";
+import { installationState, linkRequestFromSetupUrl, projectRequest } from "../web/src/onboarding";
 import { createKeyKeeper, deploymentRequest } from "../web/src/deploymentRequest";
 import { mergeFirstPage } from "../web/src/mergeDeployments";
 import { relativeTime } from "../web/src/relativeTime";
-import { statusDisplay } from "../web/src/status";
+import { createRepositoryList, filterRepositories, mergeRepositories, refAfterPick } from "../web/src/repositoryList";
+import { followLog, isScrolledToBottom } from "../web/src/logFollower";
+import { cancelState, statusDisplay } from "../web/src/status";
 import { suggestedActions } from "../web/src/suggestedActions";
 import type { Deployment } from "../web/src/types";
 
@@ -325,4 +329,288 @@ test("the dashboard site: files with the build's cache headers, SPA fallback for
   t.deepEqual(JSON.parse((await get("/config.json"))!.body.toString()), { apiUrl: "", issuer: "i", clientId: "c" });
   t.is(cacheControlFor("index.html"), "no-cache");
   fs.rmSync(dist, { recursive: true, force: true });
+});
+
+test("followLog: reads on from nextCursor, ends when a finished log has none, waits while nothing is logged", (t) => {
+  const line = (message: string) => ({ timestamp: "2026-11-30T12:00:00.000Z", message });
+  // Nothing logged yet (no build): no cursor from the start, not done while the deployment can still build.
+  let step = followLog({ done: false }, { events: [] }, false);
+  t.deepEqual(step, { state: { done: false }, text: "" });
+  step = followLog(step.state, { events: [line("a"), line("b\n")], nextCursor: "f/1/s" }, false);
+  t.deepEqual(step, { state: { cursor: "f/1/s", done: false }, text: "a\nb\n" }, "one line each, newline kept once");
+  step = followLog(step.state, { events: [], nextCursor: "f/1/s" }, false);
+  t.deepEqual(step, { state: { cursor: "f/1/s", done: false }, text: "" }, "an empty page while the build runs");
+  step = followLog(step.state, { events: [line("c")], nextCursor: "f/2/s" }, true);
+  t.false(step.state.done, "final, but lines may remain after this page");
+  step = followLog(step.state, { events: [] }, true);
+  t.deepEqual(step, { state: { done: true }, text: "" }, "no nextCursor after one: read to its end");
+  t.true(followLog({ done: false }, { events: [] }, true).state.done, "ended before any build logged");
+});
+
+test("isScrolledToBottom: new log lines scroll the box only when its end was in view", (t) => {
+  t.true(isScrolledToBottom({ scrollTop: 600, clientHeight: 400, scrollHeight: 1000 }));
+  t.true(isScrolledToBottom({ scrollTop: 597, clientHeight: 400, scrollHeight: 1000 }), "a few pixels off");
+  t.false(isScrolledToBottom({ scrollTop: 100, clientHeight: 400, scrollHeight: 1000 }), "the user scrolled up");
+  t.true(isScrolledToBottom({ scrollTop: 0, clientHeight: 400, scrollHeight: 400 }), "nothing to scroll");
+});
+
+test("cancelState: Cancel while a deployment can be canceled and was not asked to be; none once it ended", (t) => {
+  for (const status of ["PENDING", "PROCESSING", "QUEUED", "BUILDING"]) t.is(cancelState({ status }), "available");
+  t.is(cancelState({ status: "BUILDING", cancelRequestedAt: "2026-11-30T12:00:00Z" }), "requested");
+  for (const status of ["SUCCEEDED", "FAILED", "CANCELED", "NEWLY_INVENTED"]) t.is(cancelState({ status }), "none");
+  t.deepEqual(
+    ["QUEUED", "SUCCEEDED", "CANCELED"].map((status) => statusDisplay(status)),
+    [
+      { label: "Queued", tone: "neutral", final: false },
+      { label: "Succeeded", tone: "success", final: true },
+      { label: "Canceled", tone: "muted", final: true },
+    ],
+  );
+});
+
+test("the API client: logs with the cursor encoded, cancel's 409 keeps the API's message", async (t) => {
+  const seen: string[] = [];
+  const client = createApiClient({
+    baseUrl: "",
+    token: () => "t",
+    onUnauthorized: () => undefined,
+    fetch: async (url, init) => {
+      seen.push(`${init?.method} ${String(url)}`);
+      if (String(url).endsWith("/cancel")) {
+        const error = {
+          code: "DEPLOYMENT_FINISHED",
+          message: "This deployment already ended SUCCEEDED; there is nothing to cancel.",
+        };
+        return new Response(JSON.stringify({ error }), { status: 409 });
+      }
+      return new Response(JSON.stringify({ events: [], nextCursor: "f/2/s" }), { status: 200 });
+    },
+  });
+  t.deepEqual(await client.getLogs("d 1", "f/1/s"), { events: [], nextCursor: "f/2/s" });
+  await t.throwsAsync(client.cancelDeployment("d1"), {
+    message: "This deployment already ended SUCCEEDED; there is nothing to cancel.",
+  });
+  t.deepEqual(seen, ["GET /deployments/d%201/logs?cursor=f%2F1%2Fs", "POST /deployments/d1/cancel"]);
+});
+
+/** GET /repositories as the route answers: `{ items: [{ owner, name, fullName, defaultBranch, private, installationId }], nextCursor? }`. */
+function repositoriesApi(pages: Record<string, unknown>, seen: string[]) {
+  return createApiClient({
+    baseUrl: "https://api.example.com",
+    token: () => "t",
+    onUnauthorized: () => undefined,
+    fetch: async (url) => {
+      const u = new URL(String(url));
+      seen.push(u.pathname + u.search);
+      const page = pages[u.searchParams.get("cursor") ?? ""];
+      return page
+        ? new Response(JSON.stringify(page), { status: 200 })
+        : new Response(JSON.stringify({ message: "Not Found" }), { status: 404 });
+    },
+  });
+}
+const repo = (owner: string, name: string, extra: Partial<{ defaultBranch: string; private: boolean }> = {}) => ({
+  owner,
+  name,
+  fullName: `${owner}/${name}`,
+  defaultBranch: extra.defaultBranch ?? "main",
+  private: extra.private ?? false,
+  installationId: 7,
+});
+
+test("the Deploy dialog's repositories: pages loaded with nextCursor, duplicates left out, filtered by words", async (t) => {
+  const seen: string[] = [];
+  const client = repositoriesApi(
+    {
+      "": { items: [repo("acme", "shop"), repo("acme", "Docs", { private: true })], nextCursor: "c 2" },
+      "c 2": { items: [repo("acme", "docs"), repo("zed", "shop-api", { defaultBranch: "trunk" })] },
+    },
+    seen,
+  );
+  const list = createRepositoryList((cursor) => client.listRepositories(cursor));
+  t.is(list.available, undefined);
+  await Promise.all([list.loadMore(), list.loadMore()]);
+  t.deepEqual(seen, ["/repositories?limit=50"], "calls while a page loads share it");
+  t.true(list.available);
+  t.true(list.hasMore);
+  await list.loadMore();
+  t.deepEqual(seen, ["/repositories?limit=50", "/repositories?limit=50&cursor=c%202"]);
+  t.false(list.hasMore);
+  t.deepEqual(
+    list.items.map((r) => r.fullName),
+    ["acme/shop", "acme/Docs", "zed/shop-api"],
+  );
+  await list.loadMore();
+  t.is(seen.length, 2, "nothing more to load");
+  t.deepEqual(
+    filterRepositories(list.items, " SHOP ").map((r) => r.fullName),
+    ["acme/shop", "zed/shop-api"],
+  );
+  t.deepEqual(
+    filterRepositories(list.items, "zed shop").map((r) => r.fullName),
+    ["zed/shop-api"],
+  );
+  t.is(filterRepositories(list.items, "").length, 3);
+  t.deepEqual(
+    mergeRepositories([repo("a", "b")], [repo("A", "B"), repo("a", "c")]).map((r) => r.fullName),
+    ["a/b", "a/c"],
+  );
+});
+
+test("the Deploy dialog's repositories: the gateway's 404 leaves the typed field; other errors are errors", async (t) => {
+  const absent = createRepositoryList((cursor) => repositoriesApi({}, []).listRepositories(cursor));
+  await absent.loadMore();
+  t.false(absent.available);
+  t.deepEqual(absent.items, []);
+  const failing = createRepositoryList(async () => {
+    throw apiErrorOf(500, { error: { code: "INTERNAL", message: "try again" } });
+  });
+  await t.throwsAsync(failing.loadMore(), { message: "try again" });
+  t.is(failing.available, undefined);
+});
+
+test("refAfterPick: the default branch fills the ref unless the person typed one", (t) => {
+  const trunk = repo("zed", "api", { defaultBranch: "trunk" });
+  t.is(refAfterPick("", undefined, trunk), "trunk");
+  t.is(refAfterPick("main", "main", trunk), "trunk", "the branch an earlier pick filled in is replaced");
+  t.is(refAfterPick("v2.0.0", "main", trunk), "v2.0.0", "a typed ref stays");
+  t.is(refAfterPick("  ", undefined, trunk), "trunk");
+});
+
+test("the setup URL: installation_id, code and state become POST /github/installations's body, or each problem by field", (t) => {
+  t.deepEqual(
+    linkRequestFromSetupUrl(new URLSearchParams("installation_id=42&setup_action=install&code=abc&state=s-1")),
+    {
+      request: { installationId: 42, code: "abc", state: "s-1" },
+      problems: [],
+    },
+  );
+  const broken = linkRequestFromSetupUrl(new URLSearchParams("installation_id=42x&setup_action=install"));
+  t.deepEqual(
+    broken.problems.map((p) => p.field),
+    ["installationId", "code", "state"],
+  );
+  t.regex(broken.problems[0]!.message, /installation_id must be GitHub's numeric installation id, not "42x"/);
+  t.regex(broken.problems[1]!.message, /Request user authorization \(OAuth\) during installation/);
+  t.deepEqual(
+    linkRequestFromSetupUrl(new URLSearchParams("code=c&state=s")).problems.map((p) => p.field),
+    ["installationId"],
+  );
+  t.is(
+    linkRequestFromSetupUrl(new URLSearchParams("installation_id=99999999999999999&code=c&state=s")).problems.length,
+    1,
+  );
+});
+
+test("the onboarding calls: the paths, bodies and empty answers the routes have", async (t) => {
+  const seen: string[] = [];
+  const answers: Record<string, Response> = {
+    "GET /github/install": Response.json({
+      url: "https://github.com/apps/x/installations/new?state=s",
+      state: "s",
+      expiresAt: "2026-11-30T12:10:00.000Z",
+    }),
+    "POST /github/installations": Response.json(
+      {
+        installationId: 42,
+        account: "acme",
+        repositorySelection: "all",
+        suspended: false,
+        deleted: false,
+        linkedAt: "2026-11-30T12:00:00.000Z",
+      },
+      { status: 201 },
+    ),
+    "DELETE /github/installations/42": new Response(null, { status: 204 }),
+    "PUT /projects/acme/shop.web": Response.json({ id: "p1", repository: "acme/shop.web" }, { status: 201 }),
+    "DELETE /projects/acme/shop.web": new Response(null, { status: 204 }),
+    "POST /github/installations#refused": Response.json(
+      { error: { code: "VALIDATION_ERROR", message: "state is unknown, expired, already used", field: "state" } },
+      { status: 400 },
+    ),
+  };
+  let refuse = false;
+  const client = createApiClient({
+    baseUrl: "",
+    token: () => "t",
+    onUnauthorized: () => undefined,
+    fetch: async (url, init) => {
+      const key = `${init?.method} ${String(url)}`;
+      seen.push(`${key} ${init?.body ?? ""}`.trim());
+      return (
+        answers[refuse ? `${key}#refused` : key]?.clone() ??
+        new Response(JSON.stringify({ message: "Not Found" }), { status: 404 })
+      );
+    },
+  });
+  t.is((await client.startInstall()).url, "https://github.com/apps/x/installations/new?state=s");
+  t.like(await client.linkInstallation({ installationId: 42, code: "c", state: "s" }), { account: "acme" });
+  t.is(await client.unlinkInstallation(42), undefined);
+  t.like(await client.putProject("acme/shop.web", { autoDeploy: true, branch: "main" }), { id: "p1" });
+  t.is(await client.deleteProject("acme/shop.web"), undefined);
+  t.true(isMissingRoute(await client.listProjects().catch((e: unknown) => e)));
+  refuse = true;
+  await t.throwsAsync(client.linkInstallation({ installationId: 42, code: "c", state: "s" }), {
+    message: /state is unknown/,
+  });
+  t.is(
+    (
+      (await client.linkInstallation({ installationId: 42, code: "c", state: "s" }).catch((e: unknown) => e)) as {
+        field?: string;
+      }
+    ).field,
+    "state",
+  );
+  t.deepEqual(seen.slice(0, 5), [
+    "GET /github/install",
+    'POST /github/installations {"installationId":42,"code":"c","state":"s"}',
+    "DELETE /github/installations/42",
+    'PUT /projects/acme/shop.web {"autoDeploy":true,"branch":"main"}',
+    "DELETE /projects/acme/shop.web",
+  ]);
+});
+
+test("the project form: owner/name checked first, empty optional fields left out, autoDeploy always sent", (t) => {
+  t.deepEqual(
+    projectRequest({ repository: " acme/shop ", branch: "", rootDirectory: " apps/web ", autoDeploy: false }),
+    {
+      repository: "acme/shop",
+      body: { autoDeploy: false, rootDirectory: "apps/web" },
+      problems: [],
+    },
+  );
+  t.deepEqual(projectRequest({ repository: "acme/shop", branch: "release", rootDirectory: "", autoDeploy: true }), {
+    repository: "acme/shop",
+    body: { autoDeploy: true, branch: "release" },
+    problems: [],
+  });
+  t.deepEqual(
+    projectRequest({ repository: "shop", branch: "", rootDirectory: "", autoDeploy: true }).problems.map(
+      (p) => p.field,
+    ),
+    ["repository"],
+  );
+});
+
+test("installationState: uninstalled wins over suspended", (t) => {
+  const link = { installationId: 1, account: "a", repositorySelection: "all" as const, linkedAt: null };
+  t.is(installationState({ ...link, suspended: false, deleted: false }), "active");
+  t.is(installationState({ ...link, suspended: true, deleted: false }), "suspended");
+  t.is(installationState({ ...link, suspended: true, deleted: true }), "uninstalled");
+});
+
+test("longestWaterfall: requests overlapping in time are one step; a request waiting for another is the next", (t) => {
+  const r = (url: string, start: number, end: number) => ({ url, start, end });
+  const chain = longestWaterfall([
+    r("/assets/index.js", 0, 50),
+    r("/config.json", 5, 30),
+    r("/deployments", 60, 90),
+    r("/favicon", 10, 20),
+  ]);
+  t.deepEqual(
+    chain.map((x) => x.url),
+    ["/assets/index.js", "/deployments"],
+  );
+  t.is(longestWaterfall([r("/a", 0, 10), r("/b", 10, 20), r("/c", 25, 30)]).length, 3);
+  t.deepEqual(longestWaterfall([]), []);
 });

@@ -200,7 +200,7 @@ const LOCAL_APP_ID = "100001";
 export const LOCAL_APP_SLUG = "slipway-local";
 const LOCAL_CLIENT_ID = "Iv1.slipwaylocal0001";
 /** Where the emulator sends the user after installing (setup URL = callback URL): the dashboard's page. */
-export const LOCAL_SETUP_PATH = "/github/setup";
+export const LOCAL_SETUP_PATH = "/settings/github/setup";
 
 /**
  * Runs the whole platform on this machine: the stack (`index.ts`) under the mock monitor, each resource provisioned

@@ -42,3 +42,52 @@ export interface RepositoryPage {
   /** Present while there may be more; pass it back as `?cursor=`. */
   readonly nextCursor?: string;
 }
+
+/** GET /deployments/{id}/logs: a page of the build's log, oldest first. */
+export interface LogsPage {
+  readonly events: { readonly timestamp: string; readonly message: string }[];
+  /** Poll with it to follow the build; absent before anything is logged and once a finished log is read to its end. */
+  readonly nextCursor?: string;
+}
+
+/** GET /github/install: where to send the user to install the App. */
+export interface InstallStart {
+  readonly url: string;
+  readonly state: string;
+  readonly expiresAt: string;
+}
+
+/** POST /github/installations's body: the setup URL's query, as GitHub sent it. */
+export interface LinkInstallationRequest {
+  readonly installationId: number;
+  readonly code: string;
+  readonly state: string;
+}
+
+/** A linked installation, as GET/POST /github/installations show it. */
+export interface PublicInstallation {
+  readonly installationId: number;
+  readonly account: string | null;
+  readonly repositorySelection: "all" | "selected" | null;
+  readonly suspended: boolean;
+  readonly deleted: boolean;
+  readonly linkedAt: string | null;
+}
+
+/** PUT /projects/{owner}/{name}'s body. */
+export interface ProjectRequest {
+  readonly autoDeploy: boolean;
+  readonly branch?: string;
+  readonly rootDirectory?: string;
+}
+
+/** A project, as the /projects routes show it. */
+export interface PublicProject {
+  readonly id: string;
+  readonly repository: string;
+  readonly branch: string | null;
+  readonly rootDirectory: string;
+  readonly autoDeploy: boolean;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}

@@ -4,6 +4,7 @@ import { handleApiRequest, jsonResponse, type ApiEvent, type ApiResult } from ".
 import type { BuildLogReader } from "../lifecycle/buildLogs";
 import type { Logger } from "../log";
 import { isFinalStatus } from "../schema";
+import type { LogsPage } from "./apiShapes";
 import { callersDeployment } from "./deploymentId";
 
 export interface LogsDependencies {
@@ -20,10 +21,7 @@ export const MAX_LOG_PAGE = 1000;
 /** A cursor is a CloudWatch Logs forward token handed out by this route: `f/<digits>/s`. */
 const CURSOR = /^f\/[0-9]{1,100}\/s$/;
 
-export interface LogsPage {
-  readonly events: { readonly timestamp: string; readonly message: string }[];
-  readonly nextCursor?: string;
-}
+export type { LogsPage } from "./apiShapes";
 
 /**
  * GET /deployments/{id}/logs?cursor=&limit= → the build's log, oldest first, a page at a time. `nextCursor` is

@@ -1,3 +1,4 @@
+import type { InstallStart, PublicInstallation } from "../api/apiShapes";
 import type { Installation } from "../deployment";
 import { NotFoundError, ValidationError } from "../errors";
 import { handleApiRequest, jsonResponse, type ApiEvent, type ApiResult } from "../http";
@@ -20,7 +21,7 @@ export interface InstallationRouteDependencies {
 }
 
 /** What the API shows of a link. */
-export function toPublicInstallation(link: Installation) {
+export function toPublicInstallation(link: Installation): PublicInstallation {
   return {
     installationId: link.installationId,
     account: link.accountLogin ?? null,
@@ -38,7 +39,8 @@ export function startInstall(event: ApiEvent, deps: InstallationRouteDependencie
     const { state, expiresAt } = await deps.onboarding.issueState(userId);
     const url = new URL(deps.installUrl);
     url.searchParams.set("state", state);
-    return jsonResponse(200, { url: url.toString(), state, expiresAt: new Date(expiresAt * 1000).toISOString() });
+    const body: InstallStart = { url: url.toString(), state, expiresAt: new Date(expiresAt * 1000).toISOString() };
+    return jsonResponse(200, body);
   });
 }
 

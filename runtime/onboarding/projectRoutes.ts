@@ -1,4 +1,5 @@
 import { randomUUID as systemRandomUUID } from "node:crypto";
+import type { PublicProject } from "../api/apiShapes";
 import { isRepositoryName } from "../api/repositoryName";
 import { brokenRefRule } from "../api/gitRefName";
 import { normaliseRootDirectory } from "../api/rootDirectory";
@@ -18,7 +19,7 @@ export interface ProjectRouteDependencies {
 }
 
 /** What the API shows of a project (the key's lowercased repository is internal). */
-export function toPublicProject(project: Project, repository = project.repository) {
+export function toPublicProject(project: Project, repository = project.repository): PublicProject {
   return {
     id: project.id,
     repository,

@@ -1,4 +1,16 @@
-import type { ApiErrorBody, CreateDeploymentRequest, Deployment, DeploymentPage, LogPage } from "./types";
+import type {
+  ApiErrorBody,
+  CreateDeploymentRequest,
+  Deployment,
+  DeploymentPage,
+  InstallStart,
+  LinkInstallationRequest,
+  LogPage,
+  ProjectRequest,
+  PublicInstallation,
+  PublicProject,
+  RepositoryPage,
+} from "./types";
 
 /** An error the API answered with: its status, code, message and the field it names (when it names one). */
 export class ApiError extends Error {
@@ -44,7 +56,7 @@ export function createApiClient(options: ApiClientOptions) {
   async function request<T>(
     method: string,
     path: string,
-    init: { body?: unknown; headers?: Record<string, string>; signal?: AbortSignal } = {},
+    init: { body?: unknown; headers?: Record<string, string>; signal?: AbortSignal; empty?: boolean } = {},
   ): Promise<T> {
     const token = options.token();
     const response = await fetcher(`${options.baseUrl}${path}`, {
@@ -67,6 +79,7 @@ export function createApiClient(options: ApiClientOptions) {
     }
     if (response.status === 401) options.onUnauthorized();
     if (!response.ok) throw apiErrorOf(response.status, body);
+    if (body === undefined && init.empty) return undefined as T;
     if (body === undefined) throw new ApiError(response.status, "NOT_JSON", `${method} ${path} answered without a JSON body.`);
     return body as T;
   }
@@ -87,7 +100,29 @@ export function createApiClient(options: ApiClientOptions) {
         { ...(signal ? { signal } : {}) },
       ),
     cancelDeployment: (id: string) => request<Deployment>("POST", `/deployments/${encodeURIComponent(id)}/cancel`),
+    listRepositories: (cursor: string | undefined, signal?: AbortSignal) =>
+      request<RepositoryPage>("GET", `/repositories?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, {
+        ...(signal ? { signal } : {}),
+      }),
+    startInstall: () => request<InstallStart>("GET", "/github/install"),
+    linkInstallation: (body: LinkInstallationRequest) =>
+      request<PublicInstallation>("POST", "/github/installations", { body }),
+    listInstallations: (signal?: AbortSignal) =>
+      request<{ installations: PublicInstallation[] }>("GET", "/github/installations", { ...(signal ? { signal } : {}) }),
+    unlinkInstallation: (installationId: number) =>
+      request<void>("DELETE", `/github/installations/${encodeURIComponent(String(installationId))}`, { empty: true }),
+    listProjects: (signal?: AbortSignal) =>
+      request<{ projects: PublicProject[] }>("GET", "/projects", { ...(signal ? { signal } : {}) }),
+    putProject: (repository: string, body: ProjectRequest) =>
+      request<PublicProject>("PUT", `/projects/${projectPath(repository)}`, { body }),
+    deleteProject: (repository: string) =>
+      request<void>("DELETE", `/projects/${projectPath(repository)}`, { empty: true }),
   };
+}
+
+/** owner/name as the path's two segments, each encoded (a name never holds a slash). */
+export function projectPath(repository: string): string {
+  return repository.split("/").map(encodeURIComponent).join("/");
 }
 
 export type ApiClient = ReturnType<typeof createApiClient>;

@@ -1,5 +1,5 @@
 /*
- * A tiny element builder instead of a view framework: the dashboard has four pages and a dialog, re-rendered from
+ * A tiny element builder instead of a view framework: the dashboard has a handful of pages and a dialog, re-rendered from
  * data by replacing their content; a framework's runtime would cost more bytes than this whole file saves.
  */
 type Child = Node | string | number | null | undefined | false;

@@ -17,3 +17,17 @@ export const STATUS_DISPLAY: Readonly<Record<DeploymentStatus, { label: string; 
 export function statusDisplay(status: string): { label: string; tone: Tone; final: boolean } {
   return STATUS_DISPLAY[status as DeploymentStatus] ?? { label: status, tone: "neutral", final: false };
 }
+
+/**
+ * What Cancel can do for a deployment: "available" before it ends (the API cancels PENDING/PROCESSING/QUEUED at once
+ * and stops a BUILDING one), "requested" once asked while BUILDING (CodeBuild's stop event is on its way), else none.
+ */
+export function cancelState(deployment: {
+  readonly status: string;
+  readonly cancelRequestedAt?: string;
+}): "available" | "requested" | "none" {
+  if (!CANCELABLE.includes(deployment.status)) return "none";
+  return deployment.cancelRequestedAt ? "requested" : "available";
+}
+
+const CANCELABLE: readonly string[] = ["PENDING", "PROCESSING", "QUEUED", "BUILDING"] satisfies DeploymentStatus[];

@@ -41,8 +41,10 @@ async function main(outDir: string): Promise<void> {
           name: args.name,
           bucket: args.name,
           arn: `arn:aws:::${args.name}`,
-          // What the program computes outputs from (the API's URL gives the webhook URL).
+          // What the program computes outputs and environment variables from (the API's URL gives the webhook URL;
+          // the image repository's URL is the build functions' IMAGE_REPOSITORY_URL).
           invokeUrl: `https://${args.name}.invalid/`,
+          repositoryUrl: `000000000000.dkr.ecr.us-east-1.amazonaws.com/${args.name}`,
         },
       };
     },

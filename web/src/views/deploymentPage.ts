@@ -1,43 +1,78 @@
 import { isMissingRoute } from "../api";
-import { startPolling } from "../backoff";
+import { startPolling, type BackoffSettings } from "../backoff";
 import { announce, h, render } from "../h";
-import { statusDisplay } from "../status";
+import { followLog, isScrolledToBottom, type LogFollow } from "../logFollower";
+import { cancelState, statusDisplay } from "../status";
 import { suggestedActions } from "../suggestedActions";
 import type { Deployment } from "../types";
 import type { PageContext } from "./context";
 import { deployNow } from "./deployDialog";
 import { shortSha, statusBadge, timeAgo } from "./statusBadge";
 
+/** A person watching one deployment wants to see it move: the waits stay short (a build's phases last seconds). */
+const WATCHING: BackoffSettings = { minMs: 1000, maxMs: 5000, factor: 1.5 };
+
+const STATUS_NOTES: Readonly<Record<string, string>> = {
+  PENDING: "Waiting to be inspected.",
+  PROCESSING: "Reading the repository to decide what to build.",
+  QUEUED: "Waiting for one of your running builds to finish (your concurrent build limit).",
+};
+
 /**
- * One deployment: its status (polled until final), the reason and the actions it suggests, the build log followed
- * with its cursor, and Cancel. The log and Cancel appear only where the API has those routes (a 404 from the gateway
- * for the route hides them).
+ * One deployment: its status (polled until final), the build's phase, the image, the reason and the actions it
+ * suggests, the build log followed with its cursor to its end, and Cancel while it can be canceled. The log and
+ * Cancel are hidden where the API lacks those routes (the gateway's 404 for the route).
  */
 export function deploymentPage(root: HTMLElement, context: PageContext, id: string): void {
   let deployment: Deployment | undefined;
-  let logsSupported: boolean | undefined;
-  let logCursor: string | undefined;
+  let cancelSupported = true;
+  let follow: LogFollow = { done: false };
   const summary = h("section", { "aria-labelledby": "summary-title" });
   const reason = h("section", { class: "reason", "aria-live": "polite" });
-  const log = h("pre", { class: "log", tabindex: "0", "aria-label": "Build log" });
-  const logSection = h("section", { hidden: true, "aria-labelledby": "log-title" }, h("h2", { id: "log-title" }, "Build log"), log);
+  const log = h("pre", { class: "log", tabindex: "0", role: "log", "aria-label": "Build log" });
+  const logState = h("p", { class: "hint", id: "log-state" }, "Waiting for the build to log…");
+  const logSection = h(
+    "section",
+    { hidden: true, "aria-labelledby": "log-title" },
+    h("h2", { id: "log-title" }, "Build log"),
+    log,
+    logState,
+  );
   const actionError = h("p", { class: "form-error", role: "alert" });
   const cancel = h("button", { type: "button", hidden: true, class: "danger" }, "Cancel deployment");
+  const cancelNote = h("p", { class: "hint", hidden: true }, "Cancel requested: waiting for the build to stop…");
 
-  render(root, h("p", {}, h("a", { href: "/" }, "← All deployments")), summary, cancel, actionError, reason, logSection);
+  render(
+    root,
+    h("p", {}, h("a", { href: "/" }, "← All deployments")),
+    summary,
+    h("div", { class: "actions start" }, cancel),
+    cancelNote,
+    actionError,
+    reason,
+    logSection,
+  );
 
   cancel.addEventListener("click", () => {
     cancel.disabled = true;
+    render(actionError);
     context.api
       .cancelDeployment(id)
       .then((updated) => {
         deployment = updated;
+        announce(updated.status === "CANCELED" ? "Deployment canceled" : "Cancel requested");
         draw();
         statusPoller.poke();
       })
       .catch((e: unknown) => {
-        if (isMissingRoute(e)) cancel.hidden = true;
-        else render(actionError, e instanceof Error ? e.message : String(e));
+        if (isMissingRoute(e)) {
+          cancelSupported = false;
+          draw();
+        } else {
+          // 409 DEPLOYMENT_FINISHED among others: the API's own words, then the fresh status.
+          render(actionError, e instanceof Error ? e.message : String(e));
+          statusPoller.poke();
+        }
       })
       .finally(() => (cancel.disabled = false));
   });
@@ -47,18 +82,27 @@ export function deploymentPage(root: HTMLElement, context: PageContext, id: stri
     const d = deployment;
     const display = statusDisplay(d.status);
     document.title = `${d.repository} · ${display.label} · Slipway`;
+    const note = STATUS_NOTES[d.status];
     const rows: [string, Node | string][] = [
-      ["Status", statusBadge(d.status, d.phase)],
+      ["Status", h("span", {}, statusBadge(d.status, d.phase), note ? h("span", { class: "hint" }, " ", note) : null)],
+    ];
+    if (d.phase && d.status === "BUILDING") rows.push(["Phase", h("code", {}, d.phase)]);
+    rows.push(
       ["Ref", d.ref ?? "default branch"],
       ["Commit", h("code", {}, shortSha(d.commitSha))],
       ["Root directory", d.rootDirectory || "repository root"],
       ["Framework", d.framework ?? "—"],
       ["Builder", d.builder ?? "—"],
-      ["Created", timeAgo(d.createdAt)],
-      ["Updated", timeAgo(d.updatedAt)],
-    ];
+    );
+    if (d.image) {
+      rows.push(
+        ["Image", h("code", { class: "wrap", "aria-label": "Image URI" }, d.image.uri)],
+        ["Digest", h("code", { class: "wrap", "aria-label": "Image digest" }, d.image.digest)],
+      );
+    }
+    if (d.trigger === "push") rows.push(["Trigger", "push to the project's branch"]);
+    rows.push(["Created", timeAgo(d.createdAt)], ["Updated", timeAgo(d.updatedAt)]);
     if (d.finishedAt) rows.push(["Finished", timeAgo(d.finishedAt)]);
-    if (d.image) rows.push(["Image", h("code", { class: "wrap" }, `${d.image.uri}@${d.image.digest}`)]);
     if (d.buildId) rows.push(["Build", h("code", { class: "wrap" }, d.buildId)]);
     if (d.logsUrl) rows.push(["Logs", h("a", { href: d.logsUrl, target: "_blank", rel: "noopener" }, "CloudWatch")]);
     render(
@@ -66,7 +110,9 @@ export function deploymentPage(root: HTMLElement, context: PageContext, id: stri
       h("h1", { id: "summary-title" }, d.repository),
       h("dl", { class: "facts" }, ...rows.flatMap(([term, value]) => [h("dt", {}, term), h("dd", {}, value)])),
     );
-    cancel.hidden = display.final || logsSupported !== true;
+    const canCancel = cancelState(d);
+    cancel.hidden = !cancelSupported || canCancel !== "available";
+    cancelNote.hidden = canCancel !== "requested";
 
     if (!d.statusReason) {
       render(reason);
@@ -76,7 +122,14 @@ export function deploymentPage(root: HTMLElement, context: PageContext, id: stri
     render(
       reason,
       h("h2", {}, display.final ? "Why it stopped" : "Status"),
-      h("p", { class: `reason-message tone-${display.tone}` }, h("strong", {}, d.statusReason.code), ": ", d.statusReason.message),
+      h(
+        "p",
+        { class: `reason-message tone-${display.tone}` },
+        h("strong", {}, d.statusReason.code),
+        ": ",
+        d.statusReason.message,
+        d.statusReason.phase ? ` (in ${d.statusReason.phase})` : "",
+      ),
       actions.length > 0
         ? h(
             "ul",
@@ -113,44 +166,61 @@ export function deploymentPage(root: HTMLElement, context: PageContext, id: stri
 
   const statusPoller = startPolling(async (signal) => {
     const fresh = await context.api.getDeployment(id, signal).catch((e: unknown) => {
-      if (!signal.aborted) render(summary, h("h1", {}, "Deployment"), h("p", { role: "alert" }, e instanceof Error ? e.message : String(e)));
+      if (!signal.aborted) {
+        render(
+          summary,
+          h("h1", {}, "Deployment"),
+          h("p", { role: "alert" }, e instanceof Error ? e.message : String(e)),
+        );
+      }
       throw e;
     });
-    const changed = fresh.updatedAt !== deployment?.updatedAt || fresh.status !== deployment?.status;
-    if (changed && deployment) announce(`Status: ${statusDisplay(fresh.status).label}`);
+    const changed =
+      fresh.updatedAt !== deployment?.updatedAt ||
+      fresh.status !== deployment?.status ||
+      fresh.phase !== deployment?.phase;
+    if (changed && deployment && fresh.status !== deployment.status) {
+      announce(`Status: ${statusDisplay(fresh.status).label}`);
+    }
     deployment = fresh;
     if (changed) draw();
-    return statusDisplay(fresh.status).final ? "stop" : changed ? "changed" : "unchanged";
-  });
+    const final = statusDisplay(fresh.status).final;
+    // The log reads on to its end once the deployment is final: wake it rather than wait out its backoff.
+    if (final) logPoller.poke();
+    return final ? "stop" : changed ? "changed" : "unchanged";
+  }, WATCHING);
 
-  // The log: follow the cursor until the deployment is final and a page comes back empty.
+  // The log: follow the cursor until the deployment is final and its log read to the end (logFollower.ts).
   const logPoller = startPolling(async (signal) => {
     let page;
     try {
-      page = await context.api.getLogs(id, logCursor, signal);
+      page = await context.api.getLogs(id, follow.cursor, signal);
     } catch (e) {
       if (isMissingRoute(e)) {
-        logsSupported = false;
         logSection.hidden = true;
-        draw();
         return "stop";
       }
       throw e;
     }
-    if (logsSupported !== true) {
-      logsSupported = true;
-      logSection.hidden = false;
-      draw();
+    logSection.hidden = false;
+    const final = deployment !== undefined && statusDisplay(deployment.status).final;
+    const step = followLog(follow, page, final);
+    follow = step.state;
+    if (step.text) {
+      const atBottom = isScrolledToBottom(log);
+      log.append(step.text);
+      if (atBottom) log.scrollTop = log.scrollHeight;
     }
-    if (page.nextCursor !== undefined) logCursor = page.nextCursor;
-    if (page.events.length > 0) {
-      const follow = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
-      log.append(page.events.map((e) => e.message.replace(/\n?$/, "\n")).join(""));
-      if (follow) log.scrollTop = log.scrollHeight;
-      return "changed";
+    if (follow.done) {
+      render(
+        logState,
+        log.textContent ? "End of the log." : "This deployment has no build log: it ended before a build started.",
+      );
+      return "stop";
     }
-    return deployment && statusDisplay(deployment.status).final ? "stop" : "unchanged";
-  });
+    render(logState, follow.cursor ? "Following the build…" : "Waiting for the build to log…");
+    return step.text ? "changed" : "unchanged";
+  }, WATCHING);
 
   context.onLeave(() => {
     statusPoller.stop();
