@@ -112,7 +112,7 @@ test("install page → setup URL with installation_id, setup_action, code and st
     [[github.installationIdFor("octo"), "octo"]],
   );
   const replay = await client.exchangeCode(code).catch((error: unknown) => error);
-  t.is((replay as { field?: string }).field, "code", "a code is single use");
+  t.is((replay as { field?: string }).field, "code", `a code is single use (got: ${String(replay)})`);
   const wrongSecret = createGitHubUserClient({
     clientId: SETTINGS.clientId,
     loadClientSecret: async () => "wrong",
