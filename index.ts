@@ -103,6 +103,9 @@ const onboarding = onboardingConfig
       deploymentsTable: tables.deployments,
       installationsTable: tables.installations,
       byInstallationIndexArn: tables.byInstallationIndexArn,
+      githubAppId: config.githubAppId,
+      githubAppPrivateKeySecretArn: githubAppKey.secretArn,
+      githubAppPrivateKeyKmsKeyArn: config.githubAppPrivateKeyKmsKeyArn,
       githubApiUrl: config.githubApiUrl,
       deletionProtection: config.deletionProtection,
       pointInTimeRecovery: config.pointInTimeRecovery,
@@ -124,5 +127,8 @@ export const failureQueueUrl = inspector.failureQueue.url;
 export const buildSlotsTableName = tables.buildSlots.name;
 export const buildEventsDeadLetterQueueUrl = lifecycle.deadLetterQueue.url;
 /** What to enter as the App's webhook URL. */
-export const webhookUrl = onboarding ? api.url.apply((url) => `${url.replace(/\/$/, "")}/github/webhooks`) : undefined;
+// (String(): the function-archive build runs the program with no API URL at all.)
+export const webhookUrl = onboarding
+  ? api.url.apply((url) => `${String(url).replace(/\/$/, "")}/github/webhooks`)
+  : undefined;
 export const projectsTableName = onboarding?.projectsTable.name;

@@ -132,7 +132,13 @@ export class Dashboard extends pulumi.ComponentResource {
     this.bucket = new aws.s3.Bucket(`${name}-site`, { forceDestroy: args.forceDestroy ?? false }, { parent: this });
     const publicAccess = new aws.s3.BucketPublicAccessBlock(
       `${name}-site`,
-      { bucket: this.bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+      {
+        bucket: this.bucket.id,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      },
       { parent: this },
     );
     new aws.s3.BucketOwnershipControls(
@@ -165,7 +171,11 @@ export class Dashboard extends pulumi.ComponentResource {
         isIpv6Enabled: true,
         priceClass: args.priceClass ?? "PriceClass_100",
         origins: [
-          { originId: "site", domainName: this.bucket.bucketRegionalDomainName, originAccessControlId: accessControl.id },
+          {
+            originId: "site",
+            domainName: this.bucket.bucketRegionalDomainName,
+            originAccessControlId: accessControl.id,
+          },
         ],
         defaultCacheBehavior: {
           targetOriginId: "site",

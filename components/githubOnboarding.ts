@@ -4,6 +4,7 @@ import {
   createInstallationsHandler,
   createLinkInstallationHandler,
   createProjectsHandler,
+  createRepositoriesHandler,
   createWebhooksHandler,
 } from "../runtime/onboarding/handlers";
 import { ENV } from "../runtime/environment";
@@ -15,6 +16,7 @@ import {
   installationsFunctionPermissions,
   linkInstallationFunctionPermissions,
   projectsFunctionPermissions,
+  repositoriesFunctionPermissions,
   webhooksFunctionPermissions,
   type OnboardingArns,
 } from "./policies";
@@ -41,6 +43,11 @@ export interface GitHubOnboardingArgs {
   readonly webhookSecret: SecretSource;
   /** `https://github.com/apps/<slug>/installations/new`. */
   readonly installUrl: pulumi.Input<string>;
+  /** The App's numeric id and its private key's secret (GET /repositories mints installation tokens). */
+  readonly githubAppId: pulumi.Input<string>;
+  readonly githubAppPrivateKeySecretArn: pulumi.Input<string>;
+  /** The customer-managed KMS key of that secret, if any. Default none (aws/secretsmanager). */
+  readonly githubAppPrivateKeyKmsKeyArn?: pulumi.Input<string>;
   /** GitHub's API root. Default https://api.github.com. */
   readonly githubApiUrl?: pulumi.Input<string>;
   /** Table settings, as DeploymentTable's. Defaults true. */
@@ -50,7 +57,7 @@ export interface GitHubOnboardingArgs {
   readonly logRetentionDays?: pulumi.Input<number>;
 }
 
-type OnboardingHandler = "installations" | "link" | "projects" | "webhooks";
+type OnboardingHandler = "installations" | "link" | "projects" | "repositories" | "webhooks";
 
 /** The onboarding routes; the webhook has no JWT (GitHub signs its body instead). */
 export const ONBOARDING_ROUTES: readonly { routeKey: string; handler: OnboardingHandler; jwt: boolean }[] = [
@@ -62,6 +69,7 @@ export const ONBOARDING_ROUTES: readonly { routeKey: string; handler: Onboarding
   { routeKey: "GET /projects/{owner}/{name}", handler: "projects", jwt: true },
   { routeKey: "DELETE /projects/{owner}/{name}", handler: "projects", jwt: true },
   { routeKey: "GET /projects", handler: "projects", jwt: true },
+  { routeKey: "GET /repositories", handler: "repositories", jwt: true },
   { routeKey: "POST /github/webhooks", handler: "webhooks", jwt: false },
 ];
 
@@ -190,6 +198,7 @@ export class GitHubOnboarding extends pulumi.ComponentResource {
         args.deploymentsTable.arn,
         this.clientSecretArn,
         this.webhookSecretArn,
+        args.githubAppPrivateKeySecretArn,
       ])
       .apply(
         ([
@@ -200,6 +209,7 @@ export class GitHubOnboarding extends pulumi.ComponentResource {
           deploymentsTable,
           clientSecret,
           webhookSecret,
+          privateKeySecret,
         ]) => ({
           installationsTable,
           byInstallationIndex,
@@ -209,8 +219,16 @@ export class GitHubOnboarding extends pulumi.ComponentResource {
           deploymentsTable,
           clientSecret,
           webhookSecret,
+          privateKeySecret,
         }),
       );
+    const kmsKey: pulumi.Output<string | undefined> = pulumi.output(args.githubAppPrivateKeyKmsKeyArn);
+    const withKey = pulumi
+      .all([arns, kmsKey])
+      .apply(([base, privateKeyKmsKey]): OnboardingArns => ({
+        ...base,
+        ...(privateKeyKmsKey ? { privateKeyKmsKey } : {}),
+      }));
     const common = { logRetentionDays: args.logRetentionDays, timeout: 10 };
     const tables = {
       [ENV.installationsTable]: args.installationsTable.name,
@@ -258,6 +276,23 @@ export class GitHubOnboarding extends pulumi.ComponentResource {
             [ENV.projectsTable]: this.projectsTable.name,
           },
           permissions: arns.apply(projectsFunctionPermissions),
+        },
+        { parent: this },
+      ),
+      repositories: new LambdaFunction(
+        `${name}-repositories`,
+        {
+          ...common,
+          description: "Slipway GET /repositories: what the caller's installations can read",
+          callbackFactory: createRepositoriesHandler,
+          environment: {
+            [ENV.installationsTable]: args.installationsTable.name,
+            ...github,
+            [ENV.githubAppId]: args.githubAppId,
+            [ENV.githubAppPrivateKeyArn]: args.githubAppPrivateKeySecretArn,
+            [ENV.githubAppInstallUrl]: args.installUrl,
+          },
+          permissions: withKey.apply(repositoriesFunctionPermissions),
         },
         { parent: this },
       ),

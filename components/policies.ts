@@ -225,6 +225,9 @@ export interface OnboardingArns {
   readonly deploymentsTable: string;
   readonly clientSecret: string;
   readonly webhookSecret: string;
+  /** The App's private key (GET /repositories mints installation tokens), and its customer-managed KMS key if any. */
+  readonly privateKeySecret: string;
+  readonly privateKeyKmsKey?: string;
 }
 
 /** GET /github/install, GET /github/installations, DELETE /github/installations/{id}. */
@@ -238,6 +241,13 @@ export const linkInstallationFunctionPermissions = (arns: OnboardingArns) => [
   allow("ConsumeStates", ["dynamodb:DeleteItem"], [arns.onboardingTable]),
   allow("LinkInstallations", ["dynamodb:PutItem"], [arns.installationsTable]),
   allow("ReadOAuthClientSecret", ["secretsmanager:GetSecretValue"], [arns.clientSecret]),
+];
+
+/** GET /repositories: the caller's links, the App's key to mint listing tokens. */
+export const repositoriesFunctionPermissions = (arns: OnboardingArns) => [
+  allow("ReadLinkedInstallations", ["dynamodb:Query"], [arns.installationsTable]),
+  allow("ReadGitHubAppKey", ["secretsmanager:GetSecretValue"], [arns.privateKeySecret]),
+  ...(arns.privateKeyKmsKey ? [decryptSecretKey(arns.privateKeyKmsKey, arns.privateKeySecret)] : []),
 ];
 
 /** The project routes. */

@@ -16,7 +16,7 @@ import { portInUse } from "./platform/freePort";
 import { KEPT_ACROSS_FRESH } from "./platform/clearState";
 import { applyNodeVersionPolicy } from "../scripts/nodeVersionPolicy";
 
-const USAGE = `npm start [-- --fresh] [--run-builds] [--port <n>]
+const USAGE = `npm start [-- --fresh] [--run-builds] [--unlinked] [--port <n>]
 
   Runs Slipway on this machine: the stack (index.ts) with every AWS resource provisioned locally, and the web
   dashboard (web/, built with Vite when its sources changed) at http://127.0.0.1:<port>/.
@@ -25,6 +25,9 @@ const USAGE = `npm start [-- --fresh] [--run-builds] [--port <n>]
                  your AWS account or a remote registry); images are built by this machine's Docker and pushed to
                  .slipway/registry/; logs in .slipway/builds/ and through the API. Otherwise builds are SIMULATED:
                  they walk CodeBuild's phases and succeed with a synthetic image
+  --unlinked     start with no installation linked and the emulated GitHub App installed nowhere: install it from
+                 GET /github/install's URL (the emulator's install page), link it with POST /github/installations.
+                 Default: every owner of SLIPWAY_REPOS_DIR has the App installed and linked
   --port <n>     the API's port (default: $PORT or 3000)
 
   Environment: SLIPWAY_REPOS_DIR (repositories served as GitHub, <owner>/<name>/; default examples/repos),
@@ -49,6 +52,7 @@ async function main(): Promise<void> {
     options: {
       fresh: { type: "boolean" },
       "run-builds": { type: "boolean" },
+      unlinked: { type: "boolean" },
       port: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -103,6 +107,11 @@ async function main(): Promise<void> {
     fresh: values.fresh ?? false,
     reposDir,
     runBuilds: values["run-builds"] ?? false,
+    unlinked: values.unlinked ?? false,
+    onWebhookDelivery: (delivery) =>
+      console.log(
+        `[${new Date().toISOString().slice(11, 19)}] GitHub webhook ${delivery.event}${delivery.action ? `.${delivery.action}` : ""} → ${delivery.status ?? delivery.error}`,
+      ),
     simulatedBuildSeconds: simulatedSeconds,
     onBuildOutcome: (outcome) =>
       console.log(
@@ -131,7 +140,7 @@ Slipway is running.
   API          ${platform.apiUrl}   (POST /deployments, GET /deployments, GET /deployments/{id},
                  GET /deployments/{id}/logs, POST /deployments/{id}/cancel)
   Token        npm run --silent token -- <userId>${owners.length ? `   (local users: ${owners.join(", ")})` : ""}
-  Repositories ${platform.reposDir ? `${platform.reposDir} served as GitHub (each owner is one App installation)` : "GitHub itself (register installations with npm run installations)"}
+  Repositories ${platform.reposDir ? `${platform.reposDir} served as GitHub (each owner is one App installation${values.unlinked ? ", none installed or linked yet: GET /github/install" : ""}; git commit in a checkout there sends a push)` : "GitHub itself (register installations with npm run installations)"}
   State        ${stateDir}
   Builds       ${platform.sealedBuildTools ? `run for real, ${describeSealedBuildTools(platform.sealedBuildTools, stateDir)}` : `SIMULATED, ${simulatedSeconds} s each, synthetic images (npm start -- --run-builds runs them, sealed)`}
   Try          curl -s -X POST ${platform.apiUrl}/deployments -H "authorization: Bearer $(npm run --silent token -- ${owners[0] ?? "<userId>"})" \\

@@ -52,7 +52,7 @@ async function world(t: { context: { local: DynamoDbLocal; client: DynamoDBDocum
     },
     onboarding: new OnboardingStore({ client, table: onboardingTable }),
     installations,
-    push: { projects, deployments, supersede: createSupersede(client, tables.deployments) },
+    push: { projects, deployments, supersede: createSupersede(deployments) },
     logger: silentLogger,
   };
   const signer = await signerFor(SECRET);
@@ -218,27 +218,49 @@ test("GitHub's push examples: a tag, a deleted branch or another branch deploy n
   t.is(made.find((d) => d.userId === "bob")?.rootDirectory, "web");
 });
 
-test("a burst of pushes builds the newest commit; superseded ones that had not started are skipped", async (t) => {
+test("a burst of pushes builds the newest commit; superseded ones whose build did not exist yet are CANCELED", async (t) => {
   const w = await world(t);
   await w.projects.put(w.project("alice", "master"));
+  type Row = {
+    id: string;
+    commitSha: string;
+    status: string;
+    statusReason?: { code: string; message: string };
+    activeStatus?: string;
+    queuedUserId?: string;
+    finishedAt?: string;
+  };
+  const byCommit = async (n: number) => ((await w.allDeployments()) as Row[]).find((d) => d.commitSha === sha(n))!;
   await w.send("push", pushTo("master", sha(10)));
-  const [first] = await w.allDeployments();
-  // The inspector has already claimed the first one: it keeps going.
-  await w.deployments.transition(String(first!.id), "PROCESSING");
+  // The first one's build is running: it keeps going.
+  const building = await byCommit(10);
+  await w.deployments.transition(building.id, "PROCESSING");
+  await w.deployments.transition(building.id, "BUILDING", { buildId: "slipway-node:1" });
   await w.send("push", pushTo("master", sha(11)));
+  // The inspector claimed the second (PROCESSING), the third waits for a build slot (QUEUED), the fourth is PENDING.
+  await w.deployments.transition((await byCommit(11)).id, "PROCESSING");
   await w.send("push", pushTo("master", sha(12)));
+  await w.deployments.transition((await byCommit(12)).id, "PROCESSING");
+  await w.deployments.transition((await byCommit(12)).id, "QUEUED");
   await w.send("push", pushTo("master", sha(13)));
-  const bySha = Object.fromEntries(
-    ((await w.allDeployments()) as { commitSha: string; status: string; statusReason?: { code: string } }[]).map(
-      (d) => [d.commitSha, d.statusReason?.code ?? d.status],
-    ),
-  );
-  t.deepEqual(bySha, {
-    [sha(10)]: "PROCESSING",
-    [sha(11)]: "SUPERSEDED",
-    [sha(12)]: "SUPERSEDED",
-    [sha(13)]: "PENDING",
+  await w.send("push", pushTo("master", sha(14)));
+  const rows = (await w.allDeployments()) as Row[];
+  t.deepEqual(Object.fromEntries(rows.map((d) => [d.commitSha, `${d.status}/${d.statusReason?.code ?? "-"}`])), {
+    [sha(10)]: "BUILDING/-",
+    [sha(11)]: "CANCELED/SUPERSEDED",
+    [sha(12)]: "CANCELED/SUPERSEDED",
+    [sha(13)]: "CANCELED/SUPERSEDED",
+    [sha(14)]: "PENDING/-",
   });
+  for (const n of [11, 12, 13]) {
+    const superseded = rows.find((d) => d.commitSha === sha(n))!;
+    t.true(superseded.statusReason!.message.includes(sha(n + 1)), "the message names the newer commit");
+    t.truthy(superseded.finishedAt);
+    t.is(superseded.activeStatus, undefined, "out of the active index");
+    t.is(superseded.queuedUserId, undefined, "out of the user's queue");
+    // The inspector's (PROCESSING → BUILDING) and the queue's (QUEUED → BUILDING) starts are refused: no build.
+    t.is(await w.deployments.transition(superseded.id, "BUILDING", { buildId: "late" }), undefined);
+  }
 });
 
 test("events Slipway does not use are acknowledged and change nothing; the secret is read per container", async (t) => {

@@ -16,32 +16,34 @@ test("an existing secret with a customer-managed key: the inspector gets kms:Dec
     "slipway:githubAppPrivateKeySecretArn": SECRET,
     "slipway:githubAppPrivateKeyKmsKeyArn": KEY,
   });
-  // No secret for the App's key; the install flow's OAuth client secret (given as a value in TEST_CONFIG) is its own.
+  // No secret for the App's key (the onboarding's OAuth client secret is another one, given as a value here).
   t.deepEqual(
     findResources(stack.resources, "aws:secretsmanager/secret:Secret").map((secret) => secret.name),
     ["slipway-client-secret"],
   );
-  const statements = JSON.parse(
-    findResource(stack.resources, "aws:iam/rolePolicy:RolePolicy", "slipway-inspector").inputs.policy,
-  ).Statement as { Sid: string }[];
-  t.deepEqual(
-    statements.find((s) => s.Sid === "ReadGitHubAppKey"),
-    {
-      Sid: "ReadGitHubAppKey",
-      Effect: "Allow",
-      Action: ["secretsmanager:GetSecretValue"],
-      Resource: [SECRET],
-    } as never,
-  );
-  t.deepEqual(
-    statements.find((s) => s.Sid === "DecryptGitHubAppKey"),
-    {
-      Sid: "DecryptGitHubAppKey",
-      Effect: "Allow",
-      Action: ["kms:Decrypt"],
-      Resource: [KEY],
-      Condition: { StringEquals: { "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com" } },
-    } as never,
-  );
+  // The inspector and GET /repositories mint installation tokens: both read the key and may decrypt it.
+  for (const fn of ["slipway-inspector", "slipway-repositories"]) {
+    const statements = JSON.parse(findResource(stack.resources, "aws:iam/rolePolicy:RolePolicy", fn).inputs.policy)
+      .Statement as { Sid: string }[];
+    t.deepEqual(
+      statements.find((s) => s.Sid === "ReadGitHubAppKey"),
+      {
+        Sid: "ReadGitHubAppKey",
+        Effect: "Allow",
+        Action: ["secretsmanager:GetSecretValue"],
+        Resource: [SECRET],
+      } as never,
+    );
+    t.deepEqual(
+      statements.find((s) => s.Sid === "DecryptGitHubAppKey"),
+      {
+        Sid: "DecryptGitHubAppKey",
+        Effect: "Allow",
+        Action: ["kms:Decrypt"],
+        Resource: [KEY],
+        Condition: { StringEquals: { "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com" } },
+      } as never,
+    );
+  }
   t.is(stack.outputs.githubAppPrivateKeySecretArn, SECRET);
 });

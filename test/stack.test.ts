@@ -29,7 +29,13 @@ const PHYSICALLY_NAMED = [
 ];
 /** Loaded by the AWS SDK inside try/catch, only for SigV4a signing (multi-Region access points), which no function uses. */
 const OPTIONAL_REQUIRES = ["@aws-sdk/signature-v4-crt"];
-const ONBOARDING_FUNCTIONS = ["slipway-installations", "slipway-link", "slipway-projects", "slipway-webhooks"];
+const ONBOARDING_FUNCTIONS = [
+  "slipway-installations",
+  "slipway-link",
+  "slipway-projects",
+  "slipway-repositories",
+  "slipway-webhooks",
+];
 const FUNCTIONS = [
   "slipway-deploy",
   "slipway-get",
@@ -128,6 +134,7 @@ test("every route but GitHub's webhook is behind the JWT authorizer configured f
     "GET /github/installations",
     "GET /projects",
     "GET /projects/{owner}/{name}",
+    "GET /repositories",
     "POST /deployments",
     "POST /deployments/{id}/cancel",
     "POST /github/installations",
@@ -292,6 +299,7 @@ test("the onboarding functions may do exactly what they call, on exactly what th
   const allow = (Sid: string, Action: string[], Resource: string[]) => ({ Sid, Effect: "Allow", Action, Resource });
   const clientSecret = one("aws:secretsmanager/secret:Secret", "slipway-client-secret");
   const webhookSecret = TEST_CONFIG["slipway:githubWebhookSecretArn"]!;
+  const appKey = one("aws:secretsmanager/secret:Secret", "slipway-github-app-key");
   const expected: Record<string, unknown[]> = {
     "slipway-installations": [
       allow("IssueStates", ["dynamodb:PutItem"], [table("onboarding")]),
@@ -310,6 +318,15 @@ test("the onboarding functions may do exactly what they call, on exactly what th
       allow("ManageProjects", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"], [table("projects")]),
       allow("ListUserProjects", ["dynamodb:Query"], [`${table("projects")}/index/byUser`]),
       allow("CheckInstallations", ["dynamodb:Query"], [table("installations")]),
+    ],
+    // Lists what the caller's links can read: their links, and the App's key to mint metadata-only tokens.
+    "slipway-repositories": [
+      allow("ReadLinkedInstallations", ["dynamodb:Query"], [table("installations")]),
+      allow(
+        "ReadGitHubAppKey",
+        ["secretsmanager:GetSecretValue"],
+        [`arn:aws:secretsmanager:eu-west-1:123456789012:secret:${appKey.name}-1a2b3c-AbCdEf`],
+      ),
     ],
     "slipway-webhooks": [
       allow("ReadWebhookSecret", ["secretsmanager:GetSecretValue"], [webhookSecret]),
@@ -346,6 +363,7 @@ test("onboarding routes: JWT on every route but the webhook, which GitHub signs"
     "DELETE /github/installations/{id}",
     "PUT /projects/{owner}/{name}",
     "GET /projects",
+    "GET /repositories",
   ]) {
     t.deepEqual(
       routes.find(([k]) => k === key),

@@ -9,6 +9,7 @@ import {
   type RateLimitBudget,
   type RateLimitResource,
 } from "./github/rateLimits";
+import { createAppFlow, type GitHubAppSettings, type WebhookDelivery } from "./github/appFlow";
 import { createRepositoryCatalog } from "./github/repositoryCatalog";
 import type { CommitInfo, RepositorySource } from "./github/repositorySource";
 import type { MemoryRepository } from "./github/snapshotSource";
@@ -25,6 +26,7 @@ export type { MemoryRepository } from "./github/snapshotSource";
 export type { FileContent } from "./github/gitSnapshot";
 export type { Fault } from "./http/faults";
 export type { RequestRecord } from "./http/emulatorServer";
+export type { GitHubAppSettings, WebhookDelivery } from "./github/appFlow";
 
 export interface GitHubEmulatorOptions {
   /** Port on 127.0.0.1; 0 or absent picks a free one. */
@@ -65,6 +67,8 @@ export interface GitHubEmulatorOptions {
   readonly graphqlRateLimitStyle?: "RATE_LIMITED" | "RATE_LIMIT";
   /** The emulator's clock (ms since the epoch). */
   readonly now?: () => number;
+  /** The App's web side: install page, OAuth, user tokens and webhook deliveries (github/appFlow.ts). */
+  readonly app?: GitHubAppSettings;
 }
 
 export interface GitHubEmulator {
@@ -93,6 +97,12 @@ export interface GitHubEmulator {
   requests(): RequestRecord[];
   /** Forgets faults, the request log and rate-limit usage; repositories and tokens stay. */
   reset(): void;
+  /** Installs the App on an owner (as its install page does): `installation` `created` is delivered. */
+  install(owner: string): Promise<number>;
+  /** Webhook deliveries so far, oldest first (with `app.webhookUrl`). */
+  deliveries(): readonly WebhookDelivery[];
+  /** Resolves when the refs of every git checkout have been compared once more (and their pushes delivered). */
+  checkPushes(): Promise<void>;
 }
 
 /**
@@ -194,14 +204,14 @@ const PERMISSION_LEVELS: Readonly<Record<string, number>> = { read: 1, write: 2,
 /** How long the signed link of a zipball redirect stays valid (codeload's links are short-lived too). */
 const DOWNLOAD_LINK_LIFETIME_MS = 5 * 60_000;
 
-interface Route {
+export interface Route {
   readonly method: string;
   /** Octokit's spelling: `/repos/{owner}/{repo}/commits/{ref}`; the last parameter may contain slashes. */
   readonly template: string;
   readonly handler: (call: Call) => Promise<EmulatorResponse>;
 }
 
-interface Call {
+export interface Call {
   readonly request: EmulatorRequest;
   readonly params: Readonly<Record<string, string>>;
 }
@@ -221,6 +231,10 @@ export async function startGitHub(options: GitHubEmulatorOptions): Promise<GitHu
   const permissions: Readonly<Record<string, string>> = options.permissions ?? DEFAULT_PERMISSIONS;
   const tokenLifetimeMs = options.tokenLifetimeMs ?? 3_600_000;
   const uninstalled = new Set<string>();
+  /** With `app.startUninstalled`: the owners the App was installed on since (lower case); otherwise every owner. */
+  const installed = new Set<string>();
+  const isInstalled = (owner: string) =>
+    options.app?.startUninstalled ? installed.has(owner.toLowerCase()) : !uninstalled.has(owner.toLowerCase());
   const linkSecret = randomBytes(32);
   const replicationLagMs = options.tokenReplicationLagMs ?? 0;
   const limitsNow = {
@@ -254,7 +268,7 @@ export async function startGitHub(options: GitHubEmulatorOptions): Promise<GitHu
   const installationIdFor = (owner: string) => stableNumber(`installation:${owner.toLowerCase()}`, 10_000_000);
   const ownerOfInstallation = async (installationId: number): Promise<string | undefined> => {
     const owner = (await catalog.owners()).find((candidate) => installationIdFor(candidate) === installationId);
-    return owner && !uninstalled.has(owner.toLowerCase()) ? owner : undefined;
+    return owner && isInstalled(owner) ? owner : undefined;
   };
   const credentialsOf = (request: EmulatorRequest): Credentials => {
     const header = request.headers.authorization;
@@ -598,14 +612,14 @@ export async function startGitHub(options: GitHubEmulatorOptions): Promise<GitHu
     return owner ? json(200, installationJson(owner), headers) : notFound(headers);
   });
   const listInstallations = withApp(async (_call, headers) => {
-    const owners = (await catalog.owners()).filter((owner) => !uninstalled.has(owner.toLowerCase()));
+    const owners = (await catalog.owners()).filter((owner) => isInstalled(owner));
     return json(200, owners.map(installationJson), headers);
   });
   const findInstallation = (parameter: "owner" | "username" | "org") =>
     withApp(async ({ params }, headers) => {
       const wanted = params[parameter]!.toLowerCase();
       const owner = (await catalog.owners()).find((candidate) => candidate.toLowerCase() === wanted);
-      if (!owner || uninstalled.has(wanted)) return notFound(headers);
+      if (!owner || !isInstalled(owner)) return notFound(headers);
       if (parameter === "owner" && !(await catalog.find(owner, params.repo!))) return notFound(headers);
       return json(200, installationJson(owner), headers);
     });
@@ -822,6 +836,48 @@ export async function startGitHub(options: GitHubEmulatorOptions): Promise<GitHu
     return json(200, result, headers);
   };
 
+  /**
+   * GET /installation/repositories with an installation token: the repositories the token may see, `per_page`
+   * (default 30, max 100) and `page` ("List repositories accessible to the app installation",
+   * https://docs.github.com/en/rest/apps/installations#list-repositories-accessible-to-the-app-installation).
+   */
+  const listInstallationRepositories = async ({ request }: Call): Promise<EmulatorResponse> => {
+    const credentials = credentialsOf(request);
+    const grant = grantOf(credentials);
+    if (credentials.kind === "anonymous") {
+      return message(
+        401,
+        "Requires authentication",
+        "/rest/apps/installations",
+        rateLimitHeaders(limits.peek(`${ANONYMOUS_KEY_PREFIX}127.0.0.1`, "core")),
+      );
+    }
+    if (!grant) return badCredentials();
+    const charged = limits.charge(rateKey(credentials), "core");
+    const headers = rateLimitHeaders(charged.state);
+    if (!charged.allowed) {
+      return message(
+        403,
+        exceededMessage(grant, credentials),
+        "/rest/using-the-rest-api/rate-limits-for-the-rest-api",
+        headers,
+      );
+    }
+    const perPage = Math.min(Math.max(Number(request.url.searchParams.get("per_page") ?? 30) || 30, 1), 100);
+    const page = Math.max(Number(request.url.searchParams.get("page") ?? 1) || 1, 1);
+    const visible = (await catalog.repositoriesOf(grant.owner)).filter((source) => canSee(grant, source));
+    const slice = visible.slice((page - 1) * perPage, page * perPage);
+    return json(
+      200,
+      {
+        total_count: visible.length,
+        repositories: await Promise.all(slice.map(repositoryJson)),
+        repository_selection: grant.repositories ? "selected" : "all",
+      },
+      headers,
+    );
+  };
+
   const getRateLimit = async ({ request }: Call): Promise<EmulatorResponse> => {
     const credentials = credentialsOf(request);
     const grant = grantOf(credentials);
@@ -843,7 +899,42 @@ export async function startGitHub(options: GitHubEmulatorOptions): Promise<GitHu
     );
   };
 
+  const appFlow = createAppFlow({
+    settings: options.app,
+    appId: Number(options.appId),
+    root: options.root,
+    catalog,
+    now,
+    baseUrl: () => baseUrl,
+    isInstalled,
+    setInstalled(owner, value) {
+      if (value) {
+        installed.add(owner.toLowerCase());
+        uninstalled.delete(owner.toLowerCase());
+      } else {
+        installed.delete(owner.toLowerCase());
+        uninstalled.add(owner.toLowerCase());
+        tokens.revokeInstallation(installationIdFor(owner));
+      }
+    },
+    installationIdFor,
+    installationJson,
+    accountJson,
+    shortRepositoryJson,
+    repositoryJson,
+    json,
+    message,
+  });
+  const deleteInstallation = withApp(async ({ params }, headers) => {
+    const owner = await ownerOfInstallation(Number(params.installation_id));
+    if (!owner) return notFound(headers);
+    await appFlow.uninstall(owner);
+    return { status: 204, headers };
+  });
+
   const routes: Route[] = [
+    ...appFlow.routes,
+    { method: "DELETE", template: "/app/installations/{installation_id}", handler: deleteInstallation },
     { method: "POST", template: "/app/installations/{installation_id}/access_tokens", handler: mintToken },
     { method: "GET", template: "/app/installations/{installation_id}", handler: getInstallation },
     { method: "GET", template: "/app/installations", handler: listInstallations },
@@ -858,6 +949,7 @@ export async function startGitHub(options: GitHubEmulatorOptions): Promise<GitHu
     { method: "GET", template: "/repos/{owner}/{repo}/contents/{path}", handler: getContents },
     { method: "POST", template: "/graphql", handler: graphql },
     { method: "GET", template: "/rate_limit", handler: getRateLimit },
+    { method: "GET", template: "/installation/repositories", handler: listInstallationRepositories },
   ];
   const codeloadRoutes: Route[] = [{ method: "GET", template: "/{owner}/{repo}/legacy.zip/{sha}", handler: codeload }];
   /** The API path a request names: GHES serves REST under /api/v3 and GraphQL at /api/graphql. */
@@ -928,19 +1020,23 @@ export async function startGitHub(options: GitHubEmulatorOptions): Promise<GitHu
   });
   baseUrl = options.enterprise ? `${server.url}/api/v3` : server.url;
   codeloadUrl = codeloadServer.url;
+  appFlow.start();
 
   return {
     url: baseUrl,
     codeloadUrl,
     close: async () => {
+      appFlow.stop();
       await Promise.all([server.close(), codeloadServer.close()]);
     },
     installationIdFor,
     addRepository: (fullName, repository) => catalog.add(fullName, repository),
     uninstall(owner) {
-      uninstalled.add(owner.toLowerCase());
-      tokens.revokeInstallation(installationIdFor(owner));
+      void appFlow.uninstall(owner);
     },
+    install: (owner) => appFlow.install(owner),
+    deliveries: () => appFlow.deliveries(),
+    checkPushes: () => appFlow.checkPushes(),
     exhaustRateLimit: (token, resource = "core") => limits.exhaust(`token:${token}`, resource),
     inject: (fault) => server.inject(fault),
     failObjects(rule) {

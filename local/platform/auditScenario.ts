@@ -120,6 +120,9 @@ export async function recordScenarioCalls(options: ScenarioOptions = {}): Promis
       // The reconciler is run by the steps (not on a timer) and looks at every active deployment when it runs;
       // Lambda's asynchronous retries wait milliseconds, not minutes.
       schedules: false,
+      // The onboarding functions (install flow, projects, webhooks) are not in this scenario yet: without them the
+      // audit covers exactly the roles the scenario exercises.
+      onboarding: false,
       // One user makes every request here; the per-user limit on deployments is not what this audits.
       stackConfig: { "slipway:reconcileAfterMinutes": "0", "slipway:deploymentsPerUserPerMinute": "1000" },
       asyncRetryDelaysMs: [200, 400],

@@ -1,10 +1,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { generateKeyPairSync, createPrivateKey, createPublicKey } from "node:crypto";
+import { generateKeyPairSync, createPrivateKey, createPublicKey, randomBytes } from "node:crypto";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { startAws, type AwsEmulator } from "../emulators/aws";
-import { startGitHub, type GitHubEmulator } from "../emulators/github";
+import { startGitHub, type GitHubEmulator, type WebhookDelivery } from "../emulators/github";
 import { InstallationStore } from "../../runtime/deployments/store";
 import { createLogger, type Logger } from "../../runtime/log";
 import { ENV } from "../../runtime/environment";
@@ -46,6 +46,19 @@ export interface PlatformOptions {
   readonly fresh?: boolean;
   /** Repositories served by the GitHub emulator, `<owner>/<name>/`. Ignored with `realGitHub`. */
   readonly reposDir?: string;
+  /**
+   * Start with no installation linked and the emulated App installed nowhere (`npm start -- --unlinked`): users
+   * install it through the emulator's install page and link it through the API. Default: every owner of the
+   * repositories folder has the App installed and linked (a quick start).
+   */
+  readonly unlinked?: boolean;
+  /**
+   * Configure the install flow, projects and webhooks against the emulated App (the `GitHubOnboarding` component).
+   * Default true; the policy audit's scenario turns it off, as it does not exercise those functions yet.
+   */
+  readonly onboarding?: boolean;
+  /** Told of each webhook delivery the GitHub emulator makes to the platform. */
+  readonly onWebhookDelivery?: (delivery: WebhookDelivery) => void;
   /** Use GitHub itself with this App instead of the emulator. */
   readonly realGitHub?: { readonly appId: string; readonly privateKeyPem: string; readonly apiUrl?: string };
   /** Origins the local front end is served from. */
@@ -110,7 +123,13 @@ export interface Platform {
   readonly dynamodbEndpoint: string;
   /** The supervised DynamoDB Local: its process and how often it was restarted. */
   readonly dynamodbLocal: DynamoDbLocal;
-  readonly tables: { deployments: string; installations: string; idempotency: string; rateLimits: string; buildSlots: string };
+  readonly tables: {
+    deployments: string;
+    installations: string;
+    idempotency: string;
+    rateLimits: string;
+    buildSlots: string;
+  };
   /** A bearer token the local authorizer accepts for this user. */
   token(userId: string, options?: { audience?: string; issuer?: string; expiresInSeconds?: number }): Promise<string>;
   /** Resolves when every event source is caught up and nothing is in flight. */
@@ -149,8 +168,16 @@ export function localStackConfig(settings: {
   githubApiUrl: string;
   installUrl: string;
   corsAllowOrigins: string[];
+  onboarding?: { clientId: string; clientSecret: string; webhookSecret: string };
 }): Record<string, string> {
   return {
+    ...(settings.onboarding
+      ? {
+          "slipway:githubAppClientId": settings.onboarding.clientId,
+          "slipway:githubAppClientSecret": settings.onboarding.clientSecret,
+          "slipway:githubWebhookSecret": settings.onboarding.webhookSecret,
+        }
+      : {}),
     "aws:region": REGION,
     "slipway:githubAppId": settings.appId,
     "slipway:githubAppPrivateKey": settings.privateKeyPem,
@@ -169,6 +196,11 @@ export function localStackConfig(settings: {
 }
 
 const LOCAL_APP_ID = "100001";
+/** The emulated App's slug and OAuth client id (public values, as on GitHub). */
+export const LOCAL_APP_SLUG = "slipway-local";
+const LOCAL_CLIENT_ID = "Iv1.slipwaylocal0001";
+/** Where the emulator sends the user after installing (setup URL = callback URL): the dashboard's page. */
+export const LOCAL_SETUP_PATH = "/settings/github/setup";
 
 /**
  * Runs the whole platform on this machine: the stack (`index.ts`) under the mock monitor, each resource provisioned
@@ -219,20 +251,37 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     });
     stopping.push(() => aws.close());
 
+    const port = options.port || (await freePort());
+    const apiUrl = `http://127.0.0.1:${port}`;
     const reposDir = options.realGitHub ? undefined : path.resolve(options.reposDir ?? DEFAULT_REPOS_DIR);
     let github: GitHubEmulator | undefined;
     let app: { appId: string; privateKeyPem: string; apiUrl: string };
+    // The emulated App's OAuth client secret and webhook secret: new each start, shared by the emulator and the stack.
+    const appSecrets = {
+      clientSecret: randomBytes(20).toString("hex"),
+      webhookSecret: randomBytes(32).toString("hex"),
+    };
     if (options.realGitHub) {
       app = { ...options.realGitHub, apiUrl: options.realGitHub.apiUrl ?? "https://api.github.com" };
     } else {
       const key = loadOrCreateAppKey(options.stateDir);
-      github = await startGitHub({ appId: LOCAL_APP_ID, appPublicKey: key.publicKeyPem, root: reposDir! });
+      github = await startGitHub({
+        appId: LOCAL_APP_ID,
+        appPublicKey: key.publicKeyPem,
+        root: reposDir!,
+        app: {
+          slug: LOCAL_APP_SLUG,
+          clientId: LOCAL_CLIENT_ID,
+          ...appSecrets,
+          webhookUrl: `${apiUrl}/github/webhooks`,
+          setupUrl: `${apiUrl}${LOCAL_SETUP_PATH}`,
+          startUninstalled: options.unlinked ?? false,
+          ...(options.onWebhookDelivery ? { onDelivery: options.onWebhookDelivery } : {}),
+        },
+      });
       stopping.push(() => github!.close());
       app = { appId: LOCAL_APP_ID, privateKeyPem: key.privateKeyPem, apiUrl: github.url };
     }
-
-    const port = options.port || (await freePort());
-    const apiUrl = `http://127.0.0.1:${port}`;
     const admin = new DynamoDBClient({ endpoint: dynamodb.endpoint, ...LOCAL_AWS });
     const functionArchives = await ensureFunctionArchives({ onBuild: options.onProgress });
     const provisioner = createProvisioner({
@@ -253,13 +302,18 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
           privateKeyPem: app.privateKeyPem,
           githubApiUrl: app.apiUrl,
           installUrl: github
-            ? `${github.url}/apps/slipway-local/installations/new`
+            ? `${github.url}/apps/${LOCAL_APP_SLUG}/installations/new`
             : "https://github.com/settings/installations",
           corsAllowOrigins: options.corsAllowOrigins ?? ["http://localhost:5173"],
+          // The install flow, projects and webhooks, against the emulated App (not with GitHub itself: its App's
+          // OAuth client and webhook secret are not known here).
+          ...(github && options.onboarding !== false
+            ? { onboarding: { clientId: LOCAL_CLIENT_ID, ...appSecrets } }
+            : {}),
         }),
         ...options.stackConfig,
       },
-      secretKeys: ["slipway:githubAppPrivateKey"],
+      secretKeys: ["slipway:githubAppPrivateKey", "slipway:githubAppClientSecret", "slipway:githubWebhookSecret"],
       newResource: (args) => provisioner.newResource(args),
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       program: () => require("../../index") as Record<string, unknown>,
@@ -366,7 +420,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     });
     stopping.push(async () => forget());
     const documents = DynamoDBDocumentClient.from(admin, { marshallOptions: { removeUndefinedValues: true } });
-    if (github && reposDir) {
+    if (github && reposDir && !options.unlinked) {
       const installations = new InstallationStore({ client: documents, table: tables.installations });
       for (const owner of repositoryOwners(reposDir)) {
         await installations.put({

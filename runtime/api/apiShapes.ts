@@ -24,6 +24,25 @@ export interface CreateDeploymentRequest {
   readonly rootDirectory?: string;
 }
 
+/** One repository in `GET /repositories`: what a Deploy dialog lists. */
+export interface RepositorySummary {
+  readonly owner: string;
+  readonly name: string;
+  /** `owner/name`, as `POST /deployments` takes it. */
+  readonly fullName: string;
+  readonly defaultBranch: string;
+  readonly private: boolean;
+  /** The linked installation that reads it. */
+  readonly installationId: number;
+}
+
+/** GET /repositories: a page of the repositories the caller's linked installations can read. */
+export interface RepositoryPage {
+  readonly items: readonly RepositorySummary[];
+  /** Present while there may be more; pass it back as `?cursor=`. */
+  readonly nextCursor?: string;
+}
+
 /** GET /deployments/{id}/logs: a page of the build's log, oldest first. */
 export interface LogsPage {
   readonly events: { readonly timestamp: string; readonly message: string }[];

@@ -25,13 +25,13 @@ export function listDeployments(
 }
 
 /** `limit` as given in the query string: absent → the default; anything but a whole number 1–100 → 400. */
-export function parseLimit(raw: string | undefined): number {
-  if (raw === undefined) return DEFAULT_PAGE_SIZE;
+export function parseLimit(raw: string | undefined, defaultSize = DEFAULT_PAGE_SIZE): number {
+  if (raw === undefined) return defaultSize;
   const limit = /^[0-9]{1,3}$/.test(raw) ? Number(raw) : NaN;
   if (!(limit >= 1 && limit <= MAX_PAGE_SIZE)) {
     throw new ValidationError(
       "limit",
-      `limit must be a whole number from 1 to ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE})`,
+      `limit must be a whole number from 1 to ${MAX_PAGE_SIZE} (default ${defaultSize})`,
     );
   }
   return limit;

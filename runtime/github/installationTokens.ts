@@ -41,6 +41,12 @@ export interface InstallationTokens {
     repositoryName: string,
     options?: { retry?: RetryOptions; refresh?: boolean },
   ): Promise<InstallationToken>;
+  /**
+   * A token for the installation's whole repository list with `metadata: read` only: what
+   * `GET /installation/repositories` needs (GET /repositories), and nothing that reads a repository's contents.
+   * A 404 (uninstalled) is GITHUB_APP_NOT_INSTALLED.
+   */
+  forListing(installationId: number, owner: string): Promise<string>;
 }
 
 type AppAuth = ReturnType<typeof createAppAuth>;
@@ -59,20 +65,27 @@ export function createInstallationTokens(options: InstallationTokensOptions): In
       },
     ));
 
-  const mintOnce = async (installationId: number, repositoryName: string, refresh: boolean) => {
+  const mintOnce = async (installationId: number, repositoryName: string | undefined, refresh: boolean) => {
     const auth = await loadAuth();
     const result = await auth({
       type: "installation",
       installationId,
-      repositoryNames: [repositoryName],
-      permissions: { contents: "read", metadata: "read" },
+      ...(repositoryName === undefined
+        ? { permissions: { metadata: "read" } }
+        : { repositoryNames: [repositoryName], permissions: { contents: "read", metadata: "read" } }),
       ...(refresh ? { refresh: true } : {}),
     });
     return { token: result.token, createdAt: Date.parse(result.createdAt) };
   };
 
-  const mint: InstallationTokens["mint"] = async (installationId, owner, repositoryName, mintOptions = {}) => {
-    const what = `minting an installation token for ${owner}/${repositoryName}`;
+  /** `repositoryName` undefined: the listing token (metadata only, every repository of the installation). */
+  const mintScoped = async (
+    installationId: number,
+    owner: string,
+    repositoryName: string | undefined,
+    mintOptions: { retry?: RetryOptions; refresh?: boolean } = {},
+  ): Promise<InstallationToken> => {
+    const what = `minting an installation token for ${owner}/${repositoryName ?? "*"}`;
     const retry = { ...options.retry, ...mintOptions.retry };
     const refresh = mintOptions.refresh ?? false;
     try {
@@ -86,15 +99,18 @@ export function createInstallationTokens(options: InstallationTokensOptions): In
           return await withGitHubRetries(what, () => mintOnce(installationId, repositoryName, refresh), retry);
         } catch (retryError) {
           if (statusOf(retryError) === 401) throw appCredentialsRejected();
-          throw translate(retryError, installationId, owner, repositoryName, options.installUrl);
+          throw translate(retryError, installationId, owner, repositoryName ?? "*", options.installUrl);
         }
       }
-      throw translate(error, installationId, owner, repositoryName, options.installUrl);
+      throw translate(error, installationId, owner, repositoryName ?? "*", options.installUrl);
     }
   };
+  const mint: InstallationTokens["mint"] = (installationId, owner, repositoryName, mintOptions) =>
+    mintScoped(installationId, owner, repositoryName, mintOptions);
 
   return {
     mint,
+    forListing: async (installationId, owner) => (await mintScoped(installationId, owner, undefined)).token,
     tokenFor: async (installationId, owner, repositoryName) =>
       (await mint(installationId, owner, repositoryName)).token,
   };

@@ -9,7 +9,7 @@ import { createRepositoryClient, type RepositoryClient, type RepositoryTree } fr
 import type { RepositorySession, RepositorySnapshot } from "./inspectDeployment";
 
 export interface RepositorySessionsOptions {
-  readonly tokens: InstallationTokens;
+  readonly tokens: Pick<InstallationTokens, "tokenFor" | "mint">;
   readonly baseUrl?: string;
   readonly request?: OctokitRequest;
   /** Largest source staged for a build (the commit's files). Default 500 MiB. */

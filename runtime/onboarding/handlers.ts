@@ -2,6 +2,8 @@ import { createDocumentClient, createSecretsManagerClient, readSecretString } fr
 import { InstallationStore } from "../deployments/installationStore";
 import { DeploymentStore } from "../deployments/deploymentStore";
 import { readEnvironment } from "../environment";
+import { createInstallationRepositories } from "../github/installationRepositories";
+import { createInstallationTokens } from "../github/installationTokens";
 import { errorResponse, type ApiEvent, type ApiResult } from "../http";
 import { createLogger } from "../log";
 import { createGitHubUserClient } from "./githubUserClient";
@@ -15,6 +17,7 @@ import {
 import { OnboardingStore } from "./onboardingStore";
 import { deleteProject, getProject, listProjects, putProject, type ProjectRouteDependencies } from "./projectRoutes";
 import { ProjectStore } from "./projectStore";
+import { listRepositories } from "./repositoryRoutes";
 import { handleWebhook, type WebhookRequest } from "./webhooks/handleWebhook";
 import { createSupersede } from "./webhooks/supersedeDeployment";
 
@@ -86,6 +89,31 @@ export function createLinkInstallationHandler(env: NodeJS.ProcessEnv = process.e
   return (event: ApiEvent): Promise<ApiResult> => linkInstallation(event, deps);
 }
 
+/** GET /repositories: GitHub is asked with installation tokens the App's key mints (cached per container). */
+export function createRepositoriesHandler(env: NodeJS.ProcessEnv = process.env) {
+  const settings = readEnvironment(["installationsTable", "githubAppId", "githubAppPrivateKeyArn"], env);
+  const client = createDocumentClient(settings);
+  const secrets = createSecretsManagerClient(settings);
+  const tokens = createInstallationTokens({
+    appId: settings.githubAppId,
+    loadPrivateKey: () => readSecretString(secrets, settings.githubAppPrivateKeyArn),
+    baseUrl: settings.githubApiUrl,
+    installUrl: settings.githubAppInstallUrl,
+    // An API request has 10 s: no long rate-limit waits here, the client retries.
+    retry: { attempts: 2, maxRateLimitWaitMs: 2_000 },
+  });
+  const deps = {
+    installations: new InstallationStore({ client, table: settings.installationsTable }),
+    github: createInstallationRepositories({
+      tokens,
+      baseUrl: settings.githubApiUrl,
+      retry: { attempts: 2, maxRateLimitWaitMs: 2_000 },
+    }),
+    logger: createLogger(),
+  };
+  return (event: ApiEvent): Promise<ApiResult> => listRepositories(event, deps);
+}
+
 /** PUT/GET/DELETE /projects/{owner}/{name}, GET /projects */
 export function createProjectsHandler(env: NodeJS.ProcessEnv = process.env) {
   const settings = readEnvironment(["installationsTable", "projectsTable"], env);
@@ -114,14 +142,15 @@ export function createWebhooksHandler(env: NodeJS.ProcessEnv = process.env) {
   );
   const client = createDocumentClient(settings);
   const secrets = createSecretsManagerClient(settings);
+  const deployments = new DeploymentStore({ client, deploymentsTable: settings.deploymentsTable });
   const deps = {
     loadSecret: secretLoader(() => readSecretString(secrets, settings.githubWebhookSecretArn)),
     onboarding: new OnboardingStore({ client, table: settings.onboardingTable }),
     installations: new InstallationStore({ client, table: settings.installationsTable }),
     push: {
       projects: new ProjectStore({ client, table: settings.projectsTable }),
-      deployments: new DeploymentStore({ client, deploymentsTable: settings.deploymentsTable }),
-      supersede: createSupersede(client, settings.deploymentsTable),
+      deployments,
+      supersede: createSupersede(deployments),
     },
     logger: createLogger(),
   };

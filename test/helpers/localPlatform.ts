@@ -32,6 +32,8 @@ export async function bootPlatform(
     | "onBuildOutcome"
     | "notify"
     | "githubWaitScale"
+    | "unlinked"
+    | "onWebhookDelivery"
   > = {},
 ): Promise<Platform & { cleanUp(): Promise<void> }> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-state-"));

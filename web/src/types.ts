@@ -33,19 +33,5 @@ export type {
   StatusReason,
 };
 
-/**
- * GET /repositories (the repositories the caller's installations can deploy, a page at a time). The route is being
- * added on another branch and is not in runtime/api yet: this mirrors its documented shape until its type lands there.
- */
-export interface Repository {
-  readonly owner: string;
-  readonly name: string;
-  readonly fullName: string;
-  readonly defaultBranch: string;
-  readonly private: boolean;
-  readonly installationId: number;
-}
-export interface RepositoryPage {
-  readonly items: readonly Repository[];
-  readonly nextCursor?: string;
-}
+/** GET /repositories: the handler's own types (runtime/api/apiShapes.ts). */
+export type { RepositorySummary as Repository, RepositoryPage } from "../../runtime/api/apiShapes";

@@ -15,7 +15,7 @@ export interface PushPayload {
 export interface DeployOnPushDependencies {
   readonly projects: Pick<ProjectStore, "listForRepository" | "recordPush">;
   readonly deployments: Pick<DeploymentStore, "create">;
-  /** Ends a deployment still PENDING with the reason (see supersedeDeployment.ts); true when it did. */
+  /** Cancels a deployment whose build does not exist yet, with the reason (supersedeDeployment.ts); true when it did. */
   readonly supersede: (id: string, reason: StatusReason) => Promise<boolean>;
   readonly logger: Logger;
   readonly clock?: () => Date;
@@ -28,8 +28,8 @@ const ZERO_SHA = /^0{40}$/;
 /**
  * A push to a project's branch deploys that exact commit for the project's owner (`trigger: "push"`). Branch
  * deletions, tags and other branches deploy nothing. The push's deployment supersedes the project's previous push
- * deployment if that one has not started (still PENDING): it ends FAILED with `SUPERSEDED`, so a burst of pushes
- * builds only the newest commit. Returns the deployments created.
+ * deployment if that one's build does not exist yet (PENDING, PROCESSING or QUEUED): it ends CANCELED with
+ * `SUPERSEDED`, so a burst of pushes builds only the newest commit. Returns the deployments created.
  */
 export async function deployOnPush(payload: PushPayload, deps: DeployOnPushDependencies): Promise<Deployment[]> {
   if (payload.deleted || ZERO_SHA.test(payload.after) || !payload.ref.startsWith(BRANCH_PREFIX)) return [];
@@ -58,10 +58,10 @@ export async function deployOnPush(payload: PushPayload, deps: DeployOnPushDepen
     created.push(stored);
     const previous = await deps.projects.recordPush(project, stored.id);
     if (previous && previous !== stored.id) {
-      // Conditional on PENDING: one the inspector already claimed keeps going (it has started).
+      // Conditional on PENDING/PROCESSING/QUEUED: one already BUILDING keeps going.
       const skipped = await deps.supersede(previous, {
         code: "SUPERSEDED",
-        message: `A newer push to ${branch} (${payload.after.slice(0, 7)}) replaced this one before it started; that deployment is ${stored.id}.`,
+        message: `A newer push to ${branch}, commit ${payload.after}, replaced this one before its build started; that deployment is ${stored.id}.`,
       });
       if (skipped) deps.logger.info("push deployment superseded", { deploymentId: previous, by: stored.id });
     }

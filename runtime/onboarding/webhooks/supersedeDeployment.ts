@@ -1,39 +1,27 @@
-import { UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { StatusReason } from "../../deployment";
-import { DEPLOYMENTS } from "../../schema";
+import type { DeploymentStore } from "../../deployments/deploymentStore";
+
+/** Where a push deployment is superseded: before its build exists, as `POST /deployments/{id}/cancel` cancels. */
+export const SUPERSEDABLE = ["PENDING", "PROCESSING", "QUEUED"] as const;
 
 /**
- * Ends a push deployment that a newer push replaced, only while it is still PENDING (not yet claimed by the
- * inspector, so no build has started): the same conditional write the store's transitions use, kept here because
- * PENDING → FAILED for this reason is the only move the webhook makes. True when it was skipped.
+ * Ends a push deployment that a newer push replaced, while its build does not exist yet (PENDING, PROCESSING or
+ * QUEUED): CANCELED with the reason, through the store's conditional transition (as every move is). The inspector's
+ * move to BUILDING and the queue's start are conditional on PROCESSING/QUEUED, so no build starts for it afterwards;
+ * one already BUILDING keeps going. True when it was canceled.
  */
-export function createSupersede(client: DynamoDBDocumentClient, table: string, clock: () => Date = () => new Date()) {
+export function createSupersede(
+  deployments: Pick<DeploymentStore, "transition">,
+  clock: () => Date = () => new Date(),
+) {
   return async (id: string, reason: StatusReason): Promise<boolean> => {
-    try {
-      await client.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: { [DEPLOYMENTS.hashKey]: id },
-          UpdateExpression: "SET #s = :failed, #r = :reason, #u = :now",
-          ConditionExpression: "attribute_exists(#id) AND #s = :pending",
-          ExpressionAttributeNames: {
-            "#id": DEPLOYMENTS.hashKey,
-            "#s": "status",
-            "#r": "statusReason",
-            "#u": "updatedAt",
-          },
-          ExpressionAttributeValues: {
-            ":failed": "FAILED",
-            ":pending": "PENDING",
-            ":reason": reason,
-            ":now": clock().toISOString(),
-          },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if ((error as { name?: string }).name === "ConditionalCheckFailedException") return false;
-      throw error;
-    }
+    const now = clock().toISOString();
+    const canceled = await deployments.transition(
+      id,
+      "CANCELED",
+      { statusReason: reason, finishedAt: now },
+      { from: SUPERSEDABLE },
+    );
+    return canceled !== undefined;
   };
 }
