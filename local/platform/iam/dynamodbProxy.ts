@@ -193,8 +193,10 @@ export async function startDynamoDbProxy(options: DynamoDbProxyOptions): Promise
         String(request.headers["x-amz-target"] ?? "")
           .split(".")
           .pop() ?? "";
-      const accessKeyId = callerOf(request.headers, new URL(request.url ?? "/", "http://127.0.0.1").searchParams)
-        ?.accessKeyId;
+      const accessKeyId = callerOf(
+        request.headers,
+        new URL(request.url ?? "/", "http://127.0.0.1").searchParams,
+      )?.accessKeyId;
       response.once("finish", () =>
         options.onExchange!({ operation, ...(accessKeyId ? { accessKeyId } : {}), startedAt, endedAt: Date.now() }),
       );
