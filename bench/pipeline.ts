@@ -1,8 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { performance } from "node:perf_hooks";
-import { BatchGetCommand } from "@aws-sdk/lib-dynamodb";
+import { watchDeployments } from "../local/platform/deploymentWatcher";
 import { DEFAULT_REPOS_DIR, startPlatform, type Platform } from "../local/platform/platform";
 
 const REPOSITORIES = ["blog", "inventory-api", "landing", "notes-api", "petclinic", "storefront"];
@@ -29,54 +28,45 @@ async function deploy(platform: Platform, token: string, repository: string): Pr
 }
 
 /**
- * Watches deployments until each is BUILDING or FAILED, as the platform's administrator (so the API's throttling
- * budget is not spent), with ONE BatchGetItem per 20 ms for all the deployments still outstanding — not a read per
- * deployment every 10 ms, which made thousands of consistent reads per burst and halved the throughput measured.
+ * Follows the deployments table's stream (as `npm start` does, local/platform/deploymentWatcher.ts) and tells when
+ * each deployment is first seen BUILDING or FAILED: a GetRecords every 50 ms whatever the number of deployments, not a
+ * read per deployment (which made thousands of consistent reads per burst and halved the throughput measured). A
+ * deployment may settle before the bench asks about it (a burst's first ones build before its last POST answers).
  */
-function createWatcher(platform: Platform) {
-  const waiting = new Map<string, { resolve: (status: string) => void; deadline: number }>();
-  let timer: NodeJS.Timeout | undefined;
-  let reads = 0;
-  // `timer` stays set while a tick runs, so ticks never overlap.
-  const tick = async () => {
-    const ids = [...waiting.keys()].slice(0, 100);
-    if (ids.length > 0) {
-      reads++;
-      const { Responses } = await platform.documents.send(
-        new BatchGetCommand({
-          RequestItems: {
-            [platform.tables.deployments]: {
-              Keys: ids.map((id) => ({ id })),
-              ConsistentRead: true,
-              ProjectionExpression: "id, #status",
-              ExpressionAttributeNames: { "#status": "status" },
-            },
-          },
-        }),
-      );
-      const statuses = new Map(
-        (Responses?.[platform.tables.deployments] ?? []).map((item) => [String(item.id), String(item.status)]),
-      );
-      for (const id of ids) {
-        const status = statuses.get(id);
-        const entry = waiting.get(id);
-        if (!entry) continue;
-        if (status === "BUILDING" || status === "FAILED" || performance.now() > entry.deadline) {
-          waiting.delete(id);
-          entry.resolve(status ?? "MISSING");
-        }
-      }
-    }
-    timer = waiting.size > 0 ? setTimeout(() => void tick(), 20) : undefined;
-  };
+async function createWatcher(platform: Platform) {
+  const settledAt = new Map<string, { status: string; at: number }>();
+  const waiting = new Map<string, (settled: { status: string; at: number }) => void>();
+  const streams = await watchDeployments({
+    dynamodbEndpoint: platform.dynamodbEndpoint,
+    table: platform.tables.deployments,
+    pollIntervalMs: 50,
+    logger: { info() {}, warn() {}, error() {} },
+    onChange: ({ deployment }) => {
+      if (deployment.status !== "BUILDING" && deployment.status !== "FAILED") return;
+      if (settledAt.has(deployment.id)) return;
+      const settled = { status: deployment.status, at: Date.now() };
+      settledAt.set(deployment.id, settled);
+      waiting.get(deployment.id)?.(settled);
+      waiting.delete(deployment.id);
+    },
+  });
   return {
-    settled(id: string, timeoutMs = 120_000): Promise<string> {
+    /** The status it settled in and when the watcher saw it (ms since the epoch); MISSING after `timeoutMs`. */
+    settled(id: string, timeoutMs = 120_000): Promise<{ status: string; at: number }> {
+      const known = settledAt.get(id);
+      if (known) return Promise.resolve(known);
       return new Promise((resolve) => {
-        waiting.set(id, { resolve, deadline: performance.now() + timeoutMs });
-        timer ??= setTimeout(() => void tick(), 20);
+        const timer = setTimeout(() => {
+          waiting.delete(id);
+          resolve({ status: "MISSING", at: Date.now() });
+        }, timeoutMs);
+        waiting.set(id, (settled) => {
+          clearTimeout(timer);
+          resolve(settled);
+        });
       });
     },
-    reads: () => reads,
+    stop: () => streams.stop(),
   };
 }
 
@@ -114,15 +104,49 @@ export function criticalPath(exchanges: readonly Exchange[]): Exchange[] {
 }
 
 const STREAM_READS = ["GetRecords", "GetShardIterator", "DescribeStream", "ListStreams"];
+/** The functions between POST and BUILDING; the others' requests (build events of earlier builds) are not this path. */
+const PATH_FUNCTIONS = ["slipway-deploy", "slipway-inspector"];
+
+/** The 1-minute load average: the machine is shared, and every figure is worth only as much as the load beside it. */
+const load = () => `load ${os.loadavg()[0]!.toFixed(1)}`;
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); undefined elsewhere or once gone. */
+function cpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU seconds by part of the platform: this process (the bench's client and watcher, the HTTP API, the emulators, the
+ * IAM proxy and the pollers), DynamoDB Local, each function's containers (those alive when asked).
+ */
+function cpuByPart(platform: Platform): Map<string, number> {
+  const parts = new Map<string, number>();
+  const add = (part: string, pid: number | undefined) => {
+    const seconds = pid === undefined ? undefined : cpuSeconds(pid);
+    if (seconds !== undefined) parts.set(part, (parts.get(part) ?? 0) + seconds);
+  };
+  add("this process: bench client, HTTP API, emulators, IAM proxy, pollers", process.pid);
+  add("DynamoDB Local (Java)", platform.dynamodbLocal.pid());
+  for (const [name, fn] of platform.functions) {
+    if (!name.startsWith("arn:")) for (const pid of fn.pids()) add(`λ ${name}`, pid);
+  }
+  return parts;
+}
 
 /**
  * The local platform end to end: POST /deployments → BUILDING (p50, p95, one at a time) with 0 and 50 ms of GitHub
- * latency, the sequential round trips on that path by service, warm throughput (50 at once), and the inspector's
- * cold start. Figures only.
+ * latency, the sequential round trips on that path by service, warm throughput (50 at once) with where its CPU went,
+ * and the inspector's cold start. Figures only, each with the load average it was measured under.
  */
 export async function runPipelineBench(): Promise<void> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-bench-"));
-  const dynamodb: Exchange[] = [];
+  const dynamodb: (Exchange & { role?: string })[] = [];
   const platform = await startPlatform({
     port: 0,
     stateDir,
@@ -135,12 +159,17 @@ export async function runPipelineBench(): Promise<void> {
     stackConfig: { "slipway:maxConcurrentBuildsPerUser": "1000", "slipway:deploymentsPerUserPerMinute": "1000" },
     schedules: false,
     logger: { info() {}, warn() {}, error() {} },
-    onDynamoDbExchange: ({ operation, startedAt, endedAt }) => {
-      if (!STREAM_READS.includes(operation)) dynamodb.push({ service: "DynamoDB", operation, startedAt, endedAt });
+    onDynamoDbExchange: ({ operation, role, startedAt, endedAt }) => {
+      if (!STREAM_READS.includes(operation)) {
+        dynamodb.push({ service: "DynamoDB", operation, startedAt, endedAt, ...(role ? { role } : {}) });
+      }
     },
   });
-  const watcher = createWatcher(platform);
+  const watcher = await createWatcher(platform);
   const github = platform.github!;
+  const roleOf = (name: string) => [...platform.resources.functions.values()].find((f) => f.name === name)?.roleName;
+  const pathRoles = PATH_FUNCTIONS.map(roleOf);
+  const inspectorRole = roleOf("slipway-inspector");
   const exchangesBetween = (from: number, to: number): Exchange[] => {
     const answered = (records: { at: string; answeredAt?: number; operation?: string; path: string }[]) =>
       records.filter((r) => r.answeredAt !== undefined && Date.parse(r.at) >= from && r.answeredAt <= to);
@@ -157,7 +186,7 @@ export async function runPipelineBench(): Promise<void> {
         startedAt: Date.parse(r.at),
         endedAt: r.answeredAt!,
       })),
-      ...dynamodb.filter((e) => e.startedAt >= from && e.endedAt <= to),
+      ...dynamodb.filter((e) => pathRoles.includes(e.role) && e.startedAt >= from && e.endedAt <= to),
     ];
   };
   try {
@@ -176,11 +205,17 @@ export async function runPipelineBench(): Promise<void> {
       for (let i = 0; i < SEQUENTIAL; i++) {
         dynamodb.length = 0;
         const startedAt = Date.now();
-        const started = performance.now();
         const id = await deploy(platform, token, `demo/${REPOSITORIES[i % REPOSITORIES.length]}`);
-        if ((await watcher.settled(id)) !== "BUILDING") failed++;
-        latencies.push(performance.now() - started);
-        const chain = criticalPath(exchangesBetween(startedAt, Date.now()));
+        const settled = await watcher.settled(id);
+        if (settled.status !== "BUILDING") failed++;
+        // BUILDING is reached when the inspector's last write (the move to BUILDING) is answered, not when the
+        // watcher's next stream read sees it (up to 50 ms later).
+        const lastWrite = Math.max(
+          startedAt,
+          ...dynamodb.filter((e) => e.role === inspectorRole && e.endedAt <= settled.at).map((e) => e.endedAt),
+        );
+        latencies.push((lastWrite > startedAt ? lastWrite : settled.at) - startedAt);
+        const chain = criticalPath(exchangesBetween(startedAt, settled.at));
         for (const service of Object.keys(paths) as Exchange["service"][]) {
           paths[service].push(chain.filter((exchange) => exchange.service === service).length);
         }
@@ -188,7 +223,7 @@ export async function runPipelineBench(): Promise<void> {
       }
       console.log(
         `POST → BUILDING, ${SEQUENTIAL} one at a time, ${latencyMs} ms GitHub latency: p50 ${percentile(latencies, 50).toFixed(0)} ms, ` +
-          `p95 ${percentile(latencies, 95).toFixed(0)} ms (${failed} not BUILDING)`,
+          `p95 ${percentile(latencies, 95).toFixed(0)} ms (${failed} not BUILDING; ${load()})`,
       );
       console.log(
         `  sequential round trips on the critical path (median): GitHub ${median(paths.GitHub)}, ` +
@@ -198,17 +233,29 @@ export async function runPipelineBench(): Promise<void> {
     }
     github.reset();
 
-    const readsBefore = watcher.reads();
-    const started = performance.now();
+    const cpuBefore = cpuByPart(platform);
+    const startedAt = Date.now();
     const ids = await Promise.all(
       Array.from({ length: BURST }, (_, i) => deploy(platform, token, `demo/${REPOSITORIES[i % REPOSITORIES.length]}`)),
     );
-    const statuses = await Promise.all(ids.map((id) => watcher.settled(id)));
-    const seconds = (performance.now() - started) / 1000;
+    const settled = await Promise.all(ids.map((id) => watcher.settled(id)));
+    const seconds = (Math.max(...settled.map((s) => s.at)) - startedAt) / 1000;
+    const loadAfter = load();
+    const cpu = [...cpuByPart(platform)]
+      .map(([part, total]) => [part, total - (cpuBefore.get(part) ?? 0)] as const)
+      .sort((a, b) => b[1] - a[1]);
+    const cpuTotal = cpu.reduce((sum, [, used]) => sum + used, 0);
     console.log(
       `warm throughput: ${BURST} deployments at once in ${seconds.toFixed(2)} s = ${(BURST / seconds).toFixed(1)} deployments/s ` +
-        `(${statuses.filter((s) => s !== "BUILDING").length} not BUILDING; the watcher made ${watcher.reads() - readsBefore} reads)`,
+        `(${settled.filter((s) => s.status !== "BUILDING").length} not BUILDING; ${loadAfter}; ${os.cpus().length} cores)`,
     );
+    console.log(
+      `  CPU used meanwhile: ${cpuTotal.toFixed(1)} s = ${((cpuTotal * 1000) / BURST).toFixed(0)} ms per deployment ` +
+        `(${((100 * cpuTotal) / seconds).toFixed(0)}% of one core)`,
+    );
+    for (const [part, used] of cpu) {
+      if (used >= 0.05) console.log(`    ${used.toFixed(1).padStart(5)} s  ${part}`);
+    }
 
     const inspector = platform.functions.get("slipway-inspector")!;
     const coldStarts = inspector.coldStarts();
@@ -217,6 +264,7 @@ export async function runPipelineBench(): Promise<void> {
         `over ${coldStarts.length} container(s)`,
     );
   } finally {
+    await watcher.stop();
     await platform.stop();
     fs.rmSync(stateDir, { recursive: true, force: true });
   }

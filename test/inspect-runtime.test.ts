@@ -1,10 +1,20 @@
 import { readZip } from "./helpers/zipEntries";
 import anyTest, { type TestFn } from "ava";
+import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+} from "@aws-sdk/client-dynamodb-streams";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
+import type { Deployment } from "../runtime/deployment";
 import { awsJsonError } from "../local/emulators/aws";
 import { secondaryRateLimit } from "../local/emulators/github";
 import { DeploymentStore } from "../runtime/deployments/store";
 import { createInspectorHandler } from "../runtime/inspect/handlers";
 import { inspectDeployment } from "../runtime/inspect/inspectDeployment";
+import { LOCAL_AWS } from "./helpers/dynamodbLocal";
 import { manualClock } from "./helpers/emulators";
 import { pomXml, withDependencies } from "./helpers/fakeRepo";
 import {
@@ -113,6 +123,55 @@ test.serial(
       entries.join(", "),
     );
     t.true(entries.every((name) => name.startsWith(`acme-petclinic-${stored.commitSha!.slice(0, 7)}/`)));
+  },
+);
+
+/** Every version of one deployment the table's stream recorded, oldest first: one per write that changed it. */
+async function versionsOf(world: InspectorWorld, table: string, id: string): Promise<Deployment[]> {
+  const { Table } = await new DynamoDBClient({ endpoint: world.dynamodb.endpoint, ...LOCAL_AWS }).send(
+    new DescribeTableCommand({ TableName: table }),
+  );
+  const streams = new DynamoDBStreamsClient({ endpoint: world.dynamodb.endpoint, ...LOCAL_AWS });
+  const streamArn = Table!.LatestStreamArn!;
+  const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
+  const versions: { sequence: bigint; deployment: Deployment }[] = [];
+  for (const shard of StreamDescription!.Shards ?? []) {
+    let { ShardIterator: iterator } = await streams.send(
+      new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId!, ShardIteratorType: "TRIM_HORIZON" }),
+    );
+    while (iterator) {
+      const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator }));
+      for (const record of page.Records ?? []) {
+        const image = record.dynamodb?.NewImage;
+        const deployment = image ? (unmarshall(image as never) as Deployment) : undefined;
+        if (deployment?.id === id) versions.push({ sequence: BigInt(record.dynamodb!.SequenceNumber!), deployment });
+      }
+      // An open shard answers an empty page at its end, with an iterator for what comes later.
+      iterator = (page.Records ?? []).length > 0 ? page.NextShardIterator : undefined;
+    }
+  }
+  return versions.sort((a, b) => (a.sequence < b.sequence ? -1 : 1)).map((version) => version.deployment);
+}
+
+test.serial(
+  "PENDING → BUILDING writes the deployment three times: the claim, the plan with the start, BUILDING",
+  async (t) => {
+    const { world } = t.context;
+    const { handler, deploy, tables } = await setUp(world);
+    const deployment = await deploy("acme/web");
+
+    t.deepEqual((await handler(streamEvent(insertRecord(deployment)))).batchItemFailures, []);
+
+    const versions = await versionsOf(world, tables.deployments, deployment.id);
+    t.deepEqual(
+      versions.map((version) => version.status),
+      ["PENDING", "PROCESSING", "PROCESSING", "BUILDING"],
+    );
+    const started = versions[2]!;
+    t.truthy(started.buildRequestedAt, "the start is recorded before StartBuild");
+    t.like(started, { framework: "nextjs", builder: "node", rootDirectory: "" }, "with the plan, in the same write");
+    t.regex(started.commitSha ?? "", /^[0-9a-f]{40}$/);
+    t.is(started.buildId, undefined);
   },
 );
 

@@ -436,6 +436,8 @@ test.serial("at the per-user limit, deployments wait QUEUED and start oldest fir
   const third = await s.inspect(await s.deploy());
   t.deepEqual([first.status, second.status, third.status], ["BUILDING", "QUEUED", "QUEUED"]);
   t.truthy(second.buildRequest?.sourceLocation);
+  t.like(second, { builder: "node", rootDirectory: "" }, "the plan is recorded with the queue too");
+  t.is(second.buildRequestedAt, undefined, "no build was asked for: its queued start is not taken for an old one");
   t.is(s.buildOf(second.id), undefined);
 
   await s.deliver(...(await s.runBuild(first.buildId!)));

@@ -67,6 +67,8 @@ export async function watchDeployments(options: {
   table: string;
   onChange: (change: DeploymentChange) => void;
   logger: Logger;
+  /** How often the caught-up stream is read. Default 250 ms, as Lambda's poller. */
+  pollIntervalMs?: number;
 }): Promise<{ stop(): Promise<void> }> {
   const described = await new DynamoDBClient({ endpoint: options.dynamodbEndpoint, ...LOCAL_AWS }).send(
     new DescribeTableCommand({ TableName: options.table }),
@@ -76,6 +78,7 @@ export async function watchDeployments(options: {
     streamArn: described.Table!.LatestStreamArn!,
     tableName: options.table,
     mapping: { startingPosition: "LATEST", batchSize: 100 },
+    ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
     invoke: async (event) => {
       for (const record of (event as DynamoDBStreamEvent).Records) {
         const change = deploymentChange(record);

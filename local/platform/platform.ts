@@ -11,7 +11,7 @@ import { ENV } from "../../runtime/environment";
 import { startDynamoDbLocal, LOCAL_AWS, type DynamoDbLocal } from "./dynamodbLocal";
 import { emulatorAuthorize } from "./iam/emulatorAuthorize";
 import { createPrincipalRegistry, type PrincipalRegistry } from "./iam/principals";
-import { startDynamoDbProxy, type DynamoDbProxy } from "./iam/dynamodbProxy";
+import { startDynamoDbProxy, type DynamoDbExchange, type DynamoDbProxy } from "./iam/dynamodbProxy";
 import { lambdaLogStreamName, logStreamWriter } from "./iam/logWrites";
 import { dynamoDbLocalTableArn } from "./iam/dynamodbAccess";
 import { startFunction, type LocalFunction } from "./lambda/startFunction";
@@ -78,7 +78,13 @@ export interface PlatformOptions {
    */
   readonly githubWaitScale?: number;
   /** Every DynamoDB request the functions make, once answered (`npm run bench`'s critical path). */
-  readonly onDynamoDbExchange?: (exchange: { operation: string; startedAt: number; endedAt: number }) => void;
+  readonly onDynamoDbExchange?: (exchange: {
+    operation: string;
+    /** The role that asked (undefined: the platform's administrator). */
+    role?: string;
+    startedAt: number;
+    endedAt: number;
+  }) => void;
   /** Told when a build ends (run for real or simulated). */
   readonly onBuildOutcome?: (outcome: BuildOutcome | SimulatedBuildOutcome) => void;
   /** Told of slow start-up steps a person should know about (building the function archives). */
@@ -239,7 +245,14 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       authorize: (accessKeyId, action, resource) => iam.authorize(accessKeyId, action, resource),
       resolveTableArn: dynamoDbLocalTableArn,
       logger,
-      ...(options.onDynamoDbExchange ? { onExchange: options.onDynamoDbExchange } : {}),
+      ...(options.onDynamoDbExchange
+        ? {
+            onExchange: ({ accessKeyId, ...exchange }: DynamoDbExchange) => {
+              const role = accessKeyId === undefined ? undefined : iam.roleForAccessKey(accessKeyId);
+              options.onDynamoDbExchange!({ ...exchange, ...(role ? { role } : {}) });
+            },
+          }
+        : {}),
     });
     stopping.push(() => proxy.close());
     const aws = await startAws({

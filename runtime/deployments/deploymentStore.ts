@@ -259,13 +259,19 @@ export class DeploymentStore {
    * Moves a deployment to `to` if its current status may move there (see TRANSITIONS), writing `fields` with it.
    * Returns the deployment after the move, or undefined if it is missing or in a status that may not move to `to`.
    * `from` narrows the statuses the move may start from (a caller that only ever acts on some); `whenBuild` refuses
-   * the move if the deployment records another build. The sparse index keys follow the status (see INDEX_KEYS).
+   * the move if the deployment records another build; `remove` erases fields the move makes untrue. The sparse index
+   * keys follow the status (see INDEX_KEYS).
    */
   async transition(
     id: string,
     to: DeploymentStatus,
     fields: Partial<Deployment> = {},
-    options: { incrementAttempts?: boolean; from?: readonly DeploymentStatus[]; whenBuild?: string } = {},
+    options: {
+      incrementAttempts?: boolean;
+      from?: readonly DeploymentStatus[];
+      whenBuild?: string;
+      remove?: readonly (keyof Deployment)[];
+    } = {},
   ): Promise<Deployment | undefined> {
     const from = allowedPredecessors(to).filter((status) => !options.from || options.from.includes(status));
     if (from.length === 0) return undefined;
@@ -274,7 +280,7 @@ export class DeploymentStore {
     const update = buildUpdate({ status: to, updatedAt: now, ...keys.set }, fields, {
       incrementAttempts: options.incrementAttempts,
       copy: keys.copy,
-      remove: keys.remove,
+      remove: [...keys.remove, ...(options.remove ?? [])],
     });
     const allowed = from.map((_, i) => `:from${i}`);
     const build = options.whenBuild === undefined ? "" : " AND (attribute_not_exists(#build) OR #build = :build)";

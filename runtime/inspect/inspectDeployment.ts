@@ -91,7 +91,9 @@ export interface InspectorDependencies {
    * Asked right before StartBuild: takes a build slot ("start"), queues the deployment when its user is at the limit
    * of builds running at once ("queued"), or finds it canceled meanwhile ("gone"). Only "start" starts a build.
    */
-  readonly buildGate: { claim(deployment: Deployment, request: BuildRequestRecord): Promise<BuildStartClaim> };
+  readonly buildGate: {
+    claim(deployment: Deployment, request: BuildRequestRecord, plan: Partial<Deployment>): Promise<BuildStartClaim>;
+  };
   /** Builder → CodeBuild project name. */
   readonly buildProjects: Readonly<Partial<Record<Builder, string>>>;
   /** Where a user installs the GitHub App, for the message when they have not. */
@@ -216,7 +218,6 @@ async function runInspection(
   deps: InspectorDependencies,
   budget: InspectionBudget,
 ): Promise<string | Exclude<BuildStartClaim, { result: "start" }>> {
-  const { deployments } = deps;
   const [owner, name] = splitRepository(deployment.repository);
   const installation = pickInstallation(links, deployment.repository, deps.installUrl);
   const retry: RetryOptions = {
@@ -250,15 +251,15 @@ async function runInspection(
       if (existing) return existing;
     }
     const sourceLocation = await staging.location;
-    const recorded = await deployments.update(
-      deployment.id,
-      { commitSha, framework: plan.framework ?? undefined, builder: plan.builder, rootDirectory: plan.rootDirectory },
-      { whenStatus: "PROCESSING" },
-    );
-    if (!recorded) return { result: "gone" }; // canceled while being inspected: no build
     const request = { projectName, sourceLocation, environment: buildEnvironment(deployment, commitSha, plan) };
-    // A slot and `buildRequestedAt` (a write conditional on PROCESSING: a canceled deployment gets no build), or a queue.
-    const claim = await deps.buildGate.claim(deployment, request);
+    // A slot, and the plan recorded with `buildRequestedAt` in one write conditional on PROCESSING (a deployment
+    // canceled while being inspected gets no build); or a queue.
+    const claim = await deps.buildGate.claim(deployment, request, {
+      commitSha,
+      framework: plan.framework ?? undefined,
+      builder: plan.builder,
+      rootDirectory: plan.rootDirectory,
+    });
     if (claim.result !== "start") return claim;
     return await deps.builds.start({ ...request, deploymentId: deployment.id });
   } finally {

@@ -33,8 +33,14 @@ export function buildQueueDependencies(
 export function createBuildGate(
   env: NodeJS.ProcessEnv,
   clients: { documents: DynamoDBDocumentClient; builds: BuildStarter; logger: Logger },
-): { claim(deployment: Deployment, request: BuildRequestRecord): ReturnType<typeof claimBuildStart> } {
+): {
+  claim(
+    deployment: Deployment,
+    request: BuildRequestRecord,
+    plan?: Partial<Deployment>,
+  ): ReturnType<typeof claimBuildStart>;
+} {
   const settings = readEnvironment(["deploymentsTable", "buildSlotsTable", "maxBuildsPerUser"], env);
   const deps = buildQueueDependencies(settings, { ...clients, builds: { start: clients.builds.start } });
-  return { claim: (deployment, request) => claimBuildStart(deployment, request, deps) };
+  return { claim: (deployment, request, plan) => claimBuildStart(deployment, request, deps, plan) };
 }

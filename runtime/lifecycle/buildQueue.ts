@@ -33,45 +33,55 @@ export type BuildStartClaim =
 const now = (deps: Pick<BuildQueueDependencies, "clock">) => (deps.clock ?? (() => new Date()))().toISOString();
 
 /**
- * Called by the inspector right before StartBuild, while the deployment is PROCESSING: takes a build slot and marks
- * the start (`buildRequestedAt`, a conditional write that fails if the deployment was canceled), or queues the
- * deployment when the user is at the limit. Only "start" lets the caller start the build.
+ * Called by the inspector right before StartBuild, while the deployment is PROCESSING: takes a build slot and records
+ * the plan with the start (`buildRequestedAt`), or queues the deployment when the user is at the limit. Only "start"
+ * lets the caller start the build.
+ *
+ * The slot and the record are two writes sent side by side (one round trip on the critical path, not two; a
+ * transaction would make the user's one slot item a point of TransactionConflicts when they deploy several at
+ * once). The record is conditional on PROCESSING, so a deployment canceled meanwhile gets no build and any slot it
+ * took goes back. Writing `buildRequestedAt` before knowing there is a slot only ever makes a resume look for a
+ * build first; a deployment that queues instead has it removed again in the QUEUED write (unless an earlier attempt
+ * had asked CodeBuild), so its queued start is not taken for an old one.
  */
 export async function claimBuildStart(
   deployment: Deployment,
   request: BuildRequestRecord,
   deps: BuildQueueDependencies,
+  /** What the inspector found (commit, framework, builder, folder), recorded with the start or the queue. */
+  plan: Partial<Deployment> = {},
 ): Promise<BuildStartClaim> {
   const { deployments, slots, logger } = deps;
-  if (!(await slots.acquire(deployment.userId, deployment.id, deps.maxBuildsPerUser))) {
-    const queued = await deployments.transition(
+  const [acquired, marked] = await Promise.all([
+    slots.acquire(deployment.userId, deployment.id, deps.maxBuildsPerUser),
+    deployments.update(
       deployment.id,
-      "QUEUED",
-      { buildRequest: request },
-      { from: ["PROCESSING"] },
-    );
-    if (!queued) return { result: "gone" };
-    logger.info("deployment queued: the user is at their limit of builds running at once", {
-      deploymentId: deployment.id,
-      limit: deps.maxBuildsPerUser,
-    });
-    // A slot may have freed between the refused acquire and the QUEUED write, with nobody left to notice.
-    await startNextQueued(deployment.userId, deps).catch((error: unknown) =>
-      logger.warn("could not start queued deployments; the reconciler will", { error: describeError(error).message }),
-    );
-    return { result: "queued" };
-  }
-  const marked = await deployments.update(
-    deployment.id,
-    { buildRequestedAt: deployment.buildRequestedAt ?? now(deps) },
-    { whenStatus: "PROCESSING" },
-  );
+      { ...plan, buildRequestedAt: deployment.buildRequestedAt ?? now(deps) },
+      { whenStatus: "PROCESSING" },
+    ),
+  ]);
   if (!marked) {
-    await slots.release(deployment.userId, deployment.id);
+    if (acquired) await slots.release(deployment.userId, deployment.id);
     logger.info("deployment left PROCESSING before its build started; none started", { deploymentId: deployment.id });
     return { result: "gone" };
   }
-  return { result: "start" };
+  if (acquired) return { result: "start" };
+  const queued = await deployments.transition(
+    deployment.id,
+    "QUEUED",
+    { buildRequest: request },
+    { from: ["PROCESSING"], ...(deployment.buildRequestedAt ? {} : { remove: ["buildRequestedAt"] }) },
+  );
+  if (!queued) return { result: "gone" };
+  logger.info("deployment queued: the user is at their limit of builds running at once", {
+    deploymentId: deployment.id,
+    limit: deps.maxBuildsPerUser,
+  });
+  // A slot may have freed between the refused acquire and the QUEUED write, with nobody left to notice.
+  await startNextQueued(deployment.userId, deps).catch((error: unknown) =>
+    logger.warn("could not start queued deployments; the reconciler will", { error: describeError(error).message }),
+  );
+  return { result: "queued" };
 }
 
 /** A deployment has ended: its slot goes back, and the user's oldest QUEUED deployments start while slots are free. */

@@ -39,7 +39,16 @@ export interface DynamoDbProxyOptions {
   /** Request ids of the proxy's own answers. Default: 52 random upper-case characters, like DynamoDB's. */
   readonly newRequestId?: () => string;
   /** Told of every request once answered: its operation and when it came and went (the benchmark's critical path). */
-  readonly onExchange?: (exchange: { operation: string; startedAt: number; endedAt: number }) => void;
+  readonly onExchange?: (exchange: DynamoDbExchange) => void;
+}
+
+/** One request through the proxy, once answered. */
+export interface DynamoDbExchange {
+  readonly operation: string;
+  /** The caller's access key id (which role asked); undefined for an unsigned request. */
+  readonly accessKeyId?: string;
+  readonly startedAt: number;
+  readonly endedAt: number;
 }
 
 export interface DynamoDbProxy {
@@ -184,7 +193,13 @@ export async function startDynamoDbProxy(options: DynamoDbProxyOptions): Promise
         String(request.headers["x-amz-target"] ?? "")
           .split(".")
           .pop() ?? "";
-      response.once("finish", () => options.onExchange!({ operation, startedAt, endedAt: Date.now() }));
+      const accessKeyId = callerOf(
+        request.headers,
+        new URL(request.url ?? "/", "http://127.0.0.1").searchParams,
+      )?.accessKeyId;
+      response.once("finish", () =>
+        options.onExchange!({ operation, ...(accessKeyId ? { accessKeyId } : {}), startedAt, endedAt: Date.now() }),
+      );
     }
     const body = await readBody(request);
     if (!body) {
