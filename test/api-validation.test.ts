@@ -296,8 +296,5 @@ test("public deployments carry exactly the public fields that are set", (t) => {
   // A deployment stored before the history was kept has none, and shows none.
   t.false("history" in toPublicDeployment({ ...full, history: undefined }));
   // The list's items leave it out: everything else public stays.
-  t.deepEqual(
-    Object.keys(toDeploymentSummary(full)).sort(),
-    PUBLIC_FIELDS.filter((f) => f !== "history").sort(),
-  );
+  t.deepEqual(Object.keys(toDeploymentSummary(full)).sort(), PUBLIC_FIELDS.filter((f) => f !== "history").sort());
 });

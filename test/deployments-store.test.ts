@@ -252,7 +252,10 @@ test("history: racing moves append exactly the winner's entry, so history and st
     store.transition(id, "BUILDING", { buildId: "p:1" }),
   ]);
   const stored = await store.get(id, { consistent: true });
-  t.true(outcomes.some((o) => o !== undefined), "one move at least wins");
+  t.true(
+    outcomes.some((o) => o !== undefined),
+    "one move at least wins",
+  );
   const statuses = stored?.history?.map((entry) => entry.status) ?? [];
   t.is(statuses[statuses.length - 1], stored?.status, "the last entry is the status");
   t.is(new Set(statuses).size, statuses.length, "no move recorded twice");

@@ -18,6 +18,5 @@ export function toPublicDeployment(deployment: Deployment): PublicDeployment {
 export type DeploymentSummary = Omit<PublicDeployment, "history">;
 
 export function toDeploymentSummary(deployment: Deployment): DeploymentSummary {
-  const { history: _history, ...summary } = toPublicDeployment(deployment);
-  return summary;
+  return toPublicDeployment({ ...deployment, history: undefined });
 }
