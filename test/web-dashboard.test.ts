@@ -60,6 +60,11 @@ test.before(async (t) => {
   await Promise.all([
     api(platform, "GET", "/deployments", { token }),
     api(platform, "GET", "/deployments/warm-up", { token }),
+    api(platform, "GET", "/repositories", { token }),
+    api(platform, "GET", "/github/installations", { token }),
+    api(platform, "GET", "/projects", { token }),
+    // Unsigned: refused (401) by the webhooks function, which is then warm for erin's push.
+    api(platform, "POST", "/github/webhooks", { body: {} }),
   ]);
 });
 
@@ -358,7 +363,7 @@ test.serial("the Deploy dialog lists the caller's repositories, searchable, a pa
 });
 
 test.serial(
-  "onboarding: unlink, Connect GitHub through the App's install page, a refused replay, projects",
+  "onboarding: unlink, a project refused without a link, Connect GitHub through the App's install page, a replay refused",
   async (t) => {
     const { context, page } = await signedIn("erin");
     await screenshotOnFailure(page, t.title, t.log, async () => {
@@ -383,9 +388,14 @@ test.serial(
       await page.getByRole("heading", { name: "GitHub", exact: true }).waitFor(WAIT);
       await page.getByRole("button", { name: "Connect GitHub" }).click();
       await page.waitForURL((url) => url.origin === platform.github!.url, WAIT);
+      // GitHub's redirect to the setup URL, as the browser followed it (the page then drops its single-use query).
+      const setupRequest = page.waitForRequest(
+        (request) => request.isNavigationRequest() && new URL(request.url()).pathname === "/settings/github/setup",
+        WAIT,
+      );
       await page.getByRole("button", { name: "Install on erin" }).click();
       await page.getByRole("heading", { name: "Linking your GitHub installation" }).waitFor(WAIT);
-      const setupUrl = page.url();
+      const setupUrl = (await setupRequest).url();
       t.is(new URL(setupUrl).searchParams.get("setup_action"), "install");
       const installationId = platform.github!.installationIdFor("erin");
       await page
@@ -405,35 +415,45 @@ test.serial(
       await page.getByRole("button", { name: "Unlink erin" }).waitFor(WAIT);
       t.regex(await page.getByRole("row").filter({ hasText: "erin" }).innerText(), /all\s+active/);
       await shoot(page, "github");
-
-      // A project deploying every push to main: a commit in erin's checkout is a push, and a deployment of it shows.
-      await nav.getByRole("link", { name: "Projects" }).click();
-      await form.getByRole("textbox", { name: "Repository" }).fill("erin/site");
-      await form.getByRole("textbox", { name: "Branch" }).fill("main");
-      await form.getByRole("checkbox", { name: "Deploy every push" }).check();
-      await form.getByRole("button", { name: "Save project" }).click();
-      await page.getByRole("button", { name: "Delete erin/site" }).waitFor(WAIT);
-      t.regex(await page.getByRole("row", { name: /erin\/site/ }).innerText(), /main.*on/s);
-      await shoot(page, "projects");
-
-      const checkout = path.join(platform.reposDir!, "erin", "site");
-      fs.writeFileSync(path.join(checkout, "index.html"), "<h1>erin, again</h1>\n");
-      git(checkout, "commit", "-q", "-am", "second");
-      const sha = git(checkout, "rev-parse", "HEAD");
-      await platform.github!.checkPushes();
-      await nav.getByRole("link", { name: "Deployments" }).click();
-      await page
-        .getByRole("row", { name: /erin\/site/ })
-        .getByText(sha.slice(0, 7))
-        .waitFor(WAIT);
-
-      await nav.getByRole("link", { name: "Projects" }).click();
-      await page.getByRole("button", { name: "Delete erin/site" }).click();
-      await page.getByText("No projects yet").waitFor(WAIT);
     });
     await context.close();
   },
 );
+
+test.serial("onboarding: a project deploying on push, a git commit deploying it, and Delete", async (t) => {
+  // erin linked the installation in the test before (through the install flow).
+  const { context, page } = await signedIn("erin");
+  await screenshotOnFailure(page, t.title, t.log, async () => {
+    const nav = page.getByRole("navigation", { name: "Pages" });
+    const form = page.getByRole("form", { name: "Create or update a project" });
+    // A project deploying every push to main: a commit in erin's checkout is a push, and a deployment of it shows.
+    await nav.getByRole("link", { name: "Projects" }).click();
+    await page.getByText("No projects yet").waitFor(WAIT);
+    await form.getByRole("textbox", { name: "Repository" }).fill("erin/site");
+    await form.getByRole("textbox", { name: "Branch" }).fill("main");
+    await form.getByRole("checkbox", { name: "Deploy every push" }).check();
+    await form.getByRole("button", { name: "Save project" }).click();
+    await page.getByRole("button", { name: "Delete erin/site" }).waitFor(WAIT);
+    t.regex(await page.getByRole("row", { name: /erin\/site/ }).innerText(), /main.*on/s);
+    await shoot(page, "projects");
+
+    const checkout = path.join(platform.reposDir!, "erin", "site");
+    fs.writeFileSync(path.join(checkout, "index.html"), "<h1>erin, again</h1>\n");
+    git(checkout, "commit", "-q", "-am", "second");
+    const sha = git(checkout, "rev-parse", "HEAD");
+    await platform.github!.checkPushes();
+    await nav.getByRole("link", { name: "Deployments" }).click();
+    await page
+      .getByRole("row", { name: /erin\/site/ })
+      .getByText(sha.slice(0, 7))
+      .waitFor(WAIT);
+
+    await nav.getByRole("link", { name: "Projects" }).click();
+    await page.getByRole("button", { name: "Delete erin/site" }).click();
+    await page.getByText("No projects yet").waitFor(WAIT);
+  });
+  await context.close();
+});
 
 test.serial("the deployments page waits at most two round trips after its HTML", async (t) => {
   const { context, page } = await signedIn("demo");
