@@ -3,15 +3,6 @@ import * as path from "node:path";
 import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { createLogger } from "../runtime/log";
-import { ensureDashboardBuilt } from "./platform/dashboardSite";
-import { describeChange, watchDeployments } from "./platform/deploymentWatcher";
-import {
-  DEFAULT_REPOS_DIR,
-  repositoryOwners,
-  simulatedBuildSecondsFromEnvironment,
-  startPlatform,
-} from "./platform/platform";
-import { describeSealedBuildTools } from "./platform/sealedBuildTools";
 import { portInUse } from "./platform/freePort";
 import { KEPT_ACROSS_FRESH } from "./platform/clearState";
 import { applyNodeVersionPolicy } from "../scripts/nodeVersionPolicy";
@@ -78,6 +69,18 @@ async function main(): Promise<void> {
     );
     process.exit(1);
   }
+  // The platform (AWS SDK, Pulumi, the emulators) loads only now: --help, a bad port or a taken one answer at once.
+  const [
+    { ensureDashboardBuilt },
+    { describeChange, watchDeployments },
+    { DEFAULT_REPOS_DIR, repositoryOwners, simulatedBuildSecondsFromEnvironment, startPlatform },
+    { describeSealedBuildTools },
+  ] = await Promise.all([
+    import("./platform/dashboardSite"),
+    import("./platform/deploymentWatcher"),
+    import("./platform/platform"),
+    import("./platform/sealedBuildTools"),
+  ]);
   const stateDir = path.resolve(process.env.SLIPWAY_STATE_DIR ?? ".slipway");
   const reposDir = path.resolve(process.env.SLIPWAY_REPOS_DIR ?? DEFAULT_REPOS_DIR);
   const appKeyFile = process.env.GITHUB_APP_PRIVATE_KEY_FILE;

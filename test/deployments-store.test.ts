@@ -52,27 +52,30 @@ async function seed(store: DeploymentStore, status: DeploymentStatus): Promise<D
   return deployment;
 }
 
-test("create stores a deployment that get reads back; a second create with the same id is refused", async (t) => {
-  const { store, tables } = await fixture(t.context.client, t.context.local.endpoint);
-  const asked = newDeployment({ ref: "main", rootDirectory: undefined });
-  const deployment = withFirstHistoryEntry(asked);
-  t.deepEqual(deployment.history, [{ status: "PENDING", at: asked.createdAt }], "the history starts at creation");
-  t.deepEqual(await store.create(asked), { deployment, replayed: false });
-  const stored = await store.get(deployment.id, { consistent: true });
-  t.deepEqual(stored, JSON.parse(JSON.stringify(deployment)) as Deployment);
-  t.false("rootDirectory" in (stored ?? {}), "undefined fields are not stored");
-  t.is(await store.get(randomUUID()), undefined);
+test.serial(
+  "create stores a deployment that get reads back; a second create with the same id is refused",
+  async (t) => {
+    const { store, tables } = await fixture(t.context.client, t.context.local.endpoint);
+    const asked = newDeployment({ ref: "main", rootDirectory: undefined });
+    const deployment = withFirstHistoryEntry(asked);
+    t.deepEqual(deployment.history, [{ status: "PENDING", at: asked.createdAt }], "the history starts at creation");
+    t.deepEqual(await store.create(asked), { deployment, replayed: false });
+    const stored = await store.get(deployment.id, { consistent: true });
+    t.deepEqual(stored, JSON.parse(JSON.stringify(deployment)) as Deployment);
+    t.false("rootDirectory" in (stored ?? {}), "undefined fields are not stored");
+    t.is(await store.get(randomUUID()), undefined);
 
-  const clash = await t.throwsAsync(store.create({ ...deployment, repository: "evil/overwrite" }));
-  t.true(isConflictError(clash));
-  t.is((await store.get(deployment.id, { consistent: true }))?.repository, "acme/shop");
-  t.is((await scanAll(t.context.client, tables.deployments)).length, 1);
-});
+    const clash = await t.throwsAsync(store.create({ ...deployment, repository: "evil/overwrite" }));
+    t.true(isConflictError(clash));
+    t.is((await store.get(deployment.id, { consistent: true }))?.repository, "acme/shop");
+    t.is((await scanAll(t.context.client, tables.deployments)).length, 1);
+  },
+);
 
 // Every (from, to) pair: the move happens exactly when TRANSITIONS allows it, and a refused move changes nothing.
 // One table per starting status (each pair on its own deployment), to keep DynamoDB Local's table count down.
 for (const from of STATUSES) {
-  test(`transitions from ${from}: exactly those TRANSITIONS allows`, async (t) => {
+  test.serial(`transitions from ${from}: exactly those TRANSITIONS allows`, async (t) => {
     const { store } = await fixture(t.context.client, t.context.local.endpoint);
     for (const to of STATUSES) {
       const allowed = TRANSITIONS[from].includes(to);
@@ -92,100 +95,118 @@ for (const from of STATUSES) {
   });
 }
 
-test("no move out of a final status, of any kind", (t) => {
+test.serial("no move out of a final status, of any kind", (t) => {
   for (const status of FINAL_STATUSES) t.deepEqual(TRANSITIONS[status], [], status);
   for (const status of STATUSES.filter((s) => !FINAL_STATUSES.includes(s))) {
     t.true(TRANSITIONS[status].includes("CANCELED"), `${status} can be canceled`);
   }
 });
 
-test("from narrows where a move may start; whenBuild refuses a deployment that records another build", async (t) => {
-  const { store } = await fixture(t.context.client, t.context.local.endpoint);
-  const building = await seed(store, "BUILDING");
-  await store.update(building.id, { buildId: "proj:1" }, { whenStatus: "BUILDING" });
-  t.is(await store.transition(building.id, "FAILED", {}, { from: ["PENDING", "PROCESSING"] }), undefined);
-  t.is(await store.transition(building.id, "SUCCEEDED", {}, { whenBuild: "proj:2" }), undefined);
-  t.is(await storedStatus(store, building.id), "BUILDING");
-  t.is((await store.transition(building.id, "SUCCEEDED", {}, { whenBuild: "proj:1" }))?.status, "SUCCEEDED");
-  const processing = await seed(store, "PROCESSING");
-  const adopted = await store.transition(processing.id, "BUILDING", { buildId: "proj:3" }, { whenBuild: "proj:3" });
-  t.is(adopted?.buildId, "proj:3", "no build recorded yet: whenBuild lets it through");
-});
+test.serial(
+  "from narrows where a move may start; whenBuild refuses a deployment that records another build",
+  async (t) => {
+    const { store } = await fixture(t.context.client, t.context.local.endpoint);
+    const building = await seed(store, "BUILDING");
+    await store.update(building.id, { buildId: "proj:1" }, { whenStatus: "BUILDING" });
+    t.is(await store.transition(building.id, "FAILED", {}, { from: ["PENDING", "PROCESSING"] }), undefined);
+    t.is(await store.transition(building.id, "SUCCEEDED", {}, { whenBuild: "proj:2" }), undefined);
+    t.is(await storedStatus(store, building.id), "BUILDING");
+    t.is((await store.transition(building.id, "SUCCEEDED", {}, { whenBuild: "proj:1" }))?.status, "SUCCEEDED");
+    const processing = await seed(store, "PROCESSING");
+    const adopted = await store.transition(processing.id, "BUILDING", { buildId: "proj:3" }, { whenBuild: "proj:3" });
+    t.is(adopted?.buildId, "proj:3", "no build recorded yet: whenBuild lets it through");
+  },
+);
 
-test("the sparse index keys follow the status: QUEUED and BUILDING carry them, final statuses drop them", async (t) => {
-  const { store } = await fixture(t.context.client, t.context.local.endpoint);
-  const { id } = await seed(store, "PROCESSING");
-  const queued = await store.transition(id, "QUEUED");
-  t.is(queued?.activeStatus, "QUEUED");
-  t.is(queued?.activeAt, FIXED_NOW.toISOString());
-  t.is(queued?.queuedUserId, "user-1", "copied from userId");
-  const building = await store.transition(id, "BUILDING", { buildId: "p:1" });
-  t.is(building?.activeStatus, "BUILDING");
-  t.is(building?.queuedUserId, undefined);
-  const done = await store.transition(id, "SUCCEEDED");
-  t.is(done?.activeStatus, undefined);
-  t.is(done?.activeAt, undefined);
-  const refused = await t.throwsAsync(store.transition(id, "FAILED", { activeStatus: "BUILDING" }));
-  t.regex(refused!.message, /activeStatus cannot be set/);
-});
+test.serial(
+  "the sparse index keys follow the status: QUEUED and BUILDING carry them, final statuses drop them",
+  async (t) => {
+    const { store } = await fixture(t.context.client, t.context.local.endpoint);
+    const { id } = await seed(store, "PROCESSING");
+    const queued = await store.transition(id, "QUEUED");
+    t.is(queued?.activeStatus, "QUEUED");
+    t.is(queued?.activeAt, FIXED_NOW.toISOString());
+    t.is(queued?.queuedUserId, "user-1", "copied from userId");
+    const building = await store.transition(id, "BUILDING", { buildId: "p:1" });
+    t.is(building?.activeStatus, "BUILDING");
+    t.is(building?.queuedUserId, undefined);
+    const done = await store.transition(id, "SUCCEEDED");
+    t.is(done?.activeStatus, undefined);
+    t.is(done?.activeAt, undefined);
+    const refused = await t.throwsAsync(store.transition(id, "FAILED", { activeStatus: "BUILDING" }));
+    t.regex(refused!.message, /activeStatus cannot be set/);
+  },
+);
 
-test("queuedByUser lists a user's QUEUED deployments oldest first; activeBefore pages one status by last activity", async (t) => {
-  let now = new Date("2030-01-01T00:00:00.000Z");
-  const { store } = await fixture(t.context.client, t.context.local.endpoint, () => now);
-  const ids: string[] = [];
-  for (let i = 0; i < 3; i++) {
-    const { deployment } = await store.create(
-      newDeployment({ status: "PROCESSING", createdAt: `2030-01-01T00:00:0${i}.000Z` }),
+test.serial(
+  "queuedByUser lists a user's QUEUED deployments oldest first; activeBefore pages one status by last activity",
+  async (t) => {
+    let now = new Date("2030-01-01T00:00:00.000Z");
+    const { store } = await fixture(t.context.client, t.context.local.endpoint, () => now);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { deployment } = await store.create(
+        newDeployment({ status: "PROCESSING", createdAt: `2030-01-01T00:00:0${i}.000Z` }),
+      );
+      ids.push(deployment.id);
+    }
+    const other = (await store.create(newDeployment({ status: "PROCESSING", userId: "user-2" }))).deployment;
+    for (const id of [ids[2]!, ids[0]!, ids[1]!, other.id]) {
+      now = new Date(now.getTime() + 1000);
+      await store.transition(id, "QUEUED");
+    }
+    t.deepEqual(
+      (await store.queuedByUser("user-1", 10)).map((d) => d.id),
+      ids,
     );
-    ids.push(deployment.id);
-  }
-  const other = (await store.create(newDeployment({ status: "PROCESSING", userId: "user-2" }))).deployment;
-  for (const id of [ids[2]!, ids[0]!, ids[1]!, other.id]) {
-    now = new Date(now.getTime() + 1000);
-    await store.transition(id, "QUEUED");
-  }
-  t.deepEqual(
-    (await store.queuedByUser("user-1", 10)).map((d) => d.id),
-    ids,
-  );
-  await store.transition(ids[0]!, "BUILDING", { buildId: "p:1" });
-  const page1 = await store.activeBefore("QUEUED", "2030-01-01T00:00:04.000Z", { limit: 1 });
-  t.deepEqual(
-    page1.items.map((d) => d.id),
-    [ids[2]],
-  );
-  const page2 = await store.activeBefore("QUEUED", "2030-01-01T00:00:04.000Z", { limit: 5, cursor: page1.nextCursor! });
-  t.deepEqual(
-    page2.items.map((d) => d.id),
-    [ids[1]],
-    "the BUILDING one left the QUEUED partition; user-2's is newer",
-  );
-  t.deepEqual(
-    (await store.activeBefore("BUILDING", "2031-01-01T00:00:00.000Z", { limit: 5 })).items.map((d) => d.id),
-    [ids[0]],
-  );
-});
+    await store.transition(ids[0]!, "BUILDING", { buildId: "p:1" });
+    const page1 = await store.activeBefore("QUEUED", "2030-01-01T00:00:04.000Z", { limit: 1 });
+    t.deepEqual(
+      page1.items.map((d) => d.id),
+      [ids[2]],
+    );
+    const page2 = await store.activeBefore("QUEUED", "2030-01-01T00:00:04.000Z", {
+      limit: 5,
+      cursor: page1.nextCursor!,
+    });
+    t.deepEqual(
+      page2.items.map((d) => d.id),
+      [ids[1]],
+      "the BUILDING one left the QUEUED partition; user-2's is newer",
+    );
+    t.deepEqual(
+      (await store.activeBefore("BUILDING", "2031-01-01T00:00:00.000Z", { limit: 5 })).items.map((d) => d.id),
+      [ids[0]],
+    );
+  },
+);
 
-test("recordProgress moves the phase forward only: an older or repeated observation changes nothing", async (t) => {
-  const { store } = await fixture(t.context.client, t.context.local.endpoint);
-  const { id } = await seed(store, "PROCESSING");
-  await store.transition(id, "BUILDING", { buildId: "p:1" });
-  const at = (s: number) => `2030-01-01T00:00:${String(s).padStart(2, "0")}.000Z`;
-  t.is((await store.recordProgress(id, "p:1", { phase: "INSTALL", phaseRank: 4, phaseAt: at(10) }))?.phase, "INSTALL");
-  t.is(await store.recordProgress(id, "p:1", { phase: "PROVISIONING", phaseRank: 2, phaseAt: at(20) }), undefined);
-  t.is(await store.recordProgress(id, "p:1", { phase: "INSTALL", phaseRank: 4, phaseAt: at(10) }), undefined);
-  t.is(
-    await store.recordProgress(id, "p:2", { phase: "BUILD", phaseRank: 6, phaseAt: at(30) }),
-    undefined,
-    "another build",
-  );
-  t.is((await store.recordProgress(id, "p:1", { phase: "INSTALL", phaseRank: 4, phaseAt: at(11) }))?.phaseAt, at(11));
-  t.is((await store.recordProgress(id, "p:1", { phase: "BUILD", phaseRank: 6, phaseAt: at(5) }))?.phase, "BUILD");
-  await store.transition(id, "SUCCEEDED");
-  t.is(await store.recordProgress(id, "p:1", { phase: "COMPLETED", phaseRank: 10, phaseAt: at(40) }), undefined);
-});
+test.serial(
+  "recordProgress moves the phase forward only: an older or repeated observation changes nothing",
+  async (t) => {
+    const { store } = await fixture(t.context.client, t.context.local.endpoint);
+    const { id } = await seed(store, "PROCESSING");
+    await store.transition(id, "BUILDING", { buildId: "p:1" });
+    const at = (s: number) => `2030-01-01T00:00:${String(s).padStart(2, "0")}.000Z`;
+    t.is(
+      (await store.recordProgress(id, "p:1", { phase: "INSTALL", phaseRank: 4, phaseAt: at(10) }))?.phase,
+      "INSTALL",
+    );
+    t.is(await store.recordProgress(id, "p:1", { phase: "PROVISIONING", phaseRank: 2, phaseAt: at(20) }), undefined);
+    t.is(await store.recordProgress(id, "p:1", { phase: "INSTALL", phaseRank: 4, phaseAt: at(10) }), undefined);
+    t.is(
+      await store.recordProgress(id, "p:2", { phase: "BUILD", phaseRank: 6, phaseAt: at(30) }),
+      undefined,
+      "another build",
+    );
+    t.is((await store.recordProgress(id, "p:1", { phase: "INSTALL", phaseRank: 4, phaseAt: at(11) }))?.phaseAt, at(11));
+    t.is((await store.recordProgress(id, "p:1", { phase: "BUILD", phaseRank: 6, phaseAt: at(5) }))?.phase, "BUILD");
+    await store.transition(id, "SUCCEEDED");
+    t.is(await store.recordProgress(id, "p:1", { phase: "COMPLETED", phaseRank: 10, phaseAt: at(40) }), undefined);
+  },
+);
 
-test("a claim cannot happen twice: two concurrent PENDING → PROCESSING moves, one wins", async (t) => {
+test.serial("a claim cannot happen twice: two concurrent PENDING → PROCESSING moves, one wins", async (t) => {
   const { store } = await fixture(t.context.client, t.context.local.endpoint);
   const { id } = await seed(store, "PENDING");
   // PROCESSING → PROCESSING is allowed (resume), so race PENDING → FAILED instead to see exactly one winner.
@@ -194,7 +215,7 @@ test("a claim cannot happen twice: two concurrent PENDING → PROCESSING moves, 
   t.is(await storedStatus(store, id), "FAILED");
 });
 
-test("resume: PROCESSING → PROCESSING is allowed and counts attempts", async (t) => {
+test.serial("resume: PROCESSING → PROCESSING is allowed and counts attempts", async (t) => {
   const { store } = await fixture(t.context.client, t.context.local.endpoint);
   const { id } = await seed(store, "PENDING");
   const first = await store.transition(id, "PROCESSING", {}, { incrementAttempts: true });
@@ -207,43 +228,46 @@ test("resume: PROCESSING → PROCESSING is allowed and counts attempts", async (
   t.is(building?.buildId, "proj:1");
 });
 
-test("history: each move appends { status, at } in the write that makes it, with the reason's code", async (t) => {
-  let now = new Date("2030-01-02T03:00:00.000Z");
-  const tick = () => (now = new Date(now.getTime() + 1000));
-  const { store } = await fixture(t.context.client, t.context.local.endpoint, () => now);
-  const { id, createdAt } = await seed(store, "PENDING");
-  const at = (n: number) => new Date(Date.parse("2030-01-02T03:00:00.000Z") + n * 1000).toISOString();
-  tick();
-  await store.transition(id, "PROCESSING", {}, { incrementAttempts: true });
-  tick();
-  await store.transition(id, "PROCESSING", {}, { incrementAttempts: true }); // a resume is recorded as one
-  tick();
-  await store.transition(id, "QUEUED");
-  tick();
-  await store.update(id, { commitSha: "a".repeat(40) }, { whenStatus: "QUEUED" }); // no status change: no entry
-  await store.transition(id, "BUILDING", { buildId: "p:1" });
-  tick();
-  await store.recordProgress(id, "p:1", { phase: "BUILD", phaseRank: 7, phaseAt: at(4) }); // a phase: no entry
-  tick();
-  const failed = await store.transition(id, "FAILED", {
-    statusReason: { code: "BUILD_FAILED", message: "m", phase: "BUILD" },
-  });
-  const expected = [
-    { status: "PENDING", at: createdAt },
-    { status: "PROCESSING", at: at(1) },
-    { status: "PROCESSING", at: at(2) },
-    { status: "QUEUED", at: at(3) },
-    { status: "BUILDING", at: at(4) },
-    { status: "FAILED", at: at(6), reasonCode: "BUILD_FAILED" },
-  ];
-  t.deepEqual(failed?.history, expected, "ALL_NEW returns it");
-  tick();
-  t.is(await store.transition(id, "SUCCEEDED", {}), undefined);
-  t.is(await store.transition(id, "CANCELED", { statusReason: { code: "CANCELED", message: "m" } }), undefined);
-  t.deepEqual((await store.get(id, { consistent: true }))?.history, expected, "a refused move appends nothing");
-});
+test.serial(
+  "history: each move appends { status, at } in the write that makes it, with the reason's code",
+  async (t) => {
+    let now = new Date("2030-01-02T03:00:00.000Z");
+    const tick = () => (now = new Date(now.getTime() + 1000));
+    const { store } = await fixture(t.context.client, t.context.local.endpoint, () => now);
+    const { id, createdAt } = await seed(store, "PENDING");
+    const at = (n: number) => new Date(Date.parse("2030-01-02T03:00:00.000Z") + n * 1000).toISOString();
+    tick();
+    await store.transition(id, "PROCESSING", {}, { incrementAttempts: true });
+    tick();
+    await store.transition(id, "PROCESSING", {}, { incrementAttempts: true }); // a resume is recorded as one
+    tick();
+    await store.transition(id, "QUEUED");
+    tick();
+    await store.update(id, { commitSha: "a".repeat(40) }, { whenStatus: "QUEUED" }); // no status change: no entry
+    await store.transition(id, "BUILDING", { buildId: "p:1" });
+    tick();
+    await store.recordProgress(id, "p:1", { phase: "BUILD", phaseRank: 7, phaseAt: at(4) }); // a phase: no entry
+    tick();
+    const failed = await store.transition(id, "FAILED", {
+      statusReason: { code: "BUILD_FAILED", message: "m", phase: "BUILD" },
+    });
+    const expected = [
+      { status: "PENDING", at: createdAt },
+      { status: "PROCESSING", at: at(1) },
+      { status: "PROCESSING", at: at(2) },
+      { status: "QUEUED", at: at(3) },
+      { status: "BUILDING", at: at(4) },
+      { status: "FAILED", at: at(6), reasonCode: "BUILD_FAILED" },
+    ];
+    t.deepEqual(failed?.history, expected, "ALL_NEW returns it");
+    tick();
+    t.is(await store.transition(id, "SUCCEEDED", {}), undefined);
+    t.is(await store.transition(id, "CANCELED", { statusReason: { code: "CANCELED", message: "m" } }), undefined);
+    t.deepEqual((await store.get(id, { consistent: true }))?.history, expected, "a refused move appends nothing");
+  },
+);
 
-test("history: racing moves append exactly the winner's entry, so history and status agree", async (t) => {
+test.serial("history: racing moves append exactly the winner's entry, so history and status agree", async (t) => {
   const { store } = await fixture(t.context.client, t.context.local.endpoint);
   const { id } = await seed(store, "PROCESSING");
   const outcomes = await Promise.all([
@@ -262,7 +286,7 @@ test("history: racing moves append exactly the winner's entry, so history and st
   t.is(statuses.length, outcomes.filter((o) => o !== undefined).length + 1);
 });
 
-test("history: a deployment stored before the history was kept starts one with its next move", async (t) => {
+test.serial("history: a deployment stored before the history was kept starts one with its next move", async (t) => {
   const { store, tables } = await fixture(t.context.client, t.context.local.endpoint);
   const old = newDeployment({ status: "BUILDING", buildId: "p:1" });
   await t.context.client.send(new PutCommand({ TableName: tables.deployments, Item: old }));
@@ -271,7 +295,7 @@ test("history: a deployment stored before the history was kept starts one with i
   t.deepEqual(done?.history, [{ status: "SUCCEEDED", at: FIXED_NOW.toISOString() }]);
 });
 
-test("final statuses are final: no move of any kind, including a redelivered claim", async (t) => {
+test.serial("final statuses are final: no move of any kind, including a redelivered claim", async (t) => {
   const { store } = await fixture(t.context.client, t.context.local.endpoint);
   const { id } = await seed(store, "PENDING");
   await store.transition(id, "PROCESSING", {}, { incrementAttempts: true });
@@ -283,14 +307,14 @@ test("final statuses are final: no move of any kind, including a redelivered cla
   t.deepEqual(await store.get(id, { consistent: true }), ended);
 });
 
-test("transition of a missing deployment returns undefined and creates nothing", async (t) => {
+test.serial("transition of a missing deployment returns undefined and creates nothing", async (t) => {
   const { store, tables } = await fixture(t.context.client, t.context.local.endpoint);
   t.is(await store.transition(randomUUID(), "PROCESSING"), undefined);
   t.is(await store.transition(randomUUID(), "FAILED"), undefined);
   t.deepEqual(await scanAll(t.context.client, tables.deployments), []);
 });
 
-test("transition refuses fields the store owns, before writing anything", async (t) => {
+test.serial("transition refuses fields the store owns, before writing anything", async (t) => {
   const { store } = await fixture(t.context.client, t.context.local.endpoint);
   const seeded = await seed(store, "PENDING");
   for (const field of ["id", "userId", "createdAt", "status", "updatedAt", "attempts", "history"] as const) {
@@ -301,7 +325,7 @@ test("transition refuses fields the store owns, before writing anything", async 
   t.deepEqual(await store.get(seeded.id, { consistent: true }), seeded);
 });
 
-test("update records fields only while the status matches, and never changes the status", async (t) => {
+test.serial("update records fields only while the status matches, and never changes the status", async (t) => {
   let now = FIXED_NOW;
   const { store } = await fixture(t.context.client, t.context.local.endpoint, () => now);
   const { id } = await seed(store, "PENDING");
@@ -322,14 +346,14 @@ test("update records fields only while the status matches, and never changes the
   t.is(await store.update(randomUUID(), { framework: "x" }, { whenStatus: "PROCESSING" }), undefined);
 });
 
-test("an SDK error other than a failed condition is rethrown, not read as 'refused'", async (t) => {
+test.serial("an SDK error other than a failed condition is rethrown, not read as 'refused'", async (t) => {
   const store = new DeploymentStore({ client: t.context.client, deploymentsTable: `missing-${randomUUID()}` });
   const error = await t.throwsAsync(store.transition(randomUUID(), "PROCESSING"));
   t.is(error?.name, "ResourceNotFoundException");
   await t.throwsAsync(store.update(randomUUID(), {}, { whenStatus: "PENDING" }), { name: "ResourceNotFoundException" });
 });
 
-test("listByUser pages through a user's deployments newest first, and only theirs", async (t) => {
+test.serial("listByUser pages through a user's deployments newest first, and only theirs", async (t) => {
   const { store } = await fixture(t.context.client, t.context.local.endpoint);
   const base = Date.parse("2030-01-01T00:00:00.000Z");
   const mine: Deployment[] = [];
@@ -364,7 +388,7 @@ test("listByUser pages through a user's deployments newest first, and only their
   t.deepEqual(await store.listByUser("nobody", { limit: 5 }), { items: [] });
 });
 
-test("listByUser rejects a tampered cursor and another user's cursor", async (t) => {
+test.serial("listByUser rejects a tampered cursor and another user's cursor", async (t) => {
   const { store } = await fixture(t.context.client, t.context.local.endpoint);
   for (let i = 0; i < 3; i++)
     await store.create(newDeployment({ userId: "alice", createdAt: `2030-01-0${i + 1}T00:00:00.000Z` }));
@@ -395,7 +419,7 @@ test("listByUser rejects a tampered cursor and another user's cursor", async (t)
   await t.throwsAsync(store.listByUser("bob", { limit: 1, cursor }), { message: /cursor/ });
 });
 
-test("idempotency: the same key and fingerprint replays the first deployment", async (t) => {
+test.serial("idempotency: the same key and fingerprint replays the first deployment", async (t) => {
   const { store, tables } = await fixture(t.context.client, t.context.local.endpoint);
   const first = newDeployment();
   const created = await store.create(first, { key: "k-1", fingerprint: "fp-A" });
@@ -414,7 +438,7 @@ test("idempotency: the same key and fingerprint replays the first deployment", a
   t.is(record?.expiresAt, Math.floor(FIXED_NOW.getTime() / 1000) + 24 * 60 * 60, "24 h by default");
 });
 
-test("idempotency: the same key with another fingerprint is a conflict that says what to do", async (t) => {
+test.serial("idempotency: the same key with another fingerprint is a conflict that says what to do", async (t) => {
   const { store, tables } = await fixture(t.context.client, t.context.local.endpoint);
   await store.create(newDeployment(), { key: "k-1", fingerprint: "fp-A" });
   const error = await t.throwsAsync(store.create(newDeployment(), { key: "k-1", fingerprint: "fp-B" }));
@@ -424,7 +448,7 @@ test("idempotency: the same key with another fingerprint is a conflict that says
   t.is((await scanAll(t.context.client, tables.deployments)).length, 1);
 });
 
-test("idempotency: keys are per user", async (t) => {
+test.serial("idempotency: keys are per user", async (t) => {
   const { store, tables } = await fixture(t.context.client, t.context.local.endpoint);
   const alice = await store.create(newDeployment({ userId: "alice" }), { key: "shared", fingerprint: "fp-A" });
   const bob = await store.create(newDeployment({ userId: "bob" }), { key: "shared", fingerprint: "fp-B" });
@@ -433,7 +457,7 @@ test("idempotency: keys are per user", async (t) => {
   t.is((await scanAll(t.context.client, tables.deployments)).length, 2);
 });
 
-test("idempotency: concurrent creates with one key make exactly one deployment", async (t) => {
+test.serial("idempotency: concurrent creates with one key make exactly one deployment", async (t) => {
   const { store, tables } = await fixture(t.context.client, t.context.local.endpoint);
   const candidates = Array.from({ length: 8 }, () => newDeployment());
   const results = await Promise.all(candidates.map((d) => store.create(d, { key: "race", fingerprint: "fp" })));
@@ -446,46 +470,49 @@ test("idempotency: concurrent creates with one key make exactly one deployment",
   );
 });
 
-test("idempotency: a TransactionConflict (real DynamoDB, concurrent same key) is retried, then replays", async (t) => {
-  const { tables } = await fixture(t.context.client, t.context.local.endpoint);
-  const real = t.context.client;
-  const winner = newDeployment();
-  let conflicts = 0;
-  // DynamoDB Local serializes transactions and never reports TransactionConflict; the service does. The client
-  // answers the first transaction the way the service does when another transaction holds the key.
-  const conflicted = {
-    send: async (command: { constructor: { name: string } }) => {
-      if (command.constructor.name === "TransactWriteCommand" && conflicts === 0) {
-        conflicts++;
-        // The other transaction (another Lambda, its own deployment id) takes the key meanwhile.
-        const other = new DeploymentStore({
-          client: real,
-          deploymentsTable: tables.deployments,
-          idempotencyTable: tables.idempotency,
-        });
-        await other.create(winner, { key: "k", fingerprint: "fp" });
-        throw Object.assign(new Error("Transaction cancelled"), {
-          name: "TransactionCanceledException",
-          CancellationReasons: [{ Code: "TransactionConflict" }, { Code: "None" }],
-        });
-      }
-      return real.send(command as never);
-    },
-  } as unknown as DynamoDBDocumentClient;
-  const sleeps: number[] = [];
-  const store = new DeploymentStore({
-    client: conflicted,
-    deploymentsTable: tables.deployments,
-    idempotencyTable: tables.idempotency,
-    sleep: async (ms) => void sleeps.push(ms),
-  });
-  const result = await store.create(newDeployment(), { key: "k", fingerprint: "fp" });
-  t.deepEqual(result, { deployment: withFirstHistoryEntry(winner), replayed: true });
-  t.is(sleeps.length, 1);
-  t.is((await scanAll(real, tables.deployments)).length, 1);
-});
+test.serial(
+  "idempotency: a TransactionConflict (real DynamoDB, concurrent same key) is retried, then replays",
+  async (t) => {
+    const { tables } = await fixture(t.context.client, t.context.local.endpoint);
+    const real = t.context.client;
+    const winner = newDeployment();
+    let conflicts = 0;
+    // DynamoDB Local serializes transactions and never reports TransactionConflict; the service does. The client
+    // answers the first transaction the way the service does when another transaction holds the key.
+    const conflicted = {
+      send: async (command: { constructor: { name: string } }) => {
+        if (command.constructor.name === "TransactWriteCommand" && conflicts === 0) {
+          conflicts++;
+          // The other transaction (another Lambda, its own deployment id) takes the key meanwhile.
+          const other = new DeploymentStore({
+            client: real,
+            deploymentsTable: tables.deployments,
+            idempotencyTable: tables.idempotency,
+          });
+          await other.create(winner, { key: "k", fingerprint: "fp" });
+          throw Object.assign(new Error("Transaction cancelled"), {
+            name: "TransactionCanceledException",
+            CancellationReasons: [{ Code: "TransactionConflict" }, { Code: "None" }],
+          });
+        }
+        return real.send(command as never);
+      },
+    } as unknown as DynamoDBDocumentClient;
+    const sleeps: number[] = [];
+    const store = new DeploymentStore({
+      client: conflicted,
+      deploymentsTable: tables.deployments,
+      idempotencyTable: tables.idempotency,
+      sleep: async (ms) => void sleeps.push(ms),
+    });
+    const result = await store.create(newDeployment(), { key: "k", fingerprint: "fp" });
+    t.deepEqual(result, { deployment: withFirstHistoryEntry(winner), replayed: true });
+    t.is(sleeps.length, 1);
+    t.is((await scanAll(real, tables.deployments)).length, 1);
+  },
+);
 
-test("idempotency: an expired record (TTL not yet swept) frees the key", async (t) => {
+test.serial("idempotency: an expired record (TTL not yet swept) frees the key", async (t) => {
   let now = FIXED_NOW;
   const { store, tables } = await fixture(t.context.client, t.context.local.endpoint, () => now);
   const first = await store.create(newDeployment(), { key: "k", fingerprint: "fp-A", ttlSeconds: 60 });
@@ -496,14 +523,14 @@ test("idempotency: an expired record (TTL not yet swept) frees the key", async (
   t.is((await scanAll(t.context.client, tables.deployments)).length, 2);
 });
 
-test("create with a key but no idempotency table is a configuration error", async (t) => {
+test.serial("create with a key but no idempotency table is a configuration error", async (t) => {
   const tables: TableNames = await createTables(t.context.local.endpoint);
   const store = new DeploymentStore({ client: t.context.client, deploymentsTable: tables.deployments });
   await t.throwsAsync(store.create(newDeployment(), { key: "k", fingerprint: "f" }), { message: /idempotencyTable/ });
   t.deepEqual(await scanAll(t.context.client, tables.deployments), []);
 });
 
-test("InstallationStore keeps several links per user, lists them, and unlinks one or all", async (t) => {
+test.serial("InstallationStore keeps several links per user, lists them, and unlinks one or all", async (t) => {
   const tables = await createTables(t.context.local.endpoint);
   const store = new InstallationStore({ client: t.context.client, table: tables.installations });
   t.is(await store.get("alice"), undefined);
@@ -532,7 +559,7 @@ test("InstallationStore keeps several links per user, lists them, and unlinks on
   );
 });
 
-test("InstallationStore applies GitHub's facts in order and keeps a deletion final", async (t) => {
+test.serial("InstallationStore applies GitHub's facts in order and keeps a deletion final", async (t) => {
   const tables = await createTables(t.context.local.endpoint);
   const store = new InstallationStore({ client: t.context.client, table: tables.installations });
   await store.put({

@@ -52,7 +52,7 @@ const outcome = (files: FakeTree, order: readonly string[]) => {
   );
 };
 
-test("detection does not depend on the order the backend lists paths in", async (t) => {
+test.serial("detection does not depend on the order the backend lists paths in", async (t) => {
   await fc.assert(
     fc.asyncProperty(
       fc
@@ -67,56 +67,64 @@ test("detection does not depend on the order the backend lists paths in", async 
   );
 });
 
-test("the memory and GitHub backends give the same plan, the GitHub one within 4 requests and no file twice", async (t) => {
-  await fc.assert(
-    fc.asyncProperty(fc.subarray(POOL_PATHS, { minLength: 1 }), async (paths) => {
-      const files = Object.fromEntries(paths.map((p) => [p, POOL[p] ?? null]));
-      const { reader, calls } = fakeGitHubReader(files);
-      const github = createGitHubFileSystem(reader);
-      const viaGitHub = await detectPlan(github).then(
-        (plan) => JSON.stringify(plan),
-        (error: { code?: string; candidates?: unknown }) =>
-          JSON.stringify({ code: error.code, candidates: error.candidates }),
-      );
-      t.is(viaGitHub, await outcome(files, paths));
-      t.true(github.stats().requests <= 4);
-      const requested = calls.flatMap((c) => c.paths);
-      t.is(new Set(requested).size, requested.length);
-    }),
-    { numRuns: 150 },
-  );
-});
-
-test("the GitHub file system never asks for a path twice, whatever the batches and their concurrency", async (t) => {
-  const files: FakeTree = { "a.txt": "A", "b/c.txt": "C", "d.bin": null, "e.json": "{}" };
-  const paths = [...Object.keys(files), "missing.txt"];
-  await fc.assert(
-    fc.asyncProperty(
-      fc.array(fc.subarray(paths), { maxLength: 8 }),
-      fc.boolean(),
-      fc.boolean(),
-      async (batches, concurrent, listFirst) => {
+test.serial(
+  "the memory and GitHub backends give the same plan, the GitHub one within 4 requests and no file twice",
+  async (t) => {
+    await fc.assert(
+      fc.asyncProperty(fc.subarray(POOL_PATHS, { minLength: 1 }), async (paths) => {
+        const files = Object.fromEntries(paths.map((p) => [p, POOL[p] ?? null]));
         const { reader, calls } = fakeGitHubReader(files);
-        const fs = createGitHubFileSystem(reader);
-        if (listFirst) await fs.listFiles();
-        const results = concurrent
-          ? await Promise.all(batches.map((batch) => fs.readFiles(batch)))
-          : await batches.reduce<Promise<ReadonlyMap<string, string>[]>>(
-              async (done, batch) => [...(await done), await fs.readFiles(batch)],
-              Promise.resolve([]),
-            );
+        const github = createGitHubFileSystem(reader);
+        const viaGitHub = await detectPlan(github).then(
+          (plan) => JSON.stringify(plan),
+          (error: { code?: string; candidates?: unknown }) =>
+            JSON.stringify({ code: error.code, candidates: error.candidates }),
+        );
+        t.is(viaGitHub, await outcome(files, paths));
+        t.true(github.stats().requests <= 4);
         const requested = calls.flatMap((c) => c.paths);
-        t.is(new Set(requested).size, requested.length, JSON.stringify(calls));
-        t.true(calls.filter((c) => c.kind === "blobs").length <= batches.length);
-        const memory = createMemoryFileSystem(Object.fromEntries(Object.entries(files).filter(([, v]) => v !== null)));
-        for (const [index, batch] of batches.entries()) {
-          t.deepEqual([...(results[index] ?? new Map()).entries()], [...(await memory.readFiles(batch)).entries()]);
-        }
-      },
-    ),
-    { numRuns: 200 },
-  );
-});
+        t.is(new Set(requested).size, requested.length);
+      }),
+      { numRuns: 150 },
+    );
+  },
+);
+
+test.serial(
+  "the GitHub file system never asks for a path twice, whatever the batches and their concurrency",
+  async (t) => {
+    const files: FakeTree = { "a.txt": "A", "b/c.txt": "C", "d.bin": null, "e.json": "{}" };
+    const paths = [...Object.keys(files), "missing.txt"];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.subarray(paths), { maxLength: 8 }),
+        fc.boolean(),
+        fc.boolean(),
+        async (batches, concurrent, listFirst) => {
+          const { reader, calls } = fakeGitHubReader(files);
+          const fs = createGitHubFileSystem(reader);
+          if (listFirst) await fs.listFiles();
+          const results = concurrent
+            ? await Promise.all(batches.map((batch) => fs.readFiles(batch)))
+            : await batches.reduce<Promise<ReadonlyMap<string, string>[]>>(
+                async (done, batch) => [...(await done), await fs.readFiles(batch)],
+                Promise.resolve([]),
+              );
+          const requested = calls.flatMap((c) => c.paths);
+          t.is(new Set(requested).size, requested.length, JSON.stringify(calls));
+          t.true(calls.filter((c) => c.kind === "blobs").length <= batches.length);
+          const memory = createMemoryFileSystem(
+            Object.fromEntries(Object.entries(files).filter(([, v]) => v !== null)),
+          );
+          for (const [index, batch] of batches.entries()) {
+            t.deepEqual([...(results[index] ?? new Map()).entries()], [...(await memory.readFiles(batch)).entries()]);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  },
+);
 
 test("manifest readers never throw, whatever the text", (t) => {
   fc.assert(

@@ -6,6 +6,7 @@ import { createAppAuth } from "@octokit/auth-app";
 import { request as octokitRequest } from "@octokit/request";
 import anyTest from "ava";
 import { secondaryRateLimit, type GitHubEmulator } from "../local/emulators/github";
+import { blobsQuery } from "../runtime/github/repositoryClient";
 import { readZip } from "./helpers/zipEntries";
 import { generateAppKeys, git, manualClock, startGitHubFor, temporaryFolder } from "./helpers/emulators";
 
@@ -622,7 +623,7 @@ test("GraphQL refuses what it does not know, like GitHub: syntax, unknown fields
     t.is(response.status, 200);
     return ((response.data as { errors?: { message: string }[] }).errors ?? []).map((error) => error.message);
   };
-  t.regex((await errorsOf('query { repository(owner: "acme" name: "web") { '))[0] ?? "", /Parse error/);
+  t.deepEqual(await errorsOf('query { repository(owner: "acme" name: "web") { '), ["Unexpected end of document"]);
   t.deepEqual(
     await errorsOf('{ repository(owner:"acme",name:"web") { object(expression:"main:x") { ... on Blob { bogus } } } }'),
     ["Field 'bogus' doesn't exist on type 'Blob'"],
@@ -650,6 +651,60 @@ test("GraphQL refuses what it does not know, like GitHub: syntax, unknown fields
     request("POST /graphql", { query: "{ rateLimit { remaining } }", headers: { authorization: "bearer ghs_nope" } }),
   );
   t.is(badToken.status, 401);
+});
+
+test("GraphQL answers an unknown field and a syntax error in GitHub's error shape, with no data", async (t) => {
+  const { api } = await setup(t);
+  const unknown = await api("POST /graphql", {
+    query:
+      '{\n  repository(owner:"acme",name:"web") {\n    f0: object(expression:"main:x") { ... on Blob { bogus } }\n  }\n}',
+  });
+  t.is(unknown.status, 200);
+  // refined-github/refined-github#6946: the static path from "query", the code and names in `extensions`.
+  t.deepEqual(unknown.data, {
+    errors: [
+      {
+        path: ["query", "repository", "f0", "... on Blob", "bogus"],
+        extensions: { code: "undefinedField", typeName: "Blob", fieldName: "bogus" },
+        locations: [{ line: 3, column: 53 }],
+        message: "Field 'bogus' doesn't exist on type 'Blob'",
+      },
+    ],
+  });
+
+  const syntax = await api("POST /graphql", { query: 'query {\n  repository(owner: "acme", name: ) { name }\n}' });
+  t.is(syntax.status, 200);
+  // pyvec/python.cz#417: `Parse error on ")" (RPAREN) at [25, 23]`.
+  t.deepEqual(syntax.data, {
+    errors: [{ message: 'Parse error on ")" (RPAREN) at [2, 35]', locations: [{ line: 2, column: 35 }] }],
+  });
+});
+
+test("GraphQL runs the file-read query the runtime sends, one alias per file, a failed alias nulled alone", async (t) => {
+  const { api, github } = await setup(t);
+  const main = await resolve(api, "main");
+  github.configure({ blobTextLimitBytes: 10 });
+  github.failObjects({ expression: /:src\/index\.js$/, message: "Something went wrong while resolving this object." });
+  const { query, variables } = blobsQuery("acme", "web", main, ["package.json", "src/index.js", "nope.txt"]);
+  const response = await api("POST /graphql", { query, variables });
+  t.is(response.status, 200);
+  t.deepEqual(response.data, {
+    data: {
+      repository: {
+        f0: { text: '{ "name": ', isBinary: false, isTruncated: true },
+        f1: null,
+        f2: null,
+      },
+    },
+    errors: [
+      {
+        type: "INTERNAL",
+        path: ["repository", "f1"],
+        locations: [{ line: 1, column: query.indexOf("f1:") + 1 }],
+        message: "Something went wrong while resolving this object.",
+      },
+    ],
+  });
 });
 
 // ---- archives --------------------------------------------------------------------------------------------------------

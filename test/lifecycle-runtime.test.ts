@@ -313,11 +313,14 @@ test.serial("cancel while the inspector is half-way (source download hanging): n
   const { github } = t.context.world;
   const deployment = await s.deploy();
   github.reset();
-  github.inject({ operation: /zipball/, delayMs: 1500, times: 1 });
+  // The download answers only once the cancel has landed, however slow the machine.
+  let releaseDownload!: () => void;
+  github.inject({ operation: /zipball/, holdUntil: new Promise<void>((r) => (releaseDownload = r)), times: 1 });
   const inspecting = s.inspect(deployment);
   while (!github.requests().some((r) => /zipball/.test(r.path))) await new Promise((r) => setTimeout(r, 20));
   t.is((await s.get(deployment.id)).status, "PROCESSING");
   t.is((await s.cancel(deployment.id)).body.status, "CANCELED");
+  releaseDownload();
   t.is((await inspecting).status, "CANCELED");
   t.is(s.buildOf(deployment.id), undefined, "the conditional start refused");
   t.deepEqual(await s.slots.holders(), [], "no slot kept");

@@ -98,10 +98,14 @@ test.serial("a repository with .slipway/simulate-failure ends FAILED with BUILD_
 
 test.serial("cancel before a build exists: CANCELED, and no build is ever started for it", async (t) => {
   const { platform } = t.context;
-  // The source download is slow, so the cancel lands while the inspector works.
-  platform.github!.inject({ operation: /zipball/, delayMs: 1500, times: 1 });
+  // The source download is held until the cancel has answered, so the cancel lands while the inspector works
+  // (whenever it gets there: a delay would be overrun on a loaded machine, and the build would start first).
+  let releaseDownload!: () => void;
+  const held = new Promise<void>((resolve) => (releaseDownload = resolve));
+  platform.github!.inject({ operation: /zipball/, holdUntil: held, times: 1 });
   const { token, id } = await deploy(platform, "frank", "frank/site");
   const canceled = await api(platform, "POST", `/deployments/${id}/cancel`, { token });
+  releaseDownload();
   t.is(canceled.status, 202);
   t.is(canceled.body.status, "CANCELED");
   await platform.idle();

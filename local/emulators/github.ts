@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual, type KeyObject } from "node:crypto";
 import { createAppJwtVerifier } from "./github/appJwt";
-import { executeGraphQL } from "./github/graphqlExecutor";
+import { executeGitHubGraphql } from "./github/executeGitHubGraphql";
 import { createInstallationTokenStore, type InstallationGrant } from "./github/installationTokenStore";
 import {
   ANONYMOUS_KEY_PREFIX,
@@ -812,7 +812,7 @@ export async function startGitHub(options: GitHubEmulatorOptions): Promise<GitHu
     } catch {
       return message(400, "Problems parsing JSON", "/graphql", headers);
     }
-    const result = await executeGraphQL(body, {
+    const result = await executeGitHubGraphql(body, {
       async repository(owner, name) {
         const source = await catalog.find(owner, name);
         return source && canSee(grant, source) ? { source, canReadContents: canRead(grant, "contents") } : undefined;

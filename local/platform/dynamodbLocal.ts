@@ -185,6 +185,12 @@ async function launch(port: number, dbPath: string | undefined): Promise<Running
   const child = spawn(
     "java",
     [
+      // The client compiler only, one GC thread and the class-data archive: on this two-core machine the jar answers
+      // in about half the time (6.8–8.5 s against 11.6–16.1 s at load 9) and runs a 600-request burst 1.3–3× faster,
+      // because C2's compiler threads no longer compete with the tests for the cores.
+      "-XX:TieredStopAtLevel=1",
+      "-XX:+UseSerialGC",
+      "-Xshare:auto",
       `-Djava.library.path=${join(installDirectory, "DynamoDBLocal_lib")}`,
       "-jar",
       jarPath,

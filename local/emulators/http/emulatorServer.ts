@@ -140,6 +140,7 @@ export async function startEmulatorServer(options: EmulatorServerOptions): Promi
     if (fault) state.faulted = true;
     if (fault?.hang) return; // never answered; close() ends the connection
     if (fault?.delayMs) await sleep(fault.delayMs);
+    if (fault?.holdUntil) await fault.holdUntil.catch(() => undefined);
     if (outgoing.destroyed) return;
     if (fault?.status !== undefined) return send(faultResponse(fault));
     const response = await options.handle(request, operation);

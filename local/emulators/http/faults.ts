@@ -20,6 +20,11 @@ export interface Fault {
   readonly body?: string | object;
   /** Wait this long first; then answer with the fault (when `status` is set) or as usual. */
   readonly delayMs?: number;
+  /**
+   * Hold the request until this settles, then answer as usual: a test decides when the answer comes (after another
+   * request of its own has landed, say) instead of guessing a delay a loaded machine may overrun.
+   */
+  readonly holdUntil?: Promise<unknown>;
   /** Never answer (the connection stays open until the client gives up or the emulator closes). */
   readonly hang?: boolean;
   /**
