@@ -31,6 +31,16 @@ export interface BuildRequestRecord {
   readonly environment: Readonly<Record<string, string>>;
 }
 
+/**
+ * One status a deployment entered and when (ISO-8601), with the reason's code where the move gave one (FAILED,
+ * CANCELED). The store appends it in the very write that changes the status, so the two never disagree.
+ */
+export interface StatusHistoryEntry {
+  readonly status: DeploymentStatus;
+  readonly at: string;
+  readonly reasonCode?: string;
+}
+
 /** A deployment as stored in the `deployments` table (and, minus internal fields, as the API returns it). */
 export interface Deployment {
   readonly id: string;
@@ -67,6 +77,11 @@ export interface Deployment {
   readonly projectId?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
+  /**
+   * Every status it entered, oldest first, starting with PENDING at `createdAt` (owned by the store). Absent on
+   * deployments stored before the history was kept.
+   */
+  readonly history?: readonly StatusHistoryEntry[];
   /** Internal: how many times the inspector has claimed it (1 on the first try, more after a crash or retry). */
   readonly attempts?: number;
   /** Internal: when StartBuild was first called, so a resume after CodeBuild's idempotency window looks first. */
@@ -110,6 +125,7 @@ export const PUBLIC_FIELDS = [
   "projectId",
   "createdAt",
   "updatedAt",
+  "history",
 ] as const;
 
 /** A user's link to a GitHub App installation, as stored in the `installations` table (one per user and installation). */

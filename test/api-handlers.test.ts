@@ -81,6 +81,7 @@ test("POST /deployments records a PENDING deployment for the JWT's user and answ
     trigger: "manual",
     createdAt: NOW.toISOString(),
     updatedAt: NOW.toISOString(),
+    history: [{ status: "PENDING", at: NOW.toISOString() }],
   });
   const [stored] = await scanAll(t.context.client, tables.deployments);
   t.like(stored, {
@@ -222,6 +223,20 @@ test("GET /deployments/{id}: the owner sees it; anyone else, a malformed or an u
   t.is(mine.statusCode, 200);
   t.deepEqual(responseJson(mine), responseJson(created));
   t.true(Object.keys(responseJson(mine)).every((k) => (PUBLIC_FIELDS as readonly string[]).includes(k)));
+  await (deps.deployments as DeploymentStore).transition(id, "CANCELED", {
+    statusReason: { code: "CANCELED", message: "asked" },
+  });
+  const history = responseJson<{ history: { status: string; reasonCode?: string }[] }>(
+    await getDeployment(getDeploymentEvent(id, { userId: "alice" }), deps),
+  ).history;
+  t.deepEqual(
+    history.map((entry) => [entry.status, entry.reasonCode]),
+    [
+      ["PENDING", undefined],
+      ["CANCELED", "CANCELED"],
+    ],
+    "GET /deployments/{id} shows each status entered, with the reason's code",
+  );
 
   const notFound = [
     await getDeployment(getDeploymentEvent(id, { userId: "bob" }), deps),
@@ -275,6 +290,10 @@ test("GET /deployments lists the caller's deployments newest first, page by page
   t.true(
     pages.flatMap((p) => p.items).every((d) => !("userId" in d) && !("attempts" in d)),
     "public fields only",
+  );
+  t.true(
+    pages.flatMap((p) => p.items).every((d) => !("history" in d)),
+    "list items leave the history to GET /deployments/{id}",
   );
 
   const all = responseJson<{ items: unknown[] }>(

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { brokenRefRule, isCommitSha, isGitRefName } from "../runtime/api/gitRefName";
 import { readIdempotencyKey } from "../runtime/api/idempotencyKey";
 import { parseLimit } from "../runtime/api/listDeployments";
-import { toPublicDeployment } from "../runtime/api/publicDeployment";
+import { toDeploymentSummary, toPublicDeployment } from "../runtime/api/publicDeployment";
 import { isRepositoryName } from "../runtime/api/repositoryName";
 import { requestFingerprint } from "../runtime/api/requestFingerprint";
 import { normaliseRootDirectory } from "../runtime/api/rootDirectory";
@@ -281,10 +281,20 @@ test("public deployments carry exactly the public fields that are set", (t) => {
     activeStatus: "BUILDING",
     activeAt: "2030-01-01T00:00:00.000Z",
     queuedUserId: "secret-user",
+    history: [
+      { status: "PENDING", at: "2030-01-01T00:00:00.000Z" },
+      { status: "PROCESSING", at: "2030-01-01T00:00:01.000Z" },
+      { status: "BUILDING", at: "2030-01-01T00:00:02.000Z" },
+    ],
   };
   t.deepEqual(Object.keys(toPublicDeployment(full)).sort(), [...PUBLIC_FIELDS].sort());
+  t.deepEqual(toPublicDeployment(full).history, full.history, "GET /deployments/{id} shows the history as stored");
   t.deepEqual(
     Object.keys(toPublicDeployment({ ...full, ref: undefined, buildId: undefined })).sort(),
     PUBLIC_FIELDS.filter((f) => f !== "ref" && f !== "buildId").sort(),
   );
+  // A deployment stored before the history was kept has none, and shows none.
+  t.false("history" in toPublicDeployment({ ...full, history: undefined }));
+  // The list's items leave it out: everything else public stays.
+  t.deepEqual(Object.keys(toDeploymentSummary(full)).sort(), PUBLIC_FIELDS.filter((f) => f !== "history").sort());
 });

@@ -64,3 +64,12 @@ test("buildUpdate uses placeholders for every name and value, skips undefined, a
   });
   t.is(buildUpdate({ updatedAt: "now" }, {}).UpdateExpression, "SET #f0 = :f0");
 });
+
+test("buildUpdate appends to a list in the same SET, creating it where missing", (t) => {
+  const entry = { status: "BUILDING", at: "now" };
+  const update = buildUpdate({ status: "BUILDING" }, {}, { append: { history: [entry] } });
+  t.is(update.UpdateExpression, "SET #f0 = :f0, #f1 = list_append(if_not_exists(#f1, :e1), :f1)");
+  t.deepEqual(update.ExpressionAttributeNames, { "#f0": "status", "#f1": "history" });
+  t.deepEqual(update.ExpressionAttributeValues, { ":f0": "BUILDING", ":f1": [entry], ":e1": [] });
+  t.throws(() => buildUpdate({}, { history: [] }), { message: /^history cannot be set through fields/ });
+});

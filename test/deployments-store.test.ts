@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import anyTest, { type TestFn } from "ava";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Deployment } from "../runtime/deployment";
 import { idempotencyRecordKey } from "../runtime/deployments/idempotencyRecordKey";
-import { DeploymentStore } from "../runtime/deployments/deploymentStore";
+import { DeploymentStore, withFirstHistoryEntry } from "../runtime/deployments/deploymentStore";
 import { InstallationStore } from "../runtime/deployments/installationStore";
 import { isConflictError, isValidationError } from "../runtime/errors";
 import { FINAL_STATUSES, STATUSES, TRANSITIONS, type DeploymentStatus } from "../runtime/schema";
@@ -56,8 +56,10 @@ test.serial(
   "create stores a deployment that get reads back; a second create with the same id is refused",
   async (t) => {
     const { store, tables } = await fixture(t.context.client, t.context.local.endpoint);
-    const deployment = newDeployment({ ref: "main", rootDirectory: undefined });
-    t.deepEqual(await store.create(deployment), { deployment, replayed: false });
+    const asked = newDeployment({ ref: "main", rootDirectory: undefined });
+    const deployment = withFirstHistoryEntry(asked);
+    t.deepEqual(deployment.history, [{ status: "PENDING", at: asked.createdAt }], "the history starts at creation");
+    t.deepEqual(await store.create(asked), { deployment, replayed: false });
     const stored = await store.get(deployment.id, { consistent: true });
     t.deepEqual(stored, JSON.parse(JSON.stringify(deployment)) as Deployment);
     t.false("rootDirectory" in (stored ?? {}), "undefined fields are not stored");
@@ -226,6 +228,73 @@ test.serial("resume: PROCESSING → PROCESSING is allowed and counts attempts", 
   t.is(building?.buildId, "proj:1");
 });
 
+test.serial(
+  "history: each move appends { status, at } in the write that makes it, with the reason's code",
+  async (t) => {
+    let now = new Date("2030-01-02T03:00:00.000Z");
+    const tick = () => (now = new Date(now.getTime() + 1000));
+    const { store } = await fixture(t.context.client, t.context.local.endpoint, () => now);
+    const { id, createdAt } = await seed(store, "PENDING");
+    const at = (n: number) => new Date(Date.parse("2030-01-02T03:00:00.000Z") + n * 1000).toISOString();
+    tick();
+    await store.transition(id, "PROCESSING", {}, { incrementAttempts: true });
+    tick();
+    await store.transition(id, "PROCESSING", {}, { incrementAttempts: true }); // a resume is recorded as one
+    tick();
+    await store.transition(id, "QUEUED");
+    tick();
+    await store.update(id, { commitSha: "a".repeat(40) }, { whenStatus: "QUEUED" }); // no status change: no entry
+    await store.transition(id, "BUILDING", { buildId: "p:1" });
+    tick();
+    await store.recordProgress(id, "p:1", { phase: "BUILD", phaseRank: 7, phaseAt: at(4) }); // a phase: no entry
+    tick();
+    const failed = await store.transition(id, "FAILED", {
+      statusReason: { code: "BUILD_FAILED", message: "m", phase: "BUILD" },
+    });
+    const expected = [
+      { status: "PENDING", at: createdAt },
+      { status: "PROCESSING", at: at(1) },
+      { status: "PROCESSING", at: at(2) },
+      { status: "QUEUED", at: at(3) },
+      { status: "BUILDING", at: at(4) },
+      { status: "FAILED", at: at(6), reasonCode: "BUILD_FAILED" },
+    ];
+    t.deepEqual(failed?.history, expected, "ALL_NEW returns it");
+    tick();
+    t.is(await store.transition(id, "SUCCEEDED", {}), undefined);
+    t.is(await store.transition(id, "CANCELED", { statusReason: { code: "CANCELED", message: "m" } }), undefined);
+    t.deepEqual((await store.get(id, { consistent: true }))?.history, expected, "a refused move appends nothing");
+  },
+);
+
+test.serial("history: racing moves append exactly the winner's entry, so history and status agree", async (t) => {
+  const { store } = await fixture(t.context.client, t.context.local.endpoint);
+  const { id } = await seed(store, "PROCESSING");
+  const outcomes = await Promise.all([
+    store.transition(id, "FAILED", { statusReason: { code: "NO_FRAMEWORK", message: "m" } }),
+    store.transition(id, "CANCELED", { statusReason: { code: "CANCELED", message: "m" } }),
+    store.transition(id, "BUILDING", { buildId: "p:1" }),
+  ]);
+  const stored = await store.get(id, { consistent: true });
+  t.true(
+    outcomes.some((o) => o !== undefined),
+    "one move at least wins",
+  );
+  const statuses = stored?.history?.map((entry) => entry.status) ?? [];
+  t.is(statuses[statuses.length - 1], stored?.status, "the last entry is the status");
+  t.is(new Set(statuses).size, statuses.length, "no move recorded twice");
+  t.is(statuses.length, outcomes.filter((o) => o !== undefined).length + 1);
+});
+
+test.serial("history: a deployment stored before the history was kept starts one with its next move", async (t) => {
+  const { store, tables } = await fixture(t.context.client, t.context.local.endpoint);
+  const old = newDeployment({ status: "BUILDING", buildId: "p:1" });
+  await t.context.client.send(new PutCommand({ TableName: tables.deployments, Item: old }));
+  t.is((await store.get(old.id, { consistent: true }))?.history, undefined);
+  const done = await store.transition(old.id, "SUCCEEDED", {}, { whenBuild: "p:1" });
+  t.deepEqual(done?.history, [{ status: "SUCCEEDED", at: FIXED_NOW.toISOString() }]);
+});
+
 test.serial("final statuses are final: no move of any kind, including a redelivered claim", async (t) => {
   const { store } = await fixture(t.context.client, t.context.local.endpoint);
   const { id } = await seed(store, "PENDING");
@@ -248,7 +317,7 @@ test.serial("transition of a missing deployment returns undefined and creates no
 test.serial("transition refuses fields the store owns, before writing anything", async (t) => {
   const { store } = await fixture(t.context.client, t.context.local.endpoint);
   const seeded = await seed(store, "PENDING");
-  for (const field of ["id", "userId", "createdAt", "status", "updatedAt", "attempts"] as const) {
+  for (const field of ["id", "userId", "createdAt", "status", "updatedAt", "attempts", "history"] as const) {
     await t.throwsAsync(store.transition(seeded.id, "PROCESSING", { [field]: "x" } as Partial<Deployment>), {
       message: new RegExp(`^${field} cannot be set`),
     });
@@ -354,9 +423,9 @@ test.serial("idempotency: the same key and fingerprint replays the first deploym
   const { store, tables } = await fixture(t.context.client, t.context.local.endpoint);
   const first = newDeployment();
   const created = await store.create(first, { key: "k-1", fingerprint: "fp-A" });
-  t.deepEqual(created, { deployment: first, replayed: false });
+  t.deepEqual(created, { deployment: withFirstHistoryEntry(first), replayed: false });
   const again = await store.create(newDeployment(), { key: "k-1", fingerprint: "fp-A" });
-  t.deepEqual(again, { deployment: first, replayed: true });
+  t.deepEqual(again, { deployment: withFirstHistoryEntry(first), replayed: true });
   t.is((await scanAll(t.context.client, tables.deployments)).length, 1);
 
   const [record] = await scanAll(t.context.client, tables.idempotency);
@@ -437,7 +506,7 @@ test.serial(
       sleep: async (ms) => void sleeps.push(ms),
     });
     const result = await store.create(newDeployment(), { key: "k", fingerprint: "fp" });
-    t.deepEqual(result, { deployment: winner, replayed: true });
+    t.deepEqual(result, { deployment: withFirstHistoryEntry(winner), replayed: true });
     t.is(sleeps.length, 1);
     t.is((await scanAll(real, tables.deployments)).length, 1);
   },

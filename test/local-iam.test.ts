@@ -960,9 +960,8 @@ const accessCases: [target: string, body: unknown, checks: AccessCheck[]][] = [
       },
     },
     [
-      { action: "dynamodb:PutItem", resource: localArn("a") },
-      { action: "dynamodb:DeleteItem", resource: localArn("a") },
-      { action: "dynamodb:PutItem", resource: localArn("b") },
+      { action: "dynamodb:BatchWriteItem", resource: localArn("a") },
+      { action: "dynamodb:BatchWriteItem", resource: localArn("b") },
     ],
   ],
   [
@@ -1140,7 +1139,7 @@ async function proxyFixture(t: ExecutionContext): Promise<ProxyFixture> {
     "slipway-api",
     "inline",
     doc(
-      allow(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:BatchGetItem"], arnA),
+      allow(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"], arnA),
       allow("dynamodb:Query", `${arnA}/index/byOwner`),
       allow(["dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:GetRecords"], streamA),
       allow("dynamodb:ListStreams", "*"),
@@ -1322,29 +1321,37 @@ test("proxy: a transaction with one disallowed part is refused whole and writes 
   t.is(acrossTables.message, deniedMessage("dynamodb:GetItem", dynamoDbLocalTableArn(f.tableB)));
 });
 
-test("proxy: batch writes need PutItem/DeleteItem per table, batch reads BatchGetItem per table", async (t) => {
+test("proxy: batch writes need BatchWriteItem per table, batch reads BatchGetItem per table", async (t) => {
   const f = await proxyFixture(t);
+  // The role has no DeleteItem: a batch's deletes are authorized by BatchWriteItem alone, as IAM does.
   await f.role.doc.send(
     new BatchWriteCommand({
-      RequestItems: { [f.tableA]: [{ PutRequest: { Item: { id: "b1", owner: "ada", kind: "web" } } }] },
+      RequestItems: {
+        [f.tableA]: [
+          { PutRequest: { Item: { id: "b1", owner: "ada", kind: "web" } } },
+          { PutRequest: { Item: { id: "b0", owner: "ada", kind: "web" } } },
+        ],
+      },
     }),
   );
-  const withDelete = await failureOf(
+  await f.role.doc.send(
+    new BatchWriteCommand({ RequestItems: { [f.tableA]: [{ DeleteRequest: { Key: { id: "b0" } } }] } }),
+  );
+  const acrossTables = await failureOf(
     f.role.doc.send(
       new BatchWriteCommand({
         RequestItems: {
-          [f.tableA]: [
-            { PutRequest: { Item: { id: "b2", owner: "ada", kind: "web" } } },
-            { DeleteRequest: { Key: { id: "b1" } } },
-          ],
+          [f.tableA]: [{ DeleteRequest: { Key: { id: "b1" } } }],
+          [f.tableB]: [{ PutRequest: { Item: { id: "b2" } } }],
         },
       }),
     ),
   );
-  t.is(withDelete.message, deniedMessage("dynamodb:DeleteItem", dynamoDbLocalTableArn(f.tableA)));
+  t.is(acrossTables.message, deniedMessage("dynamodb:BatchWriteItem", dynamoDbLocalTableArn(f.tableB)));
   t.deepEqual(
     (await f.direct.doc.send(new ScanCommand({ TableName: f.tableA }))).Items?.map((item) => item.id),
     ["b1"],
+    "a refused batch writes nothing",
   );
 
   const read = await f.role.doc.send(new BatchGetCommand({ RequestItems: { [f.tableA]: { Keys: [{ id: "b1" }] } } }));

@@ -1,9 +1,13 @@
 import test from "ava";
+import * as fs from "node:fs";
 import * as path from "node:path";
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { ensureDashboardBuilt } from "../local/platform/dashboardSite";
 import type { Platform } from "../local/platform/platform";
+import { statusDisplay } from "../web/src/status";
 import { launchChromium, longestWaterfall, recordRequests, screenshotOnFailure } from "./helpers/browser";
+import { git } from "./helpers/emulators";
 import { api, bootPlatform, repositoriesFolder } from "./helpers/localPlatform";
 
 /*
@@ -17,14 +21,38 @@ const WAIT = { timeout: 90_000 };
 let platform: Platform & { cleanUp(): Promise<void> };
 let browser: Browser;
 
-test.before(async () => {
+/** "many" owns more repositories than the Deploy dialog asks for at once (50), so it pages through GET /repositories. */
+const MANY_REPOSITORIES = 53;
+
+test.before(async (t) => {
+  t.timeout(10 * 60_000, "building the dashboard and booting the platform on a loaded machine");
   ensureDashboardBuilt();
   // "demo" owns the example repositories (a monorepo among them); "other" is a second user with one repository;
-  // "carol" has a site whose simulated build takes ten minutes, to be canceled while it builds.
+  // "carol" has a site whose simulated build takes ten minutes, to be canceled while it builds; "erin" onboards
+  // (a git checkout, so a commit is a push); "many" has MANY_REPOSITORIES sites and a checkout whose branch is trunk.
+  const many = Object.fromEntries(
+    Array.from({ length: MANY_REPOSITORIES - 1 }, (_, i) => [
+      `many/site-${String(i + 1).padStart(2, "0")}`,
+      { "index.html": `<h1>site ${i + 1}</h1>` },
+    ]),
+  );
   const reposDir = repositoriesFolder("demo", {
     "other/hello": { "index.html": "<!doctype html><title>hello</title><h1>hello</h1>" },
     "carol/slow-site": { "index.html": "<h1>slow</h1>", ".slipway/simulate-seconds": "600" },
+    "erin/site": { "index.html": "<h1>erin</h1>" },
+    "many/notes": { "index.html": "<h1>notes</h1>" },
+    ...many,
   });
+  for (const [checkout, branch] of [
+    ["erin/site", "main"],
+    ["many/notes", "trunk"],
+  ] as const) {
+    const folder = path.join(reposDir, checkout);
+    git(folder, "init", "-q", "-b", branch);
+    git(folder, "add", "-A");
+    git(folder, "commit", "-q", "-m", "first");
+  }
+  // The platform as `npm start` runs it: the install flow on, every owner's installation linked at start.
   [platform, browser] = await Promise.all([bootPlatform(reposDir, { simulatedBuildSeconds: 2 }), launchChromium()]);
   // Cold starts of the API's functions can pass API Gateway's 30 s under a loaded machine (the dashboard then shows
   // "Could not refresh … Retrying"); warm them so the waits below measure the dashboard, not the first start.
@@ -32,6 +60,11 @@ test.before(async () => {
   await Promise.all([
     api(platform, "GET", "/deployments", { token }),
     api(platform, "GET", "/deployments/warm-up", { token }),
+    api(platform, "GET", "/repositories", { token }),
+    api(platform, "GET", "/github/installations", { token }),
+    api(platform, "GET", "/projects", { token }),
+    // Unsigned: refused (401) by the webhooks function, which is then warm for erin's push.
+    api(platform, "POST", "/github/webhooks", { body: {} }),
   ]);
 });
 
@@ -126,7 +159,13 @@ test.serial("an AMBIGUOUS_ROOT failure offers its candidates, and one click rede
   await screenshotOnFailure(page, t.title, t.log, async () => {
     await deployFromDialog(page, { repository: "demo/monorepo" });
     await page.getByRole("heading", { name: "demo/monorepo" }).waitFor(WAIT);
-    await page.getByText("AMBIGUOUS_ROOT").waitFor(WAIT);
+    await page.getByRole("heading", { name: "Why it stopped" }).waitFor(WAIT);
+    await page.locator(".reason").getByText("AMBIGUOUS_ROOT").waitFor(WAIT);
+    t.is(
+      await page.getByRole("list", { name: "Status history" }).getByRole("listitem").last().locator("code").innerText(),
+      "AMBIGUOUS_ROOT",
+      "the history's last line is the failure, with its code",
+    );
     const actions = page.getByRole("list", { name: "Suggested actions" });
     t.deepEqual(await actions.getByRole("button").allInnerTexts(), [
       "Deploy apps/api (express)",
@@ -190,6 +229,19 @@ test.serial("a deployment reaches SUCCEEDED with its image, and its whole log is
     t.true(whole.events.length > 5);
     t.is(shown, whole.events.map((e: { message: string }) => e.message.replace(/\n?$/, "\n")).join(""));
     t.regex(shown!, /This build is SIMULATED/);
+
+    // The status history, as GET /deployments/{id} keeps it: every status in order, each at its time.
+    const statuses = deployment.history.map((entry: { status: string }) => entry.status).join(" → ");
+    t.regex(statuses, /^PENDING → PROCESSING → (QUEUED → )?BUILDING → SUCCEEDED$/);
+    const history = page.getByRole("list", { name: "Status history" });
+    t.deepEqual(
+      (await texts(history.getByRole("listitem").locator(".badge"))).join(" → "),
+      statuses.replace(/[A-Z]+/g, (status: string) => statusDisplay(status).label),
+    );
+    t.deepEqual(
+      await history.locator("time").evaluateAll((times) => times.map((time) => time.getAttribute("datetime"))),
+      deployment.history.map((entry: { at: string }) => entry.at),
+    );
     await shoot(page, "deployment");
   });
   await context.close();
@@ -206,6 +258,8 @@ test.serial("a deployment canceled while it builds ends CANCELED, and Cancel goe
     await page.getByRole("heading", { name: "Build log" }).waitFor(WAIT);
     await page.getByText("Following the build…").waitFor(WAIT);
     await shoot(page, "deployment-building");
+    const history = page.getByRole("list", { name: "Status history" });
+    await history.getByRole("listitem").filter({ hasText: "Building" }).waitFor(WAIT);
     const cancel = page.getByRole("button", { name: "Cancel deployment" });
     await cancel.focus();
     await page.keyboard.press("Enter");
@@ -217,207 +271,186 @@ test.serial("a deployment canceled while it builds ends CANCELED, and Cancel goe
       .body;
     t.is(deployment.status, "CANCELED");
     t.truthy(deployment.cancelRequestedAt);
-    await page.getByText(deployment.statusReason.code, { exact: true }).waitFor(WAIT);
+    await page.getByText(deployment.statusReason.code, { exact: true }).first().waitFor(WAIT);
+    // The history followed live: its last line is the cancel, with its reason's code.
+    const last = history.getByRole("listitem").last();
+    await last.filter({ hasText: "Canceled" }).waitFor(WAIT);
+    t.is(await last.locator("code").innerText(), deployment.statusReason.code);
+    t.is(await history.getByRole("listitem").count(), deployment.history.length);
     await shoot(page, "deployment-canceled");
   });
   await context.close();
 });
 
-/**
- * The local platform has no GET /repositories yet and runs without the install flow (no githubAppClientId), so the
- * next test answers those routes in the browser's network layer (playwright's page.route) with the bodies the routes
- * document; everything else (sign-in, POST /deployments) is the real local API.
- */
-type Stub = { status: number; body?: unknown };
-async function stubApi(
-  page: Page,
-  answer: (method: string, url: URL, body: unknown) => Stub | undefined,
-): Promise<string[]> {
-  const seen: string[] = [];
-  await page.route(
-    (url) => url.origin === platform.apiUrl,
-    async (route) => {
-      const request = route.request();
-      const url = new URL(request.url());
-      const stub =
-        request.resourceType() === "fetch" ? answer(request.method(), url, request.postDataJSON()) : undefined;
-      if (!stub) return route.continue();
-      seen.push(`${request.method()} ${url.pathname}${url.search}`);
-      await route.fulfill({
-        status: stub.status,
-        contentType: "application/json",
-        ...(stub.body !== undefined ? { body: JSON.stringify(stub.body) } : {}),
-      });
-    },
+test.serial("a deployment stored before status histories were kept still shows, saying it has none", async (t) => {
+  // An item as the table held it before `history` existed: written directly, as the old code wrote it.
+  const id = "0b5e55ed-0000-4000-8000-000000000001";
+  const at = "2026-01-02T03:04:05.000Z";
+  await platform.documents.send(
+    new PutCommand({
+      TableName: platform.tables.deployments,
+      Item: {
+        id,
+        userId: "other",
+        repository: "other/hello",
+        status: "SUCCEEDED",
+        framework: "static",
+        builder: "static",
+        createdAt: at,
+        updatedAt: at,
+        finishedAt: at,
+      },
+    }),
   );
-  return seen;
-}
-
-const texts = async (locator: Locator) =>
-  (await locator.allInnerTexts()).map((text) => text.replace(/\s+/g, " ").trim());
-
-const repository = (owner: string, name: string, defaultBranch = "main", isPrivate = false) => ({
-  owner,
-  name,
-  fullName: `${owner}/${name}`,
-  defaultBranch,
-  private: isPrivate,
-  installationId: 1,
-});
-
-test.serial("the Deploy dialog lists the caller's repositories, searchable, a page at a time", async (t) => {
-  const { context, page } = await signedIn("demo", { width: 390, height: 844 });
+  const { context, page } = await signedIn("other", { width: 390, height: 844 });
   await screenshotOnFailure(page, t.title, t.log, async () => {
-    const seen = await stubApi(page, (method, url) => {
-      if (method !== "GET" || url.pathname !== "/repositories") return undefined;
-      return url.searchParams.get("cursor") === "page-2"
-        ? { status: 200, body: { items: [repository("demo", "notes-api", "trunk")] } }
-        : {
-            status: 200,
-            body: {
-              items: [repository("demo", "landing"), repository("demo", "petclinic", "main", true)],
-              nextCursor: "page-2",
-            },
-          };
-    });
-    await page.getByRole("button", { name: "Deploy", exact: true }).click();
-    const dialog = page.getByRole("dialog", { name: "Deploy a repository" });
-    const list = dialog.getByRole("list", { name: "Your repositories" });
-    await list.getByRole("button").first().waitFor(WAIT);
-    t.deepEqual(await texts(list.getByRole("button")), ["demo/landing main", "demo/petclinic private main"]);
-    await dialog.getByRole("button", { name: "Load more repositories" }).click();
-    await list.getByRole("button", { name: /demo\/notes-api/ }).waitFor(WAIT);
-    t.false(await dialog.getByRole("button", { name: "Load more repositories" }).isVisible(), "no more pages");
-    await dialog.getByRole("searchbox", { name: "Search repositories" }).fill("NOTES");
-    t.deepEqual(await texts(list.getByRole("button")), ["demo/notes-api trunk"]);
-    await dialog.getByRole("searchbox", { name: "Search repositories" }).fill("land");
-    await list.getByRole("button", { name: /demo\/landing/ }).click();
-    t.is(await dialog.getByRole("textbox", { name: "Repository" }).inputValue(), "demo/landing");
-    t.is(await dialog.getByRole("textbox", { name: "Ref" }).inputValue(), "main", "the default branch as the ref");
-    await shoot(page, "deploy-dialog");
-    t.deepEqual(seen, ["GET /repositories?limit=50", "GET /repositories?limit=50&cursor=page-2"]);
-    await dialog.getByRole("button", { name: "Deploy", exact: true }).click();
-    await page.getByRole("heading", { name: "demo/landing" }).waitFor(WAIT);
-    await page.locator("dl").getByText("main", { exact: true }).waitFor(WAIT);
+    await page.goto(`${platform.apiUrl}/deployment/${id}`);
+    await page.getByRole("heading", { name: "other/hello" }).waitFor(WAIT);
+    await page.locator("dl").getByText("Succeeded", { exact: true }).waitFor(WAIT);
+    await page.getByRole("heading", { name: "Status history" }).waitFor(WAIT);
+    await page.getByText(/^Not recorded/).waitFor(WAIT);
+    t.is(await page.getByRole("list", { name: "Status history" }).count(), 0);
   });
   await context.close();
 });
 
-test.serial("onboarding: Connect GitHub, the setup page's errors by parameter, unlink, projects", async (t) => {
-  const { context, page } = await signedIn("demo");
+const texts = async (locator: Locator) =>
+  (await locator.allInnerTexts()).map((text) => text.replace(/\s+/g, " ").trim());
+
+/** The API paths (with their query) the page fetched, in order. */
+function apiRequests(page: Page, pathname: string): string[] {
+  const seen: string[] = [];
+  page.on("request", (request) => {
+    const url = new URL(request.url());
+    if (request.resourceType() === "fetch" && url.pathname === pathname) seen.push(`${request.method()} ${url.search}`);
+  });
+  return seen;
+}
+
+test.serial("the Deploy dialog lists the caller's repositories, searchable, a page at a time", async (t) => {
+  const { context, page } = await signedIn("many", { width: 390, height: 844 });
   await screenshotOnFailure(page, t.title, t.log, async () => {
-    let linked = [
-      {
-        installationId: 42,
-        account: "demo",
-        repositorySelection: "all",
-        suspended: false,
-        deleted: false,
-        linkedAt: new Date().toISOString(),
-      },
-      {
-        installationId: 43,
-        account: "acme",
-        repositorySelection: "selected",
-        suspended: true,
-        deleted: false,
-        linkedAt: null,
-      },
-    ];
-    let projects: Record<string, unknown>[] = [];
-    const installUrl = `${platform.apiUrl}/settings/github/setup?installation_id=44&setup_action=install&code=c0de&state=used-state`;
-    const seen = await stubApi(page, (method, url, body) => {
-      const route = `${method} ${url.pathname}`;
-      if (route === "GET /github/install")
-        return { status: 200, body: { url: installUrl, state: "used-state", expiresAt: "" } };
-      if (route === "GET /github/installations") return { status: 200, body: { installations: linked } };
-      if (route === "DELETE /github/installations/43") {
-        linked = linked.filter((l) => l.installationId !== 43);
-        return { status: 204 };
-      }
-      if (route === "POST /github/installations") {
-        const error = {
-          code: "VALIDATION_ERROR",
-          field: "state",
-          message: "state is unknown, expired, already used or issued to someone else.",
-        };
-        return { status: 400, body: { error } };
-      }
-      if (route === "GET /projects") return { status: 200, body: { projects } };
-      if (route === "PUT /projects/demo/landing") {
-        const { autoDeploy, branch, rootDirectory } = body as {
-          autoDeploy: boolean;
-          branch?: string;
-          rootDirectory?: string;
-        };
-        projects = [
-          {
-            id: "p1",
-            repository: "demo/landing",
-            branch: branch ?? null,
-            rootDirectory: rootDirectory ?? "",
-            autoDeploy,
-            createdAt: new Date().toISOString(),
-            updatedAt: new Date().toISOString(),
-          },
-        ];
-        return { status: 201, body: projects[0] };
-      }
-      if (route === "PUT /projects/acme/shop") {
-        return {
-          status: 409,
-          body: {
-            error: {
-              code: "INSTALLATION_REQUIRED",
-              message:
-                "Link a Slipway GitHub App installation on acme first (GET /github/install), then create the project.",
-            },
-          },
-        };
-      }
-      if (route === "DELETE /projects/demo/landing") {
-        projects = [];
-        return { status: 204 };
-      }
-      return undefined;
+    const seen = apiRequests(page, "/repositories");
+    // What the real GET /repositories answers for this user (its installation, read from the GitHub emulator).
+    const token = await platform.token("many");
+    const first = (await api(platform, "GET", "/repositories?limit=50", { token })).body;
+    t.is(first.items.length, 50);
+    t.truthy(first.nextCursor, "53 repositories: a second page");
+
+    await page.getByRole("button", { name: "Deploy", exact: true }).click();
+    const dialog = page.getByRole("dialog", { name: "Deploy a repository" });
+    const list = dialog.getByRole("list", { name: "Your repositories" });
+    await list.getByRole("button").first().waitFor(WAIT);
+    t.deepEqual(
+      await texts(list.getByRole("button")),
+      first.items.map((r: { fullName: string; defaultBranch: string }) => `${r.fullName} private ${r.defaultBranch}`),
+    );
+    await dialog.getByRole("button", { name: "Load more repositories" }).click();
+    await dialog.getByRole("button", { name: "Load more repositories" }).waitFor({ ...WAIT, state: "detached" });
+    t.is(await list.getByRole("button").count(), MANY_REPOSITORIES, "every repository, each once");
+    await dialog.getByRole("searchbox", { name: "Search repositories" }).fill("NOTES");
+    t.deepEqual(await texts(list.getByRole("button")), ["many/notes private trunk"]);
+    await list.getByRole("button", { name: /many\/notes/ }).click();
+    t.is(await dialog.getByRole("textbox", { name: "Repository" }).inputValue(), "many/notes");
+    t.is(await dialog.getByRole("textbox", { name: "Ref" }).inputValue(), "trunk", "the default branch as the ref");
+    await shoot(page, "deploy-dialog");
+    t.deepEqual(seen, ["GET ?limit=50", `GET ?limit=50&cursor=${encodeURIComponent(first.nextCursor)}`]);
+    await dialog.getByRole("button", { name: "Deploy", exact: true }).click();
+    await page.getByRole("heading", { name: "many/notes" }).waitFor(WAIT);
+    await page.locator("dl").getByText("trunk", { exact: true }).waitFor(WAIT);
+  });
+  await context.close();
+});
+
+test.serial(
+  "onboarding: unlink, a project refused without a link, Connect GitHub through the App's install page, a replay refused",
+  async (t) => {
+    const { context, page } = await signedIn("erin");
+    await screenshotOnFailure(page, t.title, t.log, async () => {
+      const nav = page.getByRole("navigation", { name: "Pages" });
+      // Linked at start, as `npm start` links every owner: Unlink it (DELETE /github/installations/{id}).
+      await nav.getByRole("link", { name: "GitHub" }).click();
+      await page.getByRole("heading", { name: "GitHub", exact: true }).waitFor(WAIT);
+      await page.getByRole("button", { name: "Unlink erin" }).click();
+      await page.getByText("No installation linked yet").waitFor(WAIT);
+
+      // No link on erin: the project is refused with the way out, a link to the GitHub page.
+      await nav.getByRole("link", { name: "Projects" }).click();
+      await page.getByText("No projects yet").waitFor(WAIT);
+      const form = page.getByRole("form", { name: "Create or update a project" });
+      await form.getByRole("textbox", { name: "Repository" }).fill("erin/site");
+      await form.getByRole("button", { name: "Save project" }).click();
+      await form.getByText(/Link a Slipway GitHub App installation on erin first/).waitFor(WAIT);
+      await form.getByRole("link", { name: "Connect GitHub" }).click();
+
+      // Connect GitHub: GET /github/install, then the GitHub emulator's install page (another origin), where erin
+      // installs the App; GitHub sends the browser back to the setup page, which links it (POST /github/installations).
+      await page.getByRole("heading", { name: "GitHub", exact: true }).waitFor(WAIT);
+      await page.getByRole("button", { name: "Connect GitHub" }).click();
+      await page.waitForURL((url) => url.origin === platform.github!.url, WAIT);
+      // GitHub's redirect to the setup URL, as the browser followed it (the page then drops its single-use query).
+      const setupRequest = page.waitForRequest(
+        (request) => request.isNavigationRequest() && new URL(request.url()).pathname === "/settings/github/setup",
+        WAIT,
+      );
+      await page.getByRole("button", { name: "Install on erin" }).click();
+      await page.getByRole("heading", { name: "Linking your GitHub installation" }).waitFor(WAIT);
+      const setupUrl = (await setupRequest).url();
+      t.is(new URL(setupUrl).searchParams.get("setup_action"), "install");
+      const installationId = platform.github!.installationIdFor("erin");
+      await page
+        .getByRole("status")
+        .filter({ hasText: `Linked erin (installation ${installationId}).` })
+        .waitFor(WAIT);
+      t.is(new URL(page.url()).search, "", "the single-use query is not kept for a reload");
+
+      // The same setup address again (a reload from history): its state was used, and the API says so under "state".
+      await page.goto(setupUrl);
+      const alert = page.getByRole("alert").filter({ hasText: /state/ });
+      await alert.waitFor(WAIT);
+      t.is(await alert.locator("dt").innerText(), "state");
+      await shoot(page, "github-setup-error");
+
+      await page.goto(`${platform.apiUrl}/settings/github`);
+      await page.getByRole("button", { name: "Unlink erin" }).waitFor(WAIT);
+      t.regex(await page.getByRole("row").filter({ hasText: "erin" }).innerText(), /all\s+active/);
+      await shoot(page, "github");
     });
+    await context.close();
+  },
+);
 
-    await page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "GitHub" }).click();
-    await page.getByRole("heading", { name: "GitHub", exact: true }).waitFor(WAIT);
-    const rows = page.getByRole("row");
-    await page.getByRole("button", { name: "Unlink acme" }).waitFor(WAIT);
-    t.regex(await rows.filter({ hasText: "acme" }).innerText(), /selected\s+suspended/);
-    await shoot(page, "github");
-    await page.getByRole("button", { name: "Unlink acme" }).click();
-    await page.getByRole("button", { name: "Unlink acme" }).waitFor({ ...WAIT, state: "detached" });
-    await page.getByRole("button", { name: "Unlink demo" }).waitFor(WAIT);
-
-    // Connect GitHub goes to the url GET /github/install gave: here straight back to the setup page, whose state the
-    // API refuses (400 on state): the message shows under the query parameter's name.
-    await page.getByRole("button", { name: "Connect GitHub" }).click();
-    await page.getByRole("heading", { name: "Linking your GitHub installation" }).waitFor(WAIT);
-    const alert = page.getByRole("alert").filter({ hasText: "state is unknown" });
-    await alert.waitFor(WAIT);
-    t.is(await alert.locator("dt").innerText(), "state");
-    t.is(new URL(page.url()).search, "", "the single-use query is not kept for a reload");
-    await shoot(page, "github-setup-error");
-
-    await page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "Projects" }).click();
-    await page.getByText("No projects yet").waitFor(WAIT);
+test.serial("onboarding: a project deploying on push, a git commit deploying it, and Delete", async (t) => {
+  // erin linked the installation in the test before (through the install flow).
+  const { context, page } = await signedIn("erin");
+  await screenshotOnFailure(page, t.title, t.log, async () => {
+    const nav = page.getByRole("navigation", { name: "Pages" });
     const form = page.getByRole("form", { name: "Create or update a project" });
-    await form.getByRole("textbox", { name: "Repository" }).fill("acme/shop");
-    await form.getByRole("button", { name: "Save project" }).click();
-    await form.getByRole("link", { name: "Connect GitHub" }).waitFor(WAIT);
-    await form.getByRole("textbox", { name: "Repository" }).fill("demo/landing");
-    await form.getByRole("textbox", { name: "Branch" }).fill("release");
-    await form.getByRole("checkbox", { name: "Deploy every push" }).uncheck();
-    await form.getByRole("button", { name: "Save project" }).click();
-    await page.getByRole("button", { name: "Delete demo/landing" }).waitFor(WAIT);
-    t.regex(await page.getByRole("row", { name: /demo\/landing/ }).innerText(), /release.*off/s);
-    await shoot(page, "projects");
-    await page.getByRole("button", { name: "Delete demo/landing" }).click();
+    // A project deploying every push to main: a commit in erin's checkout is a push, and a deployment of it shows.
+    await nav.getByRole("link", { name: "Projects" }).click();
     await page.getByText("No projects yet").waitFor(WAIT);
-    t.true(seen.includes("PUT /projects/demo/landing") && seen.includes("DELETE /projects/demo/landing"));
+    await form.getByRole("textbox", { name: "Repository" }).fill("erin/site");
+    await form.getByRole("textbox", { name: "Branch" }).fill("main");
+    await form.getByRole("checkbox", { name: "Deploy every push" }).check();
+    await form.getByRole("button", { name: "Save project" }).click();
+    await page.getByRole("button", { name: "Delete erin/site" }).waitFor(WAIT);
+    t.regex(await page.getByRole("row", { name: /erin\/site/ }).innerText(), /main.*on/s);
+    await shoot(page, "projects");
+
+    const checkout = path.join(platform.reposDir!, "erin", "site");
+    fs.writeFileSync(path.join(checkout, "index.html"), "<h1>erin, again</h1>\n");
+    git(checkout, "commit", "-q", "-am", "second");
+    const sha = git(checkout, "rev-parse", "HEAD");
+    await platform.github!.checkPushes();
+    await nav.getByRole("link", { name: "Deployments" }).click();
+    await page
+      .getByRole("row", { name: /erin\/site/ })
+      .getByText(sha.slice(0, 7))
+      .waitFor(WAIT);
+
+    await nav.getByRole("link", { name: "Projects" }).click();
+    await page.getByRole("button", { name: "Delete erin/site" }).click();
+    await page.getByText("No projects yet").waitFor(WAIT);
   });
   await context.close();
 });

@@ -18,6 +18,7 @@ import { installationState, linkRequestFromSetupUrl, projectRequest } from "../w
 import { createKeyKeeper, deploymentRequest } from "../web/src/deploymentRequest";
 import { mergeFirstPage } from "../web/src/mergeDeployments";
 import { relativeTime } from "../web/src/relativeTime";
+import { elapsed, historyLines } from "../web/src/statusHistory";
 import { createRepositoryList, filterRepositories, mergeRepositories, refAfterPick } from "../web/src/repositoryList";
 import { followLog, isScrolledToBottom } from "../web/src/logFollower";
 import { cancelState, statusDisplay } from "../web/src/status";
@@ -613,4 +614,27 @@ test("longestWaterfall: requests overlapping in time are one step; a request wai
   );
   t.is(longestWaterfall([r("/a", 0, 10), r("/b", 10, 20), r("/c", 25, 30)]).length, 3);
   t.deepEqual(longestWaterfall([]), []);
+});
+
+test("historyLines: oldest first, time since the line before, a repeated status marked, the reason's code kept", (t) => {
+  const lines = historyLines({
+    history: [
+      { status: "PENDING", at: "2026-11-30T12:00:00.000Z" },
+      { status: "PROCESSING", at: "2026-11-30T12:00:00.400Z" },
+      { status: "PROCESSING", at: "2026-11-30T12:00:30.000Z" },
+      { status: "BUILDING", at: "2026-11-30T12:03:00.000Z" },
+      { status: "FAILED", at: "2026-11-30T14:03:00.000Z", reasonCode: "BUILD_FAILED" },
+    ],
+  });
+  t.deepEqual(lines, [
+    { status: "PENDING", again: false, at: "2026-11-30T12:00:00.000Z" },
+    { status: "PROCESSING", again: false, at: "2026-11-30T12:00:00.400Z", after: "+0.4 s" },
+    { status: "PROCESSING", again: true, at: "2026-11-30T12:00:30.000Z", after: "+30 s" },
+    { status: "BUILDING", again: false, at: "2026-11-30T12:03:00.000Z", after: "+3 min" },
+    { status: "FAILED", again: false, at: "2026-11-30T14:03:00.000Z", after: "+2 h", reasonCode: "BUILD_FAILED" },
+  ]);
+  t.is(historyLines({}), undefined, "a deployment stored before histories were kept");
+  t.is(historyLines({ history: [] }), undefined);
+  t.is(elapsed(-5), "", "clocks that disagree show nothing rather than a negative time");
+  t.is(elapsed(Number.NaN), "");
 });

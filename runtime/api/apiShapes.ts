@@ -1,4 +1,4 @@
-import type { PublicDeployment } from "./publicDeployment";
+import type { DeploymentSummary } from "./publicDeployment";
 
 /*
  * The bodies the HTTP API sends and accepts, named once. The handlers build them and the web dashboard (web/)
@@ -10,9 +10,12 @@ export interface ApiErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly field?: string };
 }
 
-/** GET /deployments: a page of the caller's deployments, newest first. */
+/**
+ * GET /deployments: a page of the caller's deployments, newest first. Items leave out `history` (see
+ * DeploymentSummary); GET /deployments/{id} returns the whole PublicDeployment.
+ */
 export interface DeploymentPage {
-  readonly items: readonly PublicDeployment[];
+  readonly items: readonly DeploymentSummary[];
   /** Present while there are more; pass it back as `?cursor=`. */
   readonly nextCursor?: string;
 }

@@ -2,7 +2,7 @@ import { ValidationError } from "../errors";
 import { handleApiRequest, jsonResponse, type ApiEvent, type ApiResult } from "../http";
 import type { ApiDependencies } from "./apiDependencies";
 import type { DeploymentPage } from "./apiShapes";
-import { toPublicDeployment } from "./publicDeployment";
+import { toDeploymentSummary } from "./publicDeployment";
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
@@ -17,7 +17,7 @@ export function listDeployments(
     const cursor = event.queryStringParameters?.cursor;
     const page = await deps.deployments.listByUser(userId, { limit, ...(cursor !== undefined ? { cursor } : {}) });
     const body: DeploymentPage = {
-      items: page.items.map(toPublicDeployment),
+      items: page.items.map(toDeploymentSummary),
       ...(page.nextCursor !== undefined ? { nextCursor: page.nextCursor } : {}),
     };
     return jsonResponse(200, body);

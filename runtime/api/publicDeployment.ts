@@ -10,3 +10,13 @@ export function toPublicDeployment(deployment: Deployment): PublicDeployment {
   }
   return shown as PublicDeployment;
 }
+
+/**
+ * A deployment as GET /deployments lists it: without `history`. The list is polled (its first page every 1–30 s) and
+ * shows a status per row, never the path there, so each item stays small; GET /deployments/{id} has the history.
+ */
+export type DeploymentSummary = Omit<PublicDeployment, "history">;
+
+export function toDeploymentSummary(deployment: Deployment): DeploymentSummary {
+  return toPublicDeployment({ ...deployment, history: undefined });
+}

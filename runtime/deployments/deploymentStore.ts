@@ -6,7 +6,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from "@aws-sdk/lib-dynamodb";
-import type { Deployment } from "../deployment";
+import type { Deployment, StatusHistoryEntry } from "../deployment";
 import { ConflictError, isConflictError } from "../errors";
 import { ACTIVE_STATUSES, allowedPredecessors, DEPLOYMENTS, IDEMPOTENCY, type DeploymentStatus } from "../schema";
 import { idempotencyRecordKey } from "./idempotencyRecordKey";
@@ -100,7 +100,7 @@ export class DeploymentStore {
     }
     const taken = await this.rateLimiter?.take(deployment.userId);
     try {
-      const created = await this.write(deployment, idempotency);
+      const created = await this.write(withFirstHistoryEntry(deployment), idempotency);
       if (taken && created.replayed) await this.rateLimiter?.refund(taken);
       return created;
     } catch (error) {
@@ -261,6 +261,12 @@ export class DeploymentStore {
    * `from` narrows the statuses the move may start from (a caller that only ever acts on some); `whenBuild` refuses
    * the move if the deployment records another build; `remove` erases fields the move makes untrue. The sparse index
    * keys follow the status (see INDEX_KEYS).
+   *
+   * The same write appends `{ status, at, reasonCode? }` to `history` (`list_append`), so the history cannot
+   * disagree with the status and costs no round trip. It needs no cap: every entry is a move TRANSITIONS allows, and
+   * its only cycle is the inspector's resume (PROCESSING → PROCESSING, once per attempt, which the stream mapping
+   * bounds by `maximumRetryAttempts` and `maximumRecordAgeInSeconds` before the deployment is failed): about ten
+   * entries of under 100 bytes each, against DynamoDB's 400 KB item.
    */
   async transition(
     id: string,
@@ -277,10 +283,16 @@ export class DeploymentStore {
     if (from.length === 0) return undefined;
     const now = this.clock().toISOString();
     const keys = indexKeysFor(to, now);
+    const entry: StatusHistoryEntry = {
+      status: to,
+      at: now,
+      ...(fields.statusReason ? { reasonCode: fields.statusReason.code } : {}),
+    };
     const update = buildUpdate({ status: to, updatedAt: now, ...keys.set }, fields, {
       incrementAttempts: options.incrementAttempts,
       copy: keys.copy,
       remove: [...keys.remove, ...(options.remove ?? [])],
+      append: { [HISTORY]: [entry] },
     });
     const allowed = from.map((_, i) => `:from${i}`);
     const build = options.whenBuild === undefined ? "" : " AND (attribute_not_exists(#build) OR #build = :build)";
@@ -427,6 +439,14 @@ export class DeploymentStore {
       throw error;
     }
   }
+}
+
+/** The attribute listing the statuses a deployment entered (Deployment.history). */
+const HISTORY = "history";
+
+/** A new deployment's item: its history starts with the status it is created in, at its creation time. */
+export function withFirstHistoryEntry(deployment: Deployment): Deployment {
+  return { ...deployment, [HISTORY]: [{ status: deployment.status, at: deployment.createdAt }] };
 }
 
 /**

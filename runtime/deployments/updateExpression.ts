@@ -13,6 +13,7 @@ const OWNED_BY_STORE: readonly string[] = [
   "status",
   "updatedAt",
   "attempts",
+  "history",
   DEPLOYMENTS.activeIndex.hashKey,
   DEPLOYMENTS.activeIndex.rangeKey,
   DEPLOYMENTS.queuedIndex.hashKey,
@@ -38,6 +39,11 @@ export function buildUpdate(
     copy?: Readonly<Record<string, string>>;
     /** Attributes removed. */
     remove?: readonly string[];
+    /**
+     * Lists to append to, created empty where missing (`SET #a = list_append(if_not_exists(#a, :empty), :items)`):
+     * name → the items appended.
+     */
+    append?: Readonly<Record<string, readonly unknown[]>>;
   } = {},
 ): UpdateParts {
   const names: Record<string, string> = {};
@@ -62,6 +68,13 @@ export function buildUpdate(
     names[`#f${index}`] = name;
     names[`#s${index}`] = source;
     assignments.push(`#f${index} = #s${index}`);
+  }
+  for (const [name, items] of Object.entries(options.append ?? {})) {
+    const index = assignments.length;
+    names[`#f${index}`] = name;
+    values[`:f${index}`] = items;
+    values[`:e${index}`] = [];
+    assignments.push(`#f${index} = list_append(if_not_exists(#f${index}, :e${index}), :f${index})`);
   }
 
   let expression = `SET ${assignments.join(", ")}`;

@@ -72,10 +72,6 @@ const TRANSACT_WRITE_ACTIONS: Readonly<Record<string, string>> = {
   ConditionCheck: "dynamodb:ConditionCheckItem",
 };
 const TRANSACT_GET_ACTIONS: Readonly<Record<string, string>> = { Get: "dynamodb:GetItem" };
-const BATCH_WRITE_ACTIONS: Readonly<Record<string, string>> = {
-  PutRequest: "dynamodb:PutItem",
-  DeleteRequest: "dynamodb:DeleteItem",
-};
 
 const transaction =
   (actions: Readonly<Record<string, string>>): Rule =>
@@ -90,15 +86,15 @@ const transaction =
     );
   };
 
+// A batch is authorized as the batch action on each table it names, whatever its requests put or delete (unlike a
+// transaction, whose parts are checked as PutItem, DeleteItem…): the Service Authorization Reference maps the
+// BatchWriteItem operation to the IAM action dynamodb:BatchWriteItem only, and BatchGetItem to dynamodb:BatchGetItem.
+// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html
 const batchWrite: Rule = (input, resolvers) =>
-  Object.entries(record(input.RequestItems) ?? {}).flatMap(([table, requests]) =>
-    (Array.isArray(requests) ? requests : []).flatMap((request: unknown) =>
-      Object.keys(record(request) ?? {}).flatMap((kind) => {
-        const action = BATCH_WRITE_ACTIONS[kind];
-        return action ? [{ action, resource: tableArn(table, resolvers) }] : [];
-      }),
-    ),
-  );
+  Object.keys(record(input.RequestItems) ?? {}).map((table) => ({
+    action: "dynamodb:BatchWriteItem",
+    resource: tableArn(table, resolvers),
+  }));
 
 const batchGet: Rule = (input, resolvers) =>
   Object.keys(record(input.RequestItems) ?? {}).map((table) => ({

@@ -3,11 +3,16 @@ import { startPolling, type BackoffSettings } from "../backoff";
 import { announce, h, render } from "../h";
 import { followLog, isScrolledToBottom, type LogFollow } from "../logFollower";
 import { cancelState, statusDisplay } from "../status";
+import { historyLines } from "../statusHistory";
 import { suggestedActions } from "../suggestedActions";
 import type { Deployment } from "../types";
 import type { PageContext } from "./context";
 import { deployNow } from "./deployDialog";
 import { shortSha, statusBadge, timeAgo } from "./statusBadge";
+
+/** The clock time of a history entry, to the second (the list is read within a day of the build, mostly). */
+const formatTime = (iso: string): string =>
+  new Date(iso).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 
 /** A person watching one deployment wants to see it move: the waits stay short (a build's phases last seconds). */
 const WATCHING: BackoffSettings = { minMs: 1000, maxMs: 5000, factor: 1.5 };
@@ -29,6 +34,7 @@ export function deploymentPage(root: HTMLElement, context: PageContext, id: stri
   let follow: LogFollow = { done: false };
   const summary = h("section", { "aria-labelledby": "summary-title" });
   const reason = h("section", { class: "reason", "aria-live": "polite" });
+  const history = h("section", { "aria-labelledby": "history-title" });
   const log = h("pre", { class: "log", tabindex: "0", role: "log", "aria-label": "Build log" });
   const logState = h("p", { class: "hint", id: "log-state" }, "Waiting for the build to log…");
   const logSection = h(
@@ -50,6 +56,7 @@ export function deploymentPage(root: HTMLElement, context: PageContext, id: stri
     cancelNote,
     actionError,
     reason,
+    history,
     logSection,
   );
 
@@ -110,6 +117,7 @@ export function deploymentPage(root: HTMLElement, context: PageContext, id: stri
       h("h1", { id: "summary-title" }, d.repository),
       h("dl", { class: "facts" }, ...rows.flatMap(([term, value]) => [h("dt", {}, term), h("dd", {}, value)])),
     );
+    drawHistory(d);
     const canCancel = cancelState(d);
     cancel.hidden = !cancelSupported || canCancel !== "available";
     cancelNote.hidden = canCancel !== "requested";
@@ -161,6 +169,33 @@ export function deploymentPage(root: HTMLElement, context: PageContext, id: stri
             ),
           )
         : null,
+    );
+  }
+
+  /** Every status the deployment entered, oldest first: an ordered list, redrawn with the rest on each change. */
+  function drawHistory(d: Deployment): void {
+    const lines = historyLines(d);
+    render(
+      history,
+      h("h2", { id: "history-title" }, "Status history"),
+      lines
+        ? h(
+            "ol",
+            { class: "history", "aria-labelledby": "history-title" },
+            ...lines.map((line) =>
+              h(
+                "li",
+                {},
+                statusBadge(line.status),
+                line.again ? " again" : "",
+                " ",
+                h("time", { datetime: line.at, title: new Date(line.at).toLocaleString() }, formatTime(line.at)),
+                line.after ? h("span", { class: "hint" }, ` ${line.after}`) : "",
+                line.reasonCode ? h("span", {}, " ", h("code", {}, line.reasonCode)) : "",
+              ),
+            ),
+          )
+        : h("p", { class: "hint" }, "Not recorded: this deployment was made before Slipway kept status histories."),
     );
   }
 
