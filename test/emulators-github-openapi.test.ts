@@ -86,7 +86,11 @@ interface Answer {
 
 /** Checks an answer against the description: a documented status, its documented headers, its body's schema. */
 function conforms(
-  t: { true(value: boolean, message?: string): void; is(a: unknown, b: unknown, message?: string): void },
+  t: {
+    true(value: boolean, message?: string): void;
+    false(value: boolean, message?: string): void;
+    is(a: unknown, b: unknown, message?: string): void;
+  },
   route: string,
   method: string,
   answer: Answer,
