@@ -1,9 +1,12 @@
 /**
- * The GitHub emulator judged by GitHub's own artifacts: every operation the inspector makes is replayed against the
+ * The GitHub emulator judged by GitHub's own artifacts: every operation the runtime makes (the inspector's and the
+ * onboarding's: the user's installations, an installation's repositories, the listing token) is replayed against the
  * emulator, and each answer's status, headers and body are checked against GitHub's OpenAPI description
  * (`@octokit/openapi`, api.github.com, dereferenced) with ajv — and against GitHub's recorded interactions
  * (`@octokit/fixtures`) where one exists. GraphQL is not in the OpenAPI description: its answers are checked against
- * the fields GitHub's GraphQL schema documents for what the query selects.
+ * the fields GitHub's GraphQL schema documents for what the query selects. The OAuth code exchange
+ * (`POST /login/oauth/access_token`) is not in the OpenAPI description either (github.com, not api.github.com): its
+ * answers are checked against the shape GitHub's OAuth documentation gives (OAUTH_ANSWER below).
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -12,7 +15,9 @@ import Ajv, { type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
 import anyTest, { type TestFn } from "ava";
 import { secondaryRateLimit, startGitHub, type GitHubEmulator } from "../local/emulators/github";
+import { createInstallationRepositories } from "../runtime/github/installationRepositories";
 import { createInstallationTokens } from "../runtime/github/installationTokens";
+import { createGitHubUserClient } from "../runtime/onboarding/githubUserClient";
 import { createRepositorySessions } from "../runtime/inspect/repositorySessions";
 import { generateAppKeys } from "./helpers/emulators";
 import { withDependencies } from "./helpers/fakeRepo";
@@ -23,9 +28,11 @@ const test = anyTest as TestFn<{
   jwt: string;
   installationId: number;
   commitSha: string;
+  appTokens: ReturnType<typeof createInstallationTokens>;
 }>;
 
 const APP_ID = "31337";
+const APP = { slug: "slipway-openapi", clientId: "Iv1.openapi", clientSecret: "s3cret", webhookSecret: "hook" };
 const SPEC_FILE = require.resolve("@octokit/openapi/generated/api.github.com.deref.json");
 const FIXTURES = path.dirname(require.resolve("@octokit/fixtures/package.json"));
 
@@ -79,11 +86,15 @@ interface Answer {
 
 /** Checks an answer against the description: a documented status, its documented headers, its body's schema. */
 function conforms(
-  t: { true(value: boolean, message?: string): void; is(a: unknown, b: unknown, message?: string): void },
+  t: {
+    true(value: boolean, message?: string): void;
+    false(value: boolean, message?: string): void;
+    is(a: unknown, b: unknown, message?: string): void;
+  },
   route: string,
   method: string,
   answer: Answer,
-  options: { mediaType?: string; undocumentedStatusSchema?: string } = {},
+  options: { mediaType?: string; undocumentedStatusSchema?: string; singlePage?: boolean } = {},
 ) {
   const label = `${method.toUpperCase()} ${route} → ${answer.status}`;
   const response = documented(route, method, answer.status);
@@ -91,6 +102,11 @@ function conforms(
   const fallback = options.undocumentedStatusSchema ? BASIC_ERROR() : undefined;
   t.true(response !== undefined || fallback !== undefined, `${label}: a status GitHub documents for this operation`);
   for (const name of Object.keys(response?.headers ?? {})) {
+    // GitHub omits Link when every result fits on one page ("Using pagination in the REST API").
+    if (name.toLowerCase() === "link" && options.singlePage) {
+      t.false(answer.headers.has(name), `${label}: no Link on a single page`);
+      continue;
+    }
     t.true(answer.headers.has(name), `${label}: the ${name} header GitHub documents`);
   }
   const mediaType = options.mediaType ?? "application/json";
@@ -112,6 +128,7 @@ test.before(async (t) => {
   const github = await startGitHub({
     appId: APP_ID,
     appPublicKey: keys.publicKey,
+    app: APP,
     repositories: {
       "octo/site": {
         files: {
@@ -140,7 +157,7 @@ test.before(async (t) => {
     ref: "main",
     headers: { authorization: `token ${token}` },
   });
-  Object.assign(t.context, { github, token, jwt, installationId, commitSha: commit.data.sha });
+  Object.assign(t.context, { github, token, jwt, installationId, commitSha: commit.data.sha, appTokens: tokens });
 });
 test.after.always(async (t) => {
   await t.context.github?.close();
@@ -334,7 +351,151 @@ test.serial("POST /graphql: the blob query's answer has the fields GitHub's sche
   });
 });
 
-test.serial("every operation the inspector makes is among those checked above", async (t) => {
+// ---- the onboarding's operations ------------------------------------------------------------------------------------
+
+const USER_INSTALLATIONS = "/user/installations";
+const INSTALLATION_REPOSITORIES = "/installation/repositories";
+
+/**
+ * `POST /login/oauth/access_token` is github.com's, not in the REST OpenAPI description: its answer as GitHub documents
+ * it ("Generating a user access token for a GitHub App",
+ * https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/generating-a-user-access-token-for-a-github-app,
+ * response parameters from github/docs data/reusables/apps/user-access-token-response-parameters.md): `access_token`
+ * (`ghu_…`), `scope` always "", `token_type` always "bearer"; `expires_in` (28800), `refresh_token` (`ghr_…`) and
+ * `refresh_token_expires_in` (15897600) together, or none of them when the App opted out of expiring tokens. Errors are
+ * answered 200 with `error`, `error_description` and `error_uri` ("Troubleshooting OAuth app access token request
+ * errors", https://docs.github.com/en/apps/oauth-apps/maintaining-oauth-apps/troubleshooting-oauth-app-access-token-request-errors),
+ * which is why @octokit/oauth-methods looks for `error` in a 200's body.
+ */
+const OAUTH_ANSWER = {
+  type: "object",
+  required: ["access_token", "scope", "token_type"],
+  additionalProperties: false,
+  properties: {
+    access_token: { type: "string", pattern: "^ghu_" },
+    expires_in: { type: "integer", const: 28800 },
+    refresh_token: { type: "string", pattern: "^ghr_" },
+    refresh_token_expires_in: { type: "integer", const: 15897600 },
+    scope: { const: "" },
+    token_type: { const: "bearer" },
+  },
+  dependentRequired: {
+    expires_in: ["refresh_token", "refresh_token_expires_in"],
+    refresh_token: ["expires_in", "refresh_token_expires_in"],
+  },
+};
+const OAUTH_ERROR = {
+  type: "object",
+  required: ["error", "error_description", "error_uri"],
+  additionalProperties: false,
+  properties: {
+    error: {
+      enum: ["incorrect_client_credentials", "redirect_uri_mismatch", "bad_verification_code", "unverified_user_email"],
+    },
+    error_description: { type: "string", minLength: 1 },
+    error_uri: { type: "string", format: "uri" },
+  },
+};
+const validateOauthAnswer = ajv.compile(OAUTH_ANSWER);
+const validateOauthError = ajv.compile(OAUTH_ERROR);
+
+/** A web-flow code, as GitHub hands one to the callback URL after the user authorizes the App. */
+async function authorizationCode(github: GitHubEmulator, login: string): Promise<string> {
+  const answer = await fetch(`${github.url}/login/oauth/authorize`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ client_id: APP.clientId, login, redirect_uri: "http://127.0.0.1:1/cb", state: "s" }),
+  });
+  return new URL(answer.headers.get("location")!).searchParams.get("code")!;
+}
+
+const exchange = (github: GitHubEmulator, form: Record<string, string>, accept: string) =>
+  fetch(`${github.url}/login/oauth/access_token`, {
+    method: "POST",
+    headers: { accept, "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ client_id: APP.clientId, client_secret: APP.clientSecret, ...form }),
+  });
+
+async function userToken(github: GitHubEmulator): Promise<string> {
+  const answer = await exchange(github, { code: await authorizationCode(github, "octo") }, "application/json");
+  return ((await answer.json()) as { access_token: string }).access_token;
+}
+
+test.serial(
+  "POST /login/oauth/access_token: a token and each error, as JSON and form, have GitHub's documented shape",
+  async (t) => {
+    const { github } = t.context;
+    const granted = await exchange(github, { code: await authorizationCode(github, "octo") }, "application/json");
+    t.is(granted.status, 200);
+    t.true((granted.headers.get("content-type") ?? "").startsWith("application/json"));
+    const body: unknown = await granted.json();
+    t.true(validateOauthAnswer(body), ajv.errorsText(validateOauthAnswer.errors));
+    // Without Accept: application/json GitHub answers form-encoded (the default in GitHub's documentation).
+    const form = await exchange(github, { code: await authorizationCode(github, "octo") }, "*/*");
+    t.is(form.status, 200);
+    t.true((form.headers.get("content-type") ?? "").startsWith("application/x-www-form-urlencoded"));
+    const fields = Object.fromEntries(new URLSearchParams(await form.text()));
+    t.true(validateOauthAnswer(fields), ajv.errorsText(validateOauthAnswer.errors));
+    const errors: [Record<string, string>, string][] = [
+      [{ code: "used-or-unknown" }, "bad_verification_code"],
+      [{ client_secret: "wrong", code: "x" }, "incorrect_client_credentials"],
+      [{ code: await authorizationCode(github, "octo"), redirect_uri: "http://elsewhere/cb" }, "redirect_uri_mismatch"],
+    ];
+    for (const [fields, error] of errors) {
+      const refused = await exchange(github, fields, "application/json");
+      t.is(refused.status, 200, `${error}: GitHub answers OAuth errors with 200`);
+      const refusal = (await refused.json()) as { error?: string };
+      t.true(validateOauthError(refusal), `${error}: ${ajv.errorsText(validateOauthError.errors)}`);
+      t.is(refusal.error, error);
+    }
+  },
+);
+
+test.serial("GET /user/installations: 200 (one page, no Link) and 401 conform", async (t) => {
+  const { github } = t.context;
+  const token = await userToken(github);
+  const list = await call(`${github.url}/user/installations?per_page=100&page=1`, { token });
+  t.is(list.status, 200);
+  conforms(t, USER_INSTALLATIONS, "get", list, { singlePage: true });
+  t.deepEqual(
+    (JSON.parse(list.text) as { installations: { id: number }[] }).installations.map((i) => i.id),
+    [t.context.installationId],
+  );
+  const refused = await call(`${github.url}/user/installations`, { token: "ghu_nope" });
+  t.is(refused.status, 401);
+  conforms(t, USER_INSTALLATIONS, "get", refused);
+});
+
+test.serial(
+  "GET /installation/repositories with the listing token: 201 mint, 200 pages with Link, one page without, 401 conform",
+  async (t) => {
+    const { github, jwt, installationId } = t.context;
+    const minted = await call(`${github.url}${MINT.replace("{installation_id}", String(installationId))}`, {
+      method: "POST",
+      bearer: jwt,
+      body: { permissions: { metadata: "read" } },
+    });
+    t.is(minted.status, 201);
+    conforms(t, MINT, "post", minted);
+    const token = (JSON.parse(minted.text) as { token: string }).token;
+    for (const page of [1, 2]) {
+      const answer = await call(`${github.url}/installation/repositories?per_page=1&page=${page}`, { token });
+      t.is(answer.status, 200);
+      conforms(t, INSTALLATION_REPOSITORIES, "get", answer);
+      t.regex(answer.headers.get("link") ?? "", page === 1 ? /rel="next"/ : /rel="prev"/);
+    }
+    const whole = await call(`${github.url}/installation/repositories?per_page=100`, { token });
+    t.is(whole.status, 200);
+    conforms(t, INSTALLATION_REPOSITORIES, "get", whole, { singlePage: true });
+    t.is((JSON.parse(whole.text) as { total_count: number }).total_count, 2);
+    const refused = await call(`${github.url}/installation/repositories`, { token: "ghs_nope" });
+    t.is(refused.status, 401);
+    conforms(t, INSTALLATION_REPOSITORIES, "get", refused);
+  },
+);
+
+test.serial("every operation the runtime makes (inspector and onboarding) is among those checked above", async (t) => {
   const { github } = t.context;
   github.reset();
   // The inspector's own GitHub session, as in Lambda: mint, snapshot (commit and tree), detection, download.
@@ -351,6 +512,22 @@ test.serial("every operation the inspector makes is among those checked above", 
   await snapshot.detect(undefined);
   const download = await snapshot.downloadArchive();
   for await (const chunk of download.body) void chunk;
+  // The onboarding's: the code exchange and the user's installations (GET /github/installations, POST
+  // /github/installations), the listing token and an installation's repositories (GET /repositories).
+  const user = createGitHubUserClient({
+    clientId: APP.clientId,
+    loadClientSecret: async () => APP.clientSecret,
+    baseUrl: github.url,
+  });
+  const installations = await user.listInstallations(await user.exchangeCode(await authorizationCode(github, "octo")));
+  t.is(installations.length, 1);
+  const listing = await createInstallationRepositories({ tokens: t.context.appTokens, baseUrl: github.url }).page(
+    t.context.installationId,
+    "octo",
+    1,
+    100,
+  );
+  t.is(listing.totalCount, 2);
   const checked = new Set([
     `POST ${MINT}`,
     `GET ${COMMIT}`,
@@ -358,14 +535,18 @@ test.serial("every operation the inspector makes is among those checked above", 
     `GET ${ZIPBALL}`,
     `GET ${CONTENTS}`,
     "POST /graphql",
+    "POST /login/oauth/access_token",
+    `GET ${USER_INSTALLATIONS}`,
+    `GET ${INSTALLATION_REPOSITORIES}`,
   ]);
   const made = new Set(github.requests().map((request) => request.operation ?? request.path));
   made.delete("GET /{owner}/{repo}/legacy.zip/{sha}"); // codeload, checked with the zipball
+  made.delete("POST /login/oauth/authorize"); // the user's browser on GitHub's page, not the runtime
   t.deepEqual(
     [...made].filter((operation) => !checked.has(operation)),
     [],
   );
-  t.true(made.size >= 4, [...made].join(", "));
+  t.true(made.size >= 7, [...made].join(", "));
 });
 
 interface Recorded {

@@ -9,6 +9,7 @@ import {
   type RateLimitBudget,
   type RateLimitResource,
 } from "./github/rateLimits";
+import { paginationLink } from "./github/paginationLink";
 import { createAppFlow, type GitHubAppSettings, type WebhookDelivery } from "./github/appFlow";
 import { createRepositoryCatalog } from "./github/repositoryCatalog";
 import type { CommitInfo, RepositorySource } from "./github/repositorySource";
@@ -474,21 +475,32 @@ export async function startGitHub(options: GitHubEmulatorOptions): Promise<GitHu
       parents: commit.parents.map((sha) => ({ sha, url: `${repoUrl}/commits/${sha}` })),
     };
   };
+  /**
+   * An "installation" with every field GitHub's OpenAPI description requires of it (`app_slug`, `target_id`,
+   * `html_url`, `single_file_name`, `suspended_by` too: "List app installations accessible to the user access token",
+   * https://docs.github.com/en/rest/apps/installations#list-app-installations-accessible-to-the-user-access-token),
+   * the same object a webhook delivery carries (test/emulators-github-openapi.test.ts checks it).
+   */
   const installationJson = (owner: string) => {
     const id = installationIdFor(owner);
     return {
       id,
       account: accountJson(owner),
       app_id: Number(options.appId),
+      app_slug: options.app?.slug ?? `app-${options.appId}`,
+      target_id: accountJson(owner).id,
       target_type: "User",
       repository_selection: "all",
       permissions,
       events: [],
+      single_file_name: null,
       access_tokens_url: `${baseUrl}/app/installations/${id}/access_tokens`,
       repositories_url: `${baseUrl}/installation/repositories`,
+      html_url: `${baseUrl}/settings/installations/${id}`,
       created_at: "2024-01-01T00:00:00Z",
       updated_at: "2024-01-01T00:00:00Z",
       suspended_at: null,
+      suspended_by: null,
     };
   };
 
@@ -874,7 +886,7 @@ export async function startGitHub(options: GitHubEmulatorOptions): Promise<GitHu
         repositories: await Promise.all(slice.map(repositoryJson)),
         repository_selection: grant.repositories ? "selected" : "all",
       },
-      headers,
+      { ...headers, ...paginationLink(request.url, page, perPage, visible.length) },
     );
   };
 

@@ -5,6 +5,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import type { Call, Route } from "../github";
 import type { EmulatorResponse } from "../http/emulatorServer";
+import { paginationLink } from "./paginationLink";
 import type { RepositoryCatalog } from "./repositoryCatalog";
 import type { RepositorySource } from "./repositorySource";
 
@@ -176,17 +177,9 @@ export function createAppFlow(context: AppFlowContext) {
 
   const installationPayload = async (owner: string, action: "created" | "deleted") => {
     const repositories = await context.catalog.repositoriesOf(owner);
-    const id = context.installationIdFor(owner);
     return {
       action,
-      // A delivery's installation carries a few fields more than the REST answer (the webhooks schema's).
-      installation: {
-        ...context.installationJson(owner),
-        html_url: `${context.baseUrl()}/settings/installations/${id}`,
-        target_id: (context.accountJson(owner) as { id: number }).id,
-        single_file_name: null,
-        suspended_by: null,
-      },
+      installation: context.installationJson(owner),
       repositories: repositories.map(context.shortRepositoryJson),
       ...(action === "created" ? { requester: context.accountJson(owner) } : {}),
       sender: context.accountJson(owner),
@@ -319,10 +312,14 @@ export function createAppFlow(context: AppFlowContext) {
     );
     const perPage = Math.min(Math.max(Number(request.url.searchParams.get("per_page") ?? 30) || 30, 1), 100);
     const pageNumber = Math.max(Number(request.url.searchParams.get("page") ?? 1) || 1, 1);
-    return context.json(200, {
-      total_count: mine.length,
-      installations: mine.slice((pageNumber - 1) * perPage, pageNumber * perPage).map(context.installationJson),
-    });
+    return context.json(
+      200,
+      {
+        total_count: mine.length,
+        installations: mine.slice((pageNumber - 1) * perPage, pageNumber * perPage).map(context.installationJson),
+      },
+      paginationLink(request.url, pageNumber, perPage, mine.length),
+    );
   };
 
   // ---- pushes: a branch of a git checkout under the root moved -------------------------------------------------
