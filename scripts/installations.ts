@@ -161,14 +161,20 @@ function expectArgs<const Names extends readonly string[]>(
   return args as unknown as { readonly [I in keyof Names]: string };
 }
 
+/** What the command prints for an outcome: text as is, anything else as indented JSON; each stream ends a line. */
+export function printedOutput({ stdout, stderr }: CommandOutput): { stdout: string; stderr: string } {
+  const text = typeof stdout === "string" ? stdout : stdout === undefined ? undefined : JSON.stringify(stdout, null, 2);
+  return { stdout: text === undefined ? "" : `${text}\n`, stderr: stderr ? `${stderr}\n` : "" };
+}
+
 if (require.main === module) {
   applyNodeVersionPolicy();
   runInstallationsCommand(process.argv.slice(2)).then(
-    ({ exitCode, stdout, stderr }) => {
-      if (typeof stdout === "string") process.stdout.write(stdout + "\n");
-      else if (stdout !== undefined) process.stdout.write(JSON.stringify(stdout, null, 2) + "\n");
-      if (stderr) process.stderr.write(stderr + "\n");
-      process.exitCode = exitCode;
+    (output) => {
+      const printed = printedOutput(output);
+      process.stdout.write(printed.stdout);
+      process.stderr.write(printed.stderr);
+      process.exitCode = output.exitCode;
     },
     (error: unknown) => {
       const message = (error as Error)?.message ?? String(error);

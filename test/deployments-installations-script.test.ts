@@ -8,6 +8,7 @@ import { ENV } from "../runtime/environment";
 import { LOCAL_AWS, startDynamoDbLocal, type DynamoDbLocal } from "./helpers/dynamodbLocal";
 import { createTables } from "./helpers/tables";
 import { writeRunningPlatform } from "../local/platform/runningPlatform";
+import { printedOutput, runInstallationsCommand } from "../scripts/installations";
 
 const test = anyTest as TestFn<{ local: DynamoDbLocal }>;
 const run = promisify(execFile);
@@ -36,6 +37,18 @@ function operatorEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   };
 }
 
+/**
+ * The command's decisions in this process (`runInstallationsCommand`, printed as the script prints them): each
+ * spawn costs seconds on a loaded machine. The last test runs the script itself, as `npm run installations` does.
+ */
+async function command(args: string[], env: NodeJS.ProcessEnv) {
+  // The SDK takes region and credentials from this process's environment, as the script's process would from its own.
+  Object.assign(process.env, { AWS_REGION: env.AWS_REGION, AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID });
+  Object.assign(process.env, { AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY });
+  const output = await runInstallationsCommand(args, env);
+  return { code: output.exitCode, ...printedOutput(output) };
+}
+
 /** Runs the command as `npm run installations -- …` does (tsx), and reports exit code and output. */
 async function installations(args: string[], env: NodeJS.ProcessEnv) {
   try {
@@ -55,17 +68,17 @@ test("put, get, list and delete installations through the command, table and end
   const flags = ["--table", table, "--endpoint", t.context.local.endpoint];
   const env = operatorEnv();
 
-  const put = await installations(["put", "alice", "12345", "--account", "acme", ...flags], env);
+  const put = await command(["put", "alice", "12345", "--account", "acme", ...flags], env);
   t.is(put.code, 0, put.stderr);
   t.like(JSON.parse(put.stdout), { userId: "alice", installationId: 12345, accountLogin: "acme" });
   t.regex(JSON.parse(put.stdout).createdAt, /^\d{4}-\d{2}-\d{2}T/);
-  t.is((await installations(["put", "bob", "7", ...flags], env)).code, 0);
+  t.is((await command(["put", "bob", "7", ...flags], env)).code, 0);
 
-  const got = await installations(["get", "alice", ...flags], env);
+  const got = await command(["get", "alice", ...flags], env);
   t.is(got.code, 0);
   t.like(JSON.parse(got.stdout), { userId: "alice", installationId: 12345 });
 
-  const listed = await installations(["list", ...flags], env);
+  const listed = await command(["list", ...flags], env);
   t.deepEqual(
     (JSON.parse(listed.stdout) as { userId: string; installationId: number }[]).map((i) => [
       i.userId,
@@ -77,20 +90,20 @@ test("put, get, list and delete installations through the command, table and end
     ],
   );
 
-  const deleted = await installations(["delete", "bob", ...flags], env);
+  const deleted = await command(["delete", "bob", ...flags], env);
   t.is(deleted.code, 0);
   t.like(JSON.parse(deleted.stdout), { deleted: { userId: "bob", installationId: 7 } });
-  const missing = await installations(["get", "bob", ...flags], env);
+  const missing = await command(["get", "bob", ...flags], env);
   t.is(missing.code, 1);
   t.regex(missing.stderr, /no installation for user bob/);
-  t.is((await installations(["delete", "bob", ...flags], env)).code, 1);
+  t.is((await command(["delete", "bob", ...flags], env)).code, 1);
 });
 
 test("table and endpoint can come from the environment instead", async (t) => {
   const { installations: table } = await createTables(t.context.local.endpoint);
   const env = operatorEnv({ [ENV.installationsTable]: table, [ENV.dynamodbEndpoint]: t.context.local.endpoint });
-  t.is((await installations(["put", "carol", "99"], env)).code, 0);
-  t.like(JSON.parse((await installations(["get", "carol"], env)).stdout), { installationId: 99 });
+  t.is((await command(["put", "carol", "99"], env)).code, 0);
+  t.like(JSON.parse((await command(["get", "carol"], env)).stdout), { installationId: 99 });
 });
 
 test("usage mistakes exit 2 with a message and write nothing", async (t) => {
@@ -110,11 +123,11 @@ test("usage mistakes exit 2 with a message and write nothing", async (t) => {
     [["list", "--nope", ...flags], /Unknown option/],
   ];
   for (const [args, message] of mistakes) {
-    const result = await installations(args, env);
+    const result = await command(args, env);
     t.is(result.code, 2, args.join(" "));
     t.regex(result.stderr, message, args.join(" "));
   }
-  t.deepEqual(JSON.parse((await installations(["list", ...flags], env)).stdout), []);
+  t.deepEqual(JSON.parse((await command(["list", ...flags], env)).stdout), []);
 });
 
 test("--local works against the running npm start with nothing else set, and --help explains", async (t) => {
