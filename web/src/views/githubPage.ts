@@ -1,9 +1,10 @@
 import { isMissingRoute } from "../api";
-import { announce, h, render } from "../h";
+import { h, render } from "../h";
 import { installationState } from "../onboarding";
 import type { PublicInstallation } from "../types";
 import type { PageContext } from "./context";
 import { messageOf } from "./formField";
+import { removeButton } from "./removeButton";
 import { timeAgo } from "./statusBadge";
 
 export const NO_INSTALL_FLOW =
@@ -75,29 +76,14 @@ export function githubPage(root: HTMLElement, context: PageContext): void {
               h(
                 "td",
                 {},
-                h(
-                  "button",
-                  {
-                    type: "button",
-                    class: "danger",
-                    "aria-label": `Unlink ${name}`,
-                    onclick: (event: MouseEvent) => {
-                      const button = event.currentTarget as HTMLButtonElement;
-                      button.disabled = true;
-                      context.api
-                        .unlinkInstallation(installation.installationId)
-                        .then(() => {
-                          announce(`Unlinked ${name}`);
-                          return load();
-                        })
-                        .catch((e: unknown) => {
-                          button.disabled = false;
-                          render(error, messageOf(e));
-                        });
-                    },
-                  },
-                  "Unlink",
-                ),
+                removeButton({
+                  label: "Unlink",
+                  name: `Unlink ${name}`,
+                  remove: () => context.api.unlinkInstallation(installation.installationId),
+                  done: `Unlinked ${name}`,
+                  reload: () => load(),
+                  onError: (e) => render(error, messageOf(e)),
+                }),
               ),
             );
           }),

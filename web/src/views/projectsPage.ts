@@ -4,6 +4,7 @@ import { projectRequest } from "../onboarding";
 import type { PublicProject } from "../types";
 import type { PageContext } from "./context";
 import { clearFieldErrors, formField, messageOf, showFieldError } from "./formField";
+import { removeButton } from "./removeButton";
 import { timeAgo } from "./statusBadge";
 
 /**
@@ -127,29 +128,14 @@ export function projectsPage(root: HTMLElement, context: PageContext): void {
                   { type: "button", "aria-label": `Edit ${project.repository}`, onclick: () => edit(project) },
                   "Edit",
                 ),
-                h(
-                  "button",
-                  {
-                    type: "button",
-                    class: "danger",
-                    "aria-label": `Delete ${project.repository}`,
-                    onclick: (event: MouseEvent) => {
-                      const button = event.currentTarget as HTMLButtonElement;
-                      button.disabled = true;
-                      context.api
-                        .deleteProject(project.repository)
-                        .then(() => {
-                          announce(`Deleted ${project.repository}`);
-                          return load();
-                        })
-                        .catch((e: unknown) => {
-                          button.disabled = false;
-                          render(listError, messageOf(e));
-                        });
-                    },
-                  },
-                  "Delete",
-                ),
+                removeButton({
+                  label: "Delete",
+                  name: `Delete ${project.repository}`,
+                  remove: () => context.api.deleteProject(project.repository),
+                  done: `Deleted ${project.repository}`,
+                  reload: () => load(),
+                  onError: (e) => render(listError, messageOf(e)),
+                }),
               ),
             ),
           ),
