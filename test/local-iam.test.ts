@@ -47,7 +47,7 @@ import {
 import { createPrincipalRegistry, type PrincipalRegistry } from "../local/platform/iam/principals";
 import { createShardIteratorMemory } from "../local/platform/iam/shardIterators";
 import type { Logger, LogFields } from "../runtime/log";
-import { startDynamoDbLocal, type DynamoDbLocal } from "./helpers/dynamodbLocal";
+import { sharedDynamoDbLocal, type DynamoDbLocal } from "./helpers/dynamodbLocal";
 
 const TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/deployments";
 const doc = (...Statement: PolicyStatement[]): PolicyDocument => ({ Version: "2012-10-17", Statement });
@@ -1046,7 +1046,7 @@ test("shard iterator memory forgets the oldest past its capacity", (t) => {
 
 let dynamoDb: DynamoDbLocal | undefined;
 test.before(async () => {
-  dynamoDb = await startDynamoDbLocal();
+  dynamoDb = await sharedDynamoDbLocal();
 });
 test.after.always(async () => {
   await dynamoDb?.stop();
