@@ -11,7 +11,7 @@ import { ENV } from "../runtime/environment";
 import type { ApiEvent, ApiResult } from "../runtime/http";
 import { getDeploymentEvent, listDeploymentsEvent, postDeploymentEvent, responseJson } from "./helpers/apiEvents";
 import { LOCAL_AWS, sharedDynamoDbLocal, type DynamoDbLocal } from "./helpers/dynamodbLocal";
-import { lambdaRuntimeModules } from "./helpers/lambdaArchives";
+import { lambdaRuntimeModules } from "../local/platform/lambda/lambdaRuntimeModules";
 import { createTables, type TableNames } from "./helpers/tables";
 
 /*

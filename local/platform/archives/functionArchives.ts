@@ -41,6 +41,9 @@ export interface EnsureArchivesOptions {
   readonly onBuild?: (message: string) => void;
 }
 
+/** The App key in the configuration the archives are built with: a closure that captured it would show this line. */
+export const ARCHIVE_BUILD_KEY = "-----BEGIN PRIVATE KEY-----\nARCHIVE-BUILD-PLACEHOLDER\n-----END PRIVATE KEY-----\n";
+
 const PROJECT_ROOT = path.resolve(__dirname, "../../..");
 const REGISTER = path.join(__dirname, "pulumiTypeScript.cjs");
 const BUILDER = path.join(__dirname, "buildFunctionArchives.ts");
