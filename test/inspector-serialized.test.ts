@@ -30,7 +30,7 @@ import { createTables } from "./helpers/tables";
 const test = anyTest as TestFn<{ world: InspectorWorld; dir: string; variables: Record<string, string> }>;
 
 test.before(async (t) => {
-  const stack = await loadStack(undefined, { functionCode: "archives" }); // its environment; the code is the archive
+  const stack = await loadStack();
   const inspector = findResource(stack.resources, "aws:lambda/function:Function", "slipway-inspector");
   const archives = await ensureFunctionArchives();
   t.context.dir = mkdtempSync(path.join(tmpdir(), "slipway-inspector-"));

@@ -11,7 +11,7 @@ import { loadStack, TEST_CONFIG, type LoadedStack } from "./helpers/stack";
 
 let stack: LoadedStack;
 test.before(async () => {
-  stack = await loadStack(undefined, { functionCode: "archives" }); // the code: the archives, as pulumi up builds them
+  stack = await loadStack();
 });
 
 const of = (type: string) => findResources(stack.resources, type);
