@@ -15,7 +15,7 @@ import { DeploymentStore } from "../runtime/deployments/store";
 import { createInspectorHandler } from "../runtime/inspect/handlers";
 import { inspectDeployment } from "../runtime/inspect/inspectDeployment";
 import { LOCAL_AWS } from "./helpers/dynamodbLocal";
-import { manualClock } from "./helpers/emulators";
+import { generateAppKeys, manualClock } from "./helpers/emulators";
 import { pomXml, withDependencies } from "./helpers/fakeRepo";
 import {
   INSTALL_URL,
@@ -292,7 +292,7 @@ for (const { repository, code, ref } of failureCases) {
 test.serial("GitHub rejecting the App's key (401) ends FAILED with a message for the platform team", async (t) => {
   const { world } = t.context;
   const { handler, deployments, deploy } = await setUp(world);
-  const other = (await import("./helpers/emulators")).generateAppKeys();
+  const other = generateAppKeys();
   world.aws.putSecret(world.privateKeySecretArn, other.privateKey);
   try {
     const deployment = await deploy("acme/web");
