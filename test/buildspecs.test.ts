@@ -424,7 +424,7 @@ test("node: logs in to ECR Public and ECR, enters ROOT_DIRECTORY, builds the gen
   t.regex(run.output, new RegExp(`pushed ${IMAGE_REPOSITORY_URI}@sha256:[0-9a-f]{64} as ${IMAGE_REPOSITORY_URI}:`));
 });
 
-test("two users deploying the same commit get two images; a tag is never pushed twice (immutable repository)", async (t) => {
+test("two users deploying the same commit get two images", async (t) => {
   const registryDir = folder.subfolder("registry");
   const deploy = (deploymentId: string, repository: string) =>
     runBuildspec("node", {
@@ -442,11 +442,17 @@ test("two users deploying the same commit get two images; a tag is never pushed 
   const images = fs.readdirSync(registryDir).map((tag) => fs.readFileSync(path.join(registryDir, tag), "utf8"));
   t.is(images.length, 2);
   t.not(images[0], images[1], "two images");
+});
 
-  // The registry refuses a tag it has: the same deployment's build cannot replace its image.
-  const again = await deploy("7f1c2d3e-0000-4000-8000-00000000a11c", "alice/shop");
+test("a tag is never pushed twice (immutable repository): the same deployment's build cannot replace its image", async (t) => {
+  const registryDir = folder.subfolder("registry");
+  // The repository already holds this deployment's image (an earlier build of it pushed), as the fake docker keeps it.
+  const tag = `${IMAGE_REPOSITORY_URI}:${DEPLOYMENT_ID}`;
+  fs.writeFileSync(path.join(registryDir, tag.replace(/[/:]/g, "_")), "sha256:an-earlier-image");
+  const again = await runBuildspec("node", { source: NODE_APP, registryDir, env: { ROOT_DIRECTORY: "apps/web" } });
   t.is(again.failedPhase, "post_build");
   t.regex(again.output, /already exists in the 'slipway-apps' repository and cannot be overwritten/);
+  t.is(fs.readFileSync(path.join(registryDir, tag.replace(/[/:]/g, "_")), "utf8"), "sha256:an-earlier-image");
 });
 
 test("the same commands work when CodeBuild runs them all in one shell", async (t) => {
