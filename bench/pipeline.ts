@@ -155,6 +155,8 @@ export async function runPipelineBench(): Promise<void> {
     // What this measures ends at BUILDING: builds keep running (simulated for an hour) and the per-user limit is out
     // of the way, so no deployment waits QUEUED. bench/lifecycle.ts measures what comes after.
     simulatedBuildSeconds: 3600,
+    // In memory, as the tests run DynamoDB Local: the figures are the platform's, not SQLite's disk writes.
+    dynamodbInMemory: true,
     // One user starts 100 deployments here: the per-user limit (default 10 a minute) would measure the limit.
     stackConfig: { "slipway:maxConcurrentBuildsPerUser": "1000", "slipway:deploymentsPerUserPerMinute": "1000" },
     schedules: false,
