@@ -125,14 +125,19 @@ export function createMemorySource(owner: string, name: string, repository: Memo
  * A plain folder is one branch, "main", whose commit is hashed from the folder's current content: edit a file and
  * the branch moves to a new commit; commits served earlier stay readable by SHA.
  */
-export function createFolderSource(owner: string, name: string, folder: string): RepositorySource {
+export function createFolderSource(
+  owner: string,
+  name: string,
+  folder: string,
+  options: { readonly now?: () => number } = {},
+): RepositorySource {
+  const now = options.now ?? Date.now;
   // Every API call asks for the branch's commit; reading and hashing every file each time was most of the emulator's
   // CPU. The snapshot is kept while the folder's listing and each entry's stat stay the same (Git's index does the
   // same), and never trusted while an entry changed too recently to tell by its timestamps (below).
   let kept: { readonly stamp: string; readonly branches: Map<string, GitSnapshot> } | undefined;
   const current = async () => {
-    const readAt = Date.now();
-    const stamp = folderStamp(folder, readAt);
+    const stamp = folderStamp(folder, now());
     if (stamp !== undefined && kept?.stamp === stamp) return kept.branches;
     const files = await readFolder(folder);
     const branches =
