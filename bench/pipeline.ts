@@ -107,6 +107,23 @@ const STREAM_READS = ["GetRecords", "GetShardIterator", "DescribeStream", "ListS
 /** The functions between POST and BUILDING; the others' requests (build events of earlier builds) are not this path. */
 const PATH_FUNCTIONS = ["slipway-deploy", "slipway-inspector"];
 
+/**
+ * `SLIPWAY_BENCH_PROFILE=<file>.cpuprofile npm run bench -- pipeline`: a V8 CPU profile of this process during the
+ * burst only (open it in Chrome's DevTools). Profiling itself costs CPU: read the figures of a run without it.
+ */
+async function startProfile(): Promise<(file: string) => Promise<void>> {
+  const { Session } = await import("node:inspector/promises");
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.start");
+  return async (file) => {
+    const { profile } = await session.post("Profiler.stop");
+    fs.writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  };
+}
+
 /** The 1-minute load average: the machine is shared, and every figure is worth only as much as the load beside it. */
 const load = () => `load ${os.loadavg()[0]!.toFixed(1)}`;
 
@@ -147,6 +164,8 @@ function cpuByPart(platform: Platform): Map<string, number> {
 export async function runPipelineBench(): Promise<void> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-bench-"));
   const dynamodb: (Exchange & { role?: string })[] = [];
+  /** DynamoDB requests through the IAM proxy by role and operation (stream reads included): counted in the burst. */
+  const requestCounts = new Map<string, number>();
   const platform = await startPlatform({
     port: 0,
     stateDir,
@@ -162,6 +181,8 @@ export async function runPipelineBench(): Promise<void> {
     schedules: false,
     logger: { info() {}, warn() {}, error() {} },
     onDynamoDbExchange: ({ operation, role, startedAt, endedAt }) => {
+      const key = `${role ?? "administrator"} ${operation}`;
+      requestCounts.set(key, (requestCounts.get(key) ?? 0) + 1);
       if (!STREAM_READS.includes(operation)) {
         dynamodb.push({ service: "DynamoDB", operation, startedAt, endedAt, ...(role ? { role } : {}) });
       }
@@ -235,7 +256,9 @@ export async function runPipelineBench(): Promise<void> {
     }
     github.reset();
 
+    const profiler = process.env.SLIPWAY_BENCH_PROFILE ? await startProfile() : undefined;
     const cpuBefore = cpuByPart(platform);
+    requestCounts.clear();
     const startedAt = Date.now();
     const ids = await Promise.all(
       Array.from({ length: BURST }, (_, i) => deploy(platform, token, `demo/${REPOSITORIES[i % REPOSITORIES.length]}`)),
@@ -243,6 +266,7 @@ export async function runPipelineBench(): Promise<void> {
     const settled = await Promise.all(ids.map((id) => watcher.settled(id)));
     const seconds = (Math.max(...settled.map((s) => s.at)) - startedAt) / 1000;
     const loadAfter = load();
+    if (profiler) await profiler(process.env.SLIPWAY_BENCH_PROFILE!);
     const cpu = [...cpuByPart(platform)]
       .map(([part, total]) => [part, total - (cpuBefore.get(part) ?? 0)] as const)
       .sort((a, b) => b[1] - a[1]);
@@ -257,6 +281,13 @@ export async function runPipelineBench(): Promise<void> {
     );
     for (const [part, used] of cpu) {
       if (used >= 0.05) console.log(`    ${used.toFixed(1).padStart(5)} s  ${part}`);
+    }
+    const requests = [...requestCounts].sort((a, b) => b[1] - a[1]);
+    const requestTotal = requests.reduce((sum, [, count]) => sum + count, 0);
+    console.log(`  DynamoDB requests meanwhile: ${requestTotal} = ${(requestTotal / BURST).toFixed(1)} per deployment`);
+    for (const [key, count] of requests) {
+      if (count >= BURST / 10)
+        console.log(`    ${(count / BURST).toFixed(1).padStart(5)}  ${key.replace(/^slipway-/, "")}`);
     }
 
     const inspector = platform.functions.get("slipway-inspector")!;
