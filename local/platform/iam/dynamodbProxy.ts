@@ -262,16 +262,29 @@ export async function startDynamoDbProxy(options: DynamoDbProxyOptions): Promise
   };
 }
 
-/** The whole body, or undefined past MAX_REQUEST_BYTES. */
-async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_REQUEST_BYTES) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+/**
+ * The whole body, or undefined past MAX_REQUEST_BYTES (the rest is then dropped). Events rather than `for await`: an
+ * async iterator per request was a visible share of the proxy's CPU.
+ */
+function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
+      else {
+        request.off("data", onData);
+        request.resume();
+        resolve(undefined);
+      }
+    };
+    request.on("data", onData);
+    request.once("error", reject);
+    request.once("end", () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    // Settled already when it ended; otherwise the caller went away half-way (as `for await` would throw).
+    request.once("close", () => reject(new Error("the caller closed the connection before its request was whole")));
+  });
 }
 
 function parseJson(body: Buffer): unknown {
