@@ -7,6 +7,8 @@ import { DEFAULT_REPOS_DIR, startPlatform, type Platform } from "../local/platfo
 const REPOSITORIES = ["blog", "inventory-api", "landing", "notes-api", "petclinic", "storefront"];
 const SEQUENTIAL = 30;
 const BURST = 50;
+/** How long the platform is watched doing nothing before the burst. */
+const IDLE_MS = 3_000;
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -256,6 +258,15 @@ export async function runPipelineBench(): Promise<void> {
     }
     github.reset();
 
+    // What the platform spends doing nothing (the stream pollers, the watcher, DynamoDB Local's own threads): a burst
+    // pays it for as long as it lasts, so a slower burst costs more CPU per deployment.
+    const idleBefore = cpuByPart(platform);
+    const idleStartedAt = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+    const idleSeconds = (Date.now() - idleStartedAt) / 1000;
+    const idle = [...cpuByPart(platform)].map(([part, total]) => [part, total - (idleBefore.get(part) ?? 0)] as const);
+    const idlePerSecond = idle.reduce((sum, [, used]) => sum + used, 0) / idleSeconds;
+
     const profiler = process.env.SLIPWAY_BENCH_PROFILE ? await startProfile() : undefined;
     const cpuBefore = cpuByPart(platform);
     requestCounts.clear();
@@ -282,6 +293,12 @@ export async function runPipelineBench(): Promise<void> {
     for (const [part, used] of cpu) {
       if (used >= 0.05) console.log(`    ${used.toFixed(1).padStart(5)} s  ${part}`);
     }
+    console.log(
+      `  idle, the platform uses ${(idlePerSecond * 1000).toFixed(0)} ms of CPU per second (${idle
+        .filter(([, used]) => used / idleSeconds >= 0.005)
+        .map(([part, used]) => `${part.split(":")[0]} ${((used * 1000) / idleSeconds).toFixed(0)}`)
+        .join(", ")}): ${((idlePerSecond * seconds * 1000) / BURST).toFixed(0)} ms per deployment of this burst`,
+    );
     const requests = [...requestCounts].sort((a, b) => b[1] - a[1]);
     const requestTotal = requests.reduce((sum, [, count]) => sum + count, 0);
     console.log(`  DynamoDB requests meanwhile: ${requestTotal} = ${(requestTotal / BURST).toFixed(1)} per deployment`);
