@@ -1,7 +1,6 @@
-import * as path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { bundleCallbackFactory, LAMBDA_HANDLER, LAMBDA_RUNTIME } from "./functionBundle";
+import { functionCode, LAMBDA_HANDLER, LAMBDA_RUNTIME } from "./functionBundle";
 import { logGroupPrefix } from "./physicalNames";
 import { assumeRolePolicy, functionPolicy, type PolicyStatement } from "./policies";
 
@@ -23,9 +22,6 @@ export interface LambdaFunctionArgs {
   readonly logRetentionDays?: pulumi.Input<number>;
   readonly description?: string;
 }
-
-/** The project root: where the bundler resolves the packages the serialized code requires. */
-const PROJECT_ROOT = path.resolve(__dirname, "..");
 
 /**
  * A Lambda function whose code is a Pulumi-serialized callback bundled into one CommonJS file (see functionBundle),
@@ -65,14 +61,11 @@ export class LambdaFunction extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const code = pulumi
-      .output(bundleCallbackFactory(args.callbackFactory, PROJECT_ROOT))
-      .apply((text) => new pulumi.asset.AssetArchive({ "__index.js": new pulumi.asset.StringAsset(text) }));
     this.function = new aws.lambda.Function(
       name,
       {
         description: args.description,
-        code,
+        code: functionCode(name, args.callbackFactory),
         handler: LAMBDA_HANDLER,
         runtime: LAMBDA_RUNTIME,
         role: this.role.arn,

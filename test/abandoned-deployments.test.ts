@@ -10,14 +10,14 @@ import type { SQSEvent } from "aws-lambda";
 import { DeploymentStore } from "../runtime/deployments/store";
 import { failAbandonedDeployments, type StreamFailureRecord } from "../runtime/inspect/abandonedDeployments";
 import { silentLogger } from "../runtime/log";
-import { LOCAL_AWS, startDynamoDbLocal, type DynamoDbLocal } from "./helpers/dynamodbLocal";
+import { LOCAL_AWS, sharedDynamoDbLocal, type DynamoDbLocal } from "./helpers/dynamodbLocal";
 import { pendingDeployment } from "./helpers/inspectorWorld";
 import { createTables, localDocumentClient } from "./helpers/tables";
 
 const test = anyTest as TestFn<{ dynamodb: DynamoDbLocal }>;
 
 test.before(async (t) => {
-  t.context.dynamodb = await startDynamoDbLocal();
+  t.context.dynamodb = await sharedDynamoDbLocal();
 });
 test.after.always(async (t) => {
   await t.context.dynamodb?.stop();

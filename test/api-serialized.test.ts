@@ -10,8 +10,8 @@ import { lambdaNodeFlags } from "../local/platform/lambda/lambdaNodeFlags";
 import { ENV } from "../runtime/environment";
 import type { ApiEvent, ApiResult } from "../runtime/http";
 import { getDeploymentEvent, listDeploymentsEvent, postDeploymentEvent, responseJson } from "./helpers/apiEvents";
-import { LOCAL_AWS, startDynamoDbLocal, type DynamoDbLocal } from "./helpers/dynamodbLocal";
-import { lambdaRuntimeModules } from "./helpers/lambdaArchives";
+import { LOCAL_AWS, sharedDynamoDbLocal, type DynamoDbLocal } from "./helpers/dynamodbLocal";
+import { lambdaRuntimeModules } from "../local/platform/lambda/lambdaRuntimeModules";
 import { createTables, type TableNames } from "./helpers/tables";
 
 /*
@@ -26,7 +26,7 @@ const test = anyTest as TestFn<{ local: DynamoDbLocal; tables: TableNames; dir: 
 const run = promisify(execFile);
 
 test.before(async (t) => {
-  const local = await startDynamoDbLocal();
+  const local = await sharedDynamoDbLocal();
   const dir = mkdtempSync(join(tmpdir(), "slipway-serialized-"));
   t.context = {
     local,

@@ -8,7 +8,7 @@ import { loadStack, type LoadedStack } from "./helpers/stack";
 
 let stack: LoadedStack;
 test.before(async () => {
-  stack = await loadStack();
+  stack = await loadStack(undefined, { functionCode: "archives" }); // the site, not the functions' code
 });
 
 const one = (type: string, name: string) => findResource(stack.resources, type, name);

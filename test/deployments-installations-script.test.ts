@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import anyTest, { type TestFn } from "ava";
 import { ENV } from "../runtime/environment";
-import { LOCAL_AWS, startDynamoDbLocal, type DynamoDbLocal } from "./helpers/dynamodbLocal";
+import { LOCAL_AWS, sharedDynamoDbLocal, type DynamoDbLocal } from "./helpers/dynamodbLocal";
 import { createTables } from "./helpers/tables";
 import { writeRunningPlatform } from "../local/platform/runningPlatform";
 import { printedOutput, runInstallationsCommand } from "../scripts/installations";
@@ -15,7 +15,7 @@ const run = promisify(execFile);
 const projectRoot = resolve(__dirname, "..");
 
 test.before(async (t) => {
-  t.context = { local: await startDynamoDbLocal() };
+  t.context = { local: await sharedDynamoDbLocal() };
 });
 
 test.after.always(async (t) => {

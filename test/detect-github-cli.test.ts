@@ -1,6 +1,11 @@
 /**
- * `npm run detect -- <owner>/<name>[@ref]` as a user runs it: the script in its own process, against the GitHub
- * emulator (one per test, with an App key pair made here), credentials in the environment.
+ * `npm run detect -- <owner>/<name>[@ref]` against the GitHub emulator (one per test, with an App key pair made
+ * here), credentials in the environment: once as a user runs it, the script in its own process (exit code, stdout
+ * pure JSON), and otherwise through the script's own `runDetectCli` and `openTarget` in this process, which is what
+ * its entry point calls (a Node process with tsx costs seconds of CPU per run).
+ *
+ * Serial: @octokit/auth-app shares in-flight token requests between instances by installation id, and every
+ * emulator gives "acme" the same id, so two App logins at once in this process could swap tokens.
  */
 import test, { type ExecutionContext } from "ava";
 import { execFile } from "child_process";
@@ -9,6 +14,7 @@ import { join } from "path";
 import { promisify } from "util";
 import type { GitHubEmulator } from "../local/emulators/github";
 import { createInstallationTokens } from "../runtime/github/installationTokens";
+import { openTarget, runDetectCli } from "../scripts/detect";
 import { generateAppKeys, startGitHubFor, temporaryFolder } from "./helpers/emulators";
 import { withDependencies } from "./helpers/fakeRepo";
 
@@ -44,7 +50,20 @@ async function setup(t: ExecutionContext) {
   const keyFile = join(temporaryFolder(t, "slipway-detect-github-"), "app.pem");
   writeFileSync(keyFile, keys.privateKey);
   const appEnv = { GITHUB_APP_ID: String(APP_ID), GITHUB_APP_PRIVATE_KEY_FILE: keyFile };
+  /** The command as its entry point runs it, in this process, with only the given environment. */
   const run = async (argv: readonly string[], credentials: Record<string, string>): Promise<Run> => {
+    let stdout = "";
+    let stderr = "";
+    const env = { GITHUB_API_URL: github.url, ...credentials };
+    const code = await runDetectCli(argv, {
+      createFileSystem: (target) => openTarget(target, { env, log: (line) => (stderr += `${line}\n`) }),
+      stdout: (text) => (stdout += text),
+      stderr: (text) => (stderr += text),
+    });
+    return { code, stdout, stderr };
+  };
+  /** The script in its own process, as `npm run detect` starts it. */
+  const runScript = async (argv: readonly string[], credentials: Record<string, string>): Promise<Run> => {
     // Nothing from the caller's environment may pick the credentials: only what the test gives.
     const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("GITHUB_")));
     const result = await promisify(execFile)(process.execPath, ["--import", "tsx", SCRIPT, ...argv], {
@@ -60,7 +79,7 @@ async function setup(t: ExecutionContext) {
     );
     return result;
   };
-  return { github, keyFile, appEnv, run };
+  return { github, keyFile, appEnv, run, runScript };
 }
 
 /** No token, JWT or key in anything the command printed. */
@@ -79,29 +98,32 @@ function assertNoSecrets(t: ExecutionContext, result: Run, tokens: readonly stri
 /** The HTTP requests the emulator saw, by operation. */
 const operations = (github: GitHubEmulator) => github.requests().map((record) => record.operation ?? record.path);
 
-test("as a GitHub App: finds the installation, prints the plan with the repository and commit, stdout pure JSON", async (t) => {
-  const { github, appEnv, run } = await setup(t);
-  const result = await run(["acme/site"], appEnv);
-  t.is(result.code, 0, result.stderr);
-  const printed = JSON.parse(result.stdout) as Record<string, unknown>;
-  t.like(printed, { repository: "acme/site", framework: "nextjs", builder: "node", rootDirectory: "" });
-  t.regex(String(printed["commitSha"]), /^[0-9a-f]{40}$/);
-  t.regex(result.stderr, new RegExp(`commit: ${String(printed["commitSha"])}`));
-  assertNoSecrets(t, result);
+test.serial(
+  "as a GitHub App: finds the installation, prints the plan with the repository and commit, stdout pure JSON",
+  async (t) => {
+    const { github, appEnv, runScript } = await setup(t);
+    const result = await runScript(["acme/site"], appEnv);
+    t.is(result.code, 0, result.stderr);
+    const printed = JSON.parse(result.stdout) as Record<string, unknown>;
+    t.like(printed, { repository: "acme/site", framework: "nextjs", builder: "node", rootDirectory: "" });
+    t.regex(String(printed["commitSha"]), /^[0-9a-f]{40}$/);
+    t.regex(result.stderr, new RegExp(`commit: ${String(printed["commitSha"])}`));
+    assertNoSecrets(t, result);
 
-  // The installation was looked up with the App's JWT, then one token minted for the repository.
-  const seen = operations(github);
-  t.true(seen.includes("GET /repos/{owner}/{repo}/installation"));
-  t.is(seen.filter((operation) => operation === "POST /app/installations/{installation_id}/access_tokens").length, 1);
-  // requests: N on stderr is what detection cost the emulator: its tree and GraphQL requests, nothing else.
-  const detection = seen.filter(
-    (operation) => operation === "GET /repos/{owner}/{repo}/git/trees/{tree_sha}" || operation === "POST /graphql",
-  );
-  t.regex(result.stderr, new RegExp(`^requests: ${detection.length} `, "m"));
-  t.is(detection.length, 2);
-});
+    // The installation was looked up with the App's JWT, then one token minted for the repository.
+    const seen = operations(github);
+    t.true(seen.includes("GET /repos/{owner}/{repo}/installation"));
+    t.is(seen.filter((operation) => operation === "POST /app/installations/{installation_id}/access_tokens").length, 1);
+    // requests: N on stderr is what detection cost the emulator: its tree and GraphQL requests, nothing else.
+    const detection = seen.filter(
+      (operation) => operation === "GET /repos/{owner}/{repo}/git/trees/{tree_sha}" || operation === "POST /graphql",
+    );
+    t.regex(result.stderr, new RegExp(`^requests: ${detection.length} `, "m"));
+    t.is(detection.length, 2);
+  },
+);
 
-test("with GITHUB_INSTALLATION_ID the App skips the look-up", async (t) => {
+test.serial("with GITHUB_INSTALLATION_ID the App skips the look-up", async (t) => {
   const { github, appEnv, run } = await setup(t);
   const result = await run(["acme/site"], {
     ...appEnv,
@@ -122,10 +144,6 @@ function siteToken(github: { url: string; installationIdFor(owner: string): numb
   }).tokenFor(github.installationIdFor("acme"), "acme", "site");
 }
 
-/**
- * The tests that mint a token in this process run serially: @octokit/auth-app shares in-flight token requests between
- * instances by installation id, and every emulator gives "acme" the same id, so two at once could swap tokens.
- */
 test.serial("with GITHUB_TOKEN: used as is, never printed; @ref reads that branch or tag", async (t) => {
   const { github, run } = await setup(t);
   const token = await siteToken(github);
@@ -151,7 +169,7 @@ test.serial("with GITHUB_TOKEN: used as is, never printed; @ref reads that branc
   t.like(JSON.parse(bySha.stdout), { framework: "go", commitSha: onBranch?.commitSha });
 });
 
-test("exit 2 with the reason as JSON: a ref or repository GitHub does not have, no single app", async (t) => {
+test.serial("exit 2 with the reason as JSON: a ref or repository GitHub does not have, no single app", async (t) => {
   const { appEnv, run } = await setup(t);
   const cases = [
     { argv: ["acme/site@no-such-branch"], code: "REF_NOT_FOUND" },
@@ -179,7 +197,7 @@ test.serial("a token for another repository: REPOSITORY_NOT_FOUND, exit 2", asyn
   assertNoSecrets(t, result, [token]);
 });
 
-test("the monorepo's refusal names the candidates; --root-directory picks one", async (t) => {
+test.serial("the monorepo's refusal names the candidates; --root-directory picks one", async (t) => {
   const { appEnv, run } = await setup(t);
   const refused = await run(["acme/mono"], appEnv);
   t.is(refused.code, 2);
@@ -192,7 +210,7 @@ test("the monorepo's refusal names the candidates; --root-directory picks one", 
   t.like(JSON.parse(picked.stdout), { repository: "acme/mono", framework: "hono", rootDirectory: "apps/api" });
 });
 
-test("missing or half credentials: exit 1, nothing on stdout, the variables to set named", async (t) => {
+test.serial("missing or half credentials: exit 1, nothing on stdout, the variables to set named", async (t) => {
   const { github, keyFile, run } = await setup(t);
   const none = await run(["acme/site"], {});
   t.is(none.code, 1);
@@ -224,7 +242,7 @@ test("missing or half credentials: exit 1, nothing on stdout, the variables to s
   t.deepEqual(github.requests(), [], "nothing reached GitHub without usable credentials");
 });
 
-test("what is neither a folder nor owner/name[@ref] is a usage error, not a GitHub request", async (t) => {
+test.serial("what is neither a folder nor owner/name[@ref] is a usage error, not a GitHub request", async (t) => {
   const { github, appEnv, run } = await setup(t);
   for (const argv of [["no-such-folder"], ["acme/site@bad..ref"], ["acme/site/extra"]]) {
     const result = await run(argv, appEnv);

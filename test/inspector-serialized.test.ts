@@ -17,7 +17,7 @@ import {
 import { LAMBDA_RUNTIME } from "../components/functionBundle";
 import { ensureFunctionArchives } from "../local/platform/archives/functionArchives";
 import { lambdaNodeFlags } from "../local/platform/lambda/lambdaNodeFlags";
-import { lambdaRuntimeModules } from "./helpers/lambdaArchives";
+import { lambdaRuntimeModules } from "../local/platform/lambda/lambdaRuntimeModules";
 import { findResource } from "./helpers/pulumiMocks";
 import { loadStack } from "./helpers/stack";
 import { createTables } from "./helpers/tables";
@@ -30,7 +30,7 @@ import { createTables } from "./helpers/tables";
 const test = anyTest as TestFn<{ world: InspectorWorld; dir: string; variables: Record<string, string> }>;
 
 test.before(async (t) => {
-  const stack = await loadStack();
+  const stack = await loadStack(undefined, { functionCode: "archives" }); // its environment; the code is the archive
   const inspector = findResource(stack.resources, "aws:lambda/function:Function", "slipway-inspector");
   const archives = await ensureFunctionArchives();
   t.context.dir = mkdtempSync(path.join(tmpdir(), "slipway-inspector-"));

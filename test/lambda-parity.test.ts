@@ -21,7 +21,7 @@ test.before(async (t) => {
   const dir = fs.mkdtempSync(path.join(tmpdir(), "slipway-parity-"));
   t.context = {
     archives: await ensureFunctionArchives(),
-    stack: await loadStack(),
+    stack: await loadStack(undefined, { functionCode: "archives" }), // settings only: the code is the archives
     dir,
     runtimeModules: lambdaRuntimeModules(path.resolve(__dirname, ".."), path.join(dir, "runtime")),
   };

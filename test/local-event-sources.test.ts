@@ -37,13 +37,13 @@ import { expiredPrefixLength, stepAfterInvoke } from "../local/platform/eventSou
 import type { StreamFailureRecord } from "../local/platform/eventSources/streamFailureRecord";
 import { startStreamMapping, type StreamMappingOptions } from "../local/platform/eventSources/streamMapping";
 import { deploymentIdsInFailedBatch } from "../runtime/inspect/abandonedDeployments";
-import { LOCAL_AWS, startDynamoDbLocal, type DynamoDbLocal } from "./helpers/dynamodbLocal";
+import { LOCAL_AWS, sharedDynamoDbLocal, type DynamoDbLocal } from "./helpers/dynamodbLocal";
 import { manualClock } from "./helpers/emulators";
 
 const test = anyTest as TestFn<{ local: DynamoDbLocal }>;
 
 test.before(async (t) => {
-  const local = await startDynamoDbLocal();
+  const local = await sharedDynamoDbLocal();
   t.log(`DynamoDB Local answered after ${local.startupMs} ms`);
   t.context = { local };
 });

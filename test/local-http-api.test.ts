@@ -31,7 +31,7 @@ import {
 } from "../local/platform/localIssuer";
 import type { JwtAuthorizerConfig } from "../local/platform/httpApi/createJwtVerifier";
 import { runTokenCommand } from "../scripts/token";
-import { LOCAL_AWS, startDynamoDbLocal } from "./helpers/dynamodbLocal";
+import { LOCAL_AWS, sharedDynamoDbLocal } from "./helpers/dynamodbLocal";
 import { createTables } from "./helpers/tables";
 
 /*
@@ -847,7 +847,7 @@ test("end to end with Lambda containers: the event reaches the handler, its answ
 });
 
 test("end to end with Slipway's own serialized handlers and DynamoDB Local: deploy, then read it back", async (t) => {
-  const dynamo = await startDynamoDbLocal();
+  const dynamo = await sharedDynamoDbLocal();
   t.teardown(() => dynamo.stop());
   const tables = await createTables(dynamo.endpoint);
   const runtimeModulesDir = lambdaRuntimeModules(projectRoot, join(root, "runtime"));

@@ -11,11 +11,14 @@ const KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234
 
 test("an existing secret with a customer-managed key: the inspector gets kms:Decrypt on that key via Secrets Manager", async (t) => {
   const withoutKey = Object.entries(TEST_CONFIG).filter(([key]) => key !== "slipway:githubAppPrivateKey");
-  const stack = await loadStack({
-    ...Object.fromEntries(withoutKey),
-    "slipway:githubAppPrivateKeySecretArn": SECRET,
-    "slipway:githubAppPrivateKeyKmsKeyArn": KEY,
-  });
+  const stack = await loadStack(
+    {
+      ...Object.fromEntries(withoutKey),
+      "slipway:githubAppPrivateKeySecretArn": SECRET,
+      "slipway:githubAppPrivateKeyKmsKeyArn": KEY,
+    },
+    { functionCode: "archives" }, // policies only: the code is stack.test.ts's
+  );
   // No secret for the App's key (the onboarding's OAuth client secret is another one, given as a value here).
   t.deepEqual(
     findResources(stack.resources, "aws:secretsmanager/secret:Secret").map((secret) => secret.name),

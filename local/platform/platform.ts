@@ -20,7 +20,8 @@ import { startHttpApi, type HttpApi } from "./httpApi/startHttpApi";
 import { LOCAL_AUDIENCE, LOCAL_ISSUER, loadOrCreateIssuerKey, mintToken, startLocalIssuer } from "./localIssuer";
 import { createProvisioner, type LocalResources } from "./provisioner";
 import { runStack } from "./runStack";
-import { ensureFunctionArchives } from "./archives/functionArchives";
+import { archivedFunctionCode, ensureFunctionArchives } from "./archives/functionArchives";
+import { setFunctionCodeSource } from "../../components/functionBundle";
 import { startEventSources, type EventSources } from "./startEventSources";
 import { freePort } from "./freePort";
 import { startBuildRunner, type BuildOutcome, type BuildRunner } from "./buildRunner";
@@ -302,6 +303,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     }
     const admin = new DynamoDBClient({ endpoint: dynamodb.endpoint, ...LOCAL_AWS });
     const functionArchives = await ensureFunctionArchives({ onBuild: options.onProgress });
+    // The functions run these archives (the provisioner copies them); the program need not serialize them again.
+    setFunctionCodeSource(archivedFunctionCode(functionArchives));
     const provisioner = createProvisioner({
       functionArchives,
       region: REGION,

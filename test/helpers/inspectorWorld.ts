@@ -7,7 +7,7 @@ import { BUILDERS } from "../../runtime/builders";
 import type { Deployment } from "../../runtime/deployment";
 import { DeploymentStore, InstallationStore } from "../../runtime/deployments/store";
 import { ENV } from "../../runtime/environment";
-import { startDynamoDbLocal, type DynamoDbLocal } from "./dynamodbLocal";
+import { sharedDynamoDbLocal, type DynamoDbLocal } from "./dynamodbLocal";
 import { generateAppKeys } from "./emulators";
 import { createTables, localDocumentClient, type TableNames } from "./tables";
 
@@ -37,7 +37,7 @@ export async function startInspectorWorld(
   process.env.AWS_EC2_METADATA_DISABLED = "true";
   const appKeys = generateAppKeys();
   const [dynamodb, aws, github] = await Promise.all([
-    startDynamoDbLocal(),
+    sharedDynamoDbLocal(),
     startAws(options.awsClock ? { now: options.awsClock } : {}),
     startGitHub({ appId: options.appId ?? APP_ID, appPublicKey: appKeys.publicKey, repositories }),
   ]);

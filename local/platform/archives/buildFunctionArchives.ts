@@ -8,20 +8,21 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { readFunctionArchive, unpackArchive } from "../functionArchive";
 import { runStack } from "../runStack";
-import type { ArchiveManifest } from "./functionArchives";
+import { ARCHIVE_BUILD_KEY, type ArchiveManifest } from "./functionArchives";
 
 /** Any complete configuration will do: the code of a function does not depend on configuration values. */
 const BUILD_CONFIG: Record<string, string> = {
   "aws:region": "us-east-1",
   "slipway:githubAppId": "1",
-  "slipway:githubAppPrivateKey": "-----BEGIN PRIVATE KEY-----\nARCHIVE-BUILD-PLACEHOLDER\n-----END PRIVATE KEY-----\n",
+  "slipway:githubAppPrivateKey": ARCHIVE_BUILD_KEY,
   "slipway:jwtIssuer": "https://issuer.invalid/",
   "slipway:dashboard": "false", // functions only
   "slipway:jwtAudience": JSON.stringify(["archive-build"]),
   // The install flow on, so its functions (installations, link, projects, webhooks) are built too.
   "slipway:githubAppInstallUrl": "https://github.invalid/apps/archive-build/installations/new",
   "slipway:githubAppClientId": "Iv1.archivebuild",
-  "slipway:githubAppClientSecretArn": "arn:aws:secretsmanager:us-east-1:000000000000:secret:archive-build-client-AbCdEf",
+  "slipway:githubAppClientSecretArn":
+    "arn:aws:secretsmanager:us-east-1:000000000000:secret:archive-build-client-AbCdEf",
   "slipway:githubWebhookSecretArn": "arn:aws:secretsmanager:us-east-1:000000000000:secret:archive-build-webhook-AbCdEf",
 };
 

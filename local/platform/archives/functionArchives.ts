@@ -2,6 +2,8 @@ import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import type { FunctionCodeSource } from "../../../components/functionBundle";
 
 /** What `buildFunctionArchives.ts` writes beside the archives. */
 export interface ArchiveManifest {
@@ -38,6 +40,9 @@ export interface EnsureArchivesOptions {
   /** Told when a build starts (it type-checks the program: tens of seconds). */
   readonly onBuild?: (message: string) => void;
 }
+
+/** The App key in the configuration the archives are built with: a closure that captured it would show this line. */
+export const ARCHIVE_BUILD_KEY = "-----BEGIN PRIVATE KEY-----\nARCHIVE-BUILD-PLACEHOLDER\n-----END PRIVATE KEY-----\n";
 
 const PROJECT_ROOT = path.resolve(__dirname, "../../..");
 const REGISTER = path.join(__dirname, "pulumiTypeScript.cjs");
@@ -82,6 +87,15 @@ export async function ensureFunctionArchives(options: EnsureArchivesOptions = {}
       return path.join(dir, resourceName);
     },
   };
+}
+
+/**
+ * Function code taken from built archives (see `setFunctionCodeSource`): each function's unpacked archive, by its
+ * resource name. The code does not depend on configuration (buildFunctionArchives.ts), so any stack of the same
+ * sources gets exactly what serializing it would give.
+ */
+export function archivedFunctionCode(archives: FunctionArchives): FunctionCodeSource {
+  return (functionName) => new pulumi.asset.FileArchive(archives.codeDir(functionName));
 }
 
 /** Builds into a private folder, then renames it into place: concurrent builders never see half an archive. */
