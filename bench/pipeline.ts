@@ -7,6 +7,8 @@ import { DEFAULT_REPOS_DIR, startPlatform, type Platform } from "../local/platfo
 const REPOSITORIES = ["blog", "inventory-api", "landing", "notes-api", "petclinic", "storefront"];
 const SEQUENTIAL = 30;
 const BURST = 50;
+/** How long the platform is watched doing nothing before the burst. */
+const IDLE_MS = 3_000;
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -29,9 +31,11 @@ async function deploy(platform: Platform, token: string, repository: string): Pr
 
 /**
  * Follows the deployments table's stream (as `npm start` does, local/platform/deploymentWatcher.ts) and tells when
- * each deployment is first seen BUILDING or FAILED: a GetRecords every 50 ms whatever the number of deployments, not a
- * read per deployment (which made thousands of consistent reads per burst and halved the throughput measured). A
- * deployment may settle before the bench asks about it (a burst's first ones build before its last POST answers).
+ * each deployment is first seen BUILDING or FAILED: a GetRecords every 250 ms (Lambda's rate) whatever the number of
+ * deployments, not a read per deployment (which made thousands of consistent reads per burst and halved the throughput
+ * measured). When a deployment reached BUILDING is taken from the inspector's writes, not from when the watcher saw
+ * it, so reading the stream more often would only cost CPU (at 50 ms the watcher was a third of the idle platform's).
+ * A deployment may settle before the bench asks about it (a burst's first ones build before its last POST answers).
  */
 async function createWatcher(platform: Platform) {
   const settledAt = new Map<string, { status: string; at: number }>();
@@ -39,7 +43,7 @@ async function createWatcher(platform: Platform) {
   const streams = await watchDeployments({
     dynamodbEndpoint: platform.dynamodbEndpoint,
     table: platform.tables.deployments,
-    pollIntervalMs: 50,
+    pollIntervalMs: 250,
     logger: { info() {}, warn() {}, error() {} },
     onChange: ({ deployment }) => {
       if (deployment.status !== "BUILDING" && deployment.status !== "FAILED") return;
@@ -107,6 +111,23 @@ const STREAM_READS = ["GetRecords", "GetShardIterator", "DescribeStream", "ListS
 /** The functions between POST and BUILDING; the others' requests (build events of earlier builds) are not this path. */
 const PATH_FUNCTIONS = ["slipway-deploy", "slipway-inspector"];
 
+/**
+ * `SLIPWAY_BENCH_PROFILE=<file>.cpuprofile npm run bench -- pipeline`: a V8 CPU profile of this process during the
+ * burst only (open it in Chrome's DevTools). Profiling itself costs CPU: read the figures of a run without it.
+ */
+async function startProfile(): Promise<(file: string) => Promise<void>> {
+  const { Session } = await import("node:inspector/promises");
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.start");
+  return async (file) => {
+    const { profile } = await session.post("Profiler.stop");
+    fs.writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  };
+}
+
 /** The 1-minute load average: the machine is shared, and every figure is worth only as much as the load beside it. */
 const load = () => `load ${os.loadavg()[0]!.toFixed(1)}`;
 
@@ -147,6 +168,8 @@ function cpuByPart(platform: Platform): Map<string, number> {
 export async function runPipelineBench(): Promise<void> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-bench-"));
   const dynamodb: (Exchange & { role?: string })[] = [];
+  /** DynamoDB requests through the IAM proxy by role and operation (stream reads included): counted in the burst. */
+  const requestCounts = new Map<string, number>();
   const platform = await startPlatform({
     port: 0,
     stateDir,
@@ -155,11 +178,15 @@ export async function runPipelineBench(): Promise<void> {
     // What this measures ends at BUILDING: builds keep running (simulated for an hour) and the per-user limit is out
     // of the way, so no deployment waits QUEUED. bench/lifecycle.ts measures what comes after.
     simulatedBuildSeconds: 3600,
+    // In memory, as the tests run DynamoDB Local: the figures are the platform's, not SQLite's disk writes.
+    dynamodbInMemory: true,
     // One user starts 100 deployments here: the per-user limit (default 10 a minute) would measure the limit.
     stackConfig: { "slipway:maxConcurrentBuildsPerUser": "1000", "slipway:deploymentsPerUserPerMinute": "1000" },
     schedules: false,
     logger: { info() {}, warn() {}, error() {} },
     onDynamoDbExchange: ({ operation, role, startedAt, endedAt }) => {
+      const key = `${role ?? "administrator"} ${operation}`;
+      requestCounts.set(key, (requestCounts.get(key) ?? 0) + 1);
       if (!STREAM_READS.includes(operation)) {
         dynamodb.push({ service: "DynamoDB", operation, startedAt, endedAt, ...(role ? { role } : {}) });
       }
@@ -209,7 +236,7 @@ export async function runPipelineBench(): Promise<void> {
         const settled = await watcher.settled(id);
         if (settled.status !== "BUILDING") failed++;
         // BUILDING is reached when the inspector's last write (the move to BUILDING) is answered, not when the
-        // watcher's next stream read sees it (up to 50 ms later).
+        // watcher's next stream read sees it (up to 250 ms later).
         const lastWrite = Math.max(
           startedAt,
           ...dynamodb.filter((e) => e.role === inspectorRole && e.endedAt <= settled.at).map((e) => e.endedAt),
@@ -233,14 +260,33 @@ export async function runPipelineBench(): Promise<void> {
     }
     github.reset();
 
+    // What the platform spends doing nothing (the stream pollers, the watcher, DynamoDB Local's own threads): a burst
+    // pays it for as long as it lasts, so a slower burst costs more CPU per deployment.
+    const idleBefore = cpuByPart(platform);
+    const idleStartedAt = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+    const idleSeconds = (Date.now() - idleStartedAt) / 1000;
+    const idle = [...cpuByPart(platform)].map(([part, total]) => [part, total - (idleBefore.get(part) ?? 0)] as const);
+    const idlePerSecond = idle.reduce((sum, [, used]) => sum + used, 0) / idleSeconds;
+
+    const profiler = process.env.SLIPWAY_BENCH_PROFILE ? await startProfile() : undefined;
     const cpuBefore = cpuByPart(platform);
+    requestCounts.clear();
+    dynamodb.length = 0;
     const startedAt = Date.now();
     const ids = await Promise.all(
       Array.from({ length: BURST }, (_, i) => deploy(platform, token, `demo/${REPOSITORIES[i % REPOSITORIES.length]}`)),
     );
     const settled = await Promise.all(ids.map((id) => watcher.settled(id)));
-    const seconds = (Math.max(...settled.map((s) => s.at)) - startedAt) / 1000;
+    // The burst ends with the inspector's last write (the last move to BUILDING), not when the watcher next looked.
+    const lastSeen = Math.max(...settled.map((s) => s.at));
+    const lastWrite = Math.max(
+      startedAt,
+      ...dynamodb.filter((e) => e.role === inspectorRole && e.endedAt <= lastSeen).map((e) => e.endedAt),
+    );
+    const seconds = ((lastWrite > startedAt ? lastWrite : lastSeen) - startedAt) / 1000;
     const loadAfter = load();
+    if (profiler) await profiler(process.env.SLIPWAY_BENCH_PROFILE!);
     const cpu = [...cpuByPart(platform)]
       .map(([part, total]) => [part, total - (cpuBefore.get(part) ?? 0)] as const)
       .sort((a, b) => b[1] - a[1]);
@@ -255,6 +301,19 @@ export async function runPipelineBench(): Promise<void> {
     );
     for (const [part, used] of cpu) {
       if (used >= 0.05) console.log(`    ${used.toFixed(1).padStart(5)} s  ${part}`);
+    }
+    console.log(
+      `  idle, the platform uses ${(idlePerSecond * 1000).toFixed(0)} ms of CPU per second (${idle
+        .filter(([, used]) => used / idleSeconds >= 0.005)
+        .map(([part, used]) => `${part.split(":")[0]} ${((used * 1000) / idleSeconds).toFixed(0)}`)
+        .join(", ")}): ${((idlePerSecond * seconds * 1000) / BURST).toFixed(0)} ms per deployment of this burst`,
+    );
+    const requests = [...requestCounts].sort((a, b) => b[1] - a[1]);
+    const requestTotal = requests.reduce((sum, [, count]) => sum + count, 0);
+    console.log(`  DynamoDB requests meanwhile: ${requestTotal} = ${(requestTotal / BURST).toFixed(1)} per deployment`);
+    for (const [key, count] of requests) {
+      if (count >= BURST / 10)
+        console.log(`    ${(count / BURST).toFixed(1).padStart(5)}  ${key.replace(/^slipway-/, "")}`);
     }
 
     const inspector = platform.functions.get("slipway-inspector")!;

@@ -78,6 +78,11 @@ export interface PlatformOptions {
    * 60-second secondary limit takes 0.6 s. Default 1, as in AWS.
    */
   readonly githubWaitScale?: number;
+  /**
+   * Keep DynamoDB Local's tables in memory (`-inMemory`, as the tests run it) instead of in the state folder: faster,
+   * but nothing survives a stop or a restart of the jar. The benchmark's choice; `npm start` keeps them on disk.
+   */
+  readonly dynamodbInMemory?: boolean;
   /** Every DynamoDB request the functions make, once answered (`npm run bench`'s critical path). */
   readonly onDynamoDbExchange?: (exchange: {
     operation: string;
@@ -231,7 +236,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     // Supervised: if the jar dies it is started again on the same port with the same tables, and a person is told.
     const notify = options.notify ?? ((line: string) => logger.warn(line));
     const dynamodb: DynamoDbLocal = await startDynamoDbLocal({
-      dbPath: ensureDir(path.join(options.stateDir, "dynamodb")),
+      ...(options.dynamodbInMemory ? {} : { dbPath: ensureDir(path.join(options.stateDir, "dynamodb")) }),
       supervise: {
         onExit: ({ code, signal }) =>
           notify(`DynamoDB Local stopped (${signal ? `signal ${signal}` : `exit code ${code}`}); restarting it`),

@@ -1,5 +1,6 @@
 import { isExcludedFolder, MANIFESTS, MANIFEST_GLOBS, VERSION_FILES } from "./folderNames";
-import { matchesGlob } from "./glob";
+import { globToRegExp } from "./glob";
+
 import { parseCargoToml, type CargoFacts } from "./parse/cargoToml";
 import { parseComposerJson, type ComposerFacts } from "./parse/composerJson";
 import { parseGemfile, type GemfileFacts } from "./parse/gemfile";
@@ -18,6 +19,9 @@ import {
 import type { Located } from "./parse/text";
 import { joinPath, parentOf, selfAndAncestors } from "./repoPath";
 import type { RepoTree } from "./repoTree";
+
+/** MANIFEST_GLOBS compiled once per call that tests many paths, not once per path (nor at module level, in runtime/). */
+const manifestPatterns = () => MANIFEST_GLOBS.map(globToRegExp);
 
 /** Where a dependency was declared. */
 export interface Declared {
@@ -85,8 +89,9 @@ export function filesToRead(tree: RepoTree, folder: string): string[] {
     if (tree.hasFile(path)) wanted.add(path);
   };
   for (const name of MANIFESTS) add(joinPath(folder, name));
+  const manifests = manifestPatterns();
   for (const relative of tree.filesUnder(folder, 1)) {
-    if (MANIFEST_GLOBS.some((glob) => matchesGlob(glob, relative))) add(joinPath(folder, relative));
+    if (manifests.some((pattern) => pattern.test(relative))) add(joinPath(folder, relative));
   }
   for (const above of selfAndAncestors(folder)) {
     for (const name of VERSION_FILES) add(joinPath(above, name));
@@ -151,7 +156,8 @@ export function collectFolderFacts(tree: RepoTree, folder: string, contents: Rea
   const addPython = (found: ReadonlyMap<string, number> | undefined, file: string) => {
     for (const [name, line] of found ?? []) if (!pypi.has(name)) pypi.set(normalizePythonName(name), { file, line });
   };
-  for (const relative of nearFiles.filter((p) => MANIFEST_GLOBS.some((glob) => matchesGlob(glob, p)))) {
+  const manifests = manifestPatterns();
+  for (const relative of nearFiles.filter((p) => manifests.some((pattern) => pattern.test(p)))) {
     const text = read(relative);
     if (text !== undefined) addPython(parseRequirements(text), path(relative));
   }

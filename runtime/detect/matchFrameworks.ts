@@ -1,7 +1,7 @@
 import { evidence, type Evidence } from "./evidence";
 import type { FolderFacts } from "./folderFacts";
 import { FRAMEWORKS, type FrameworkDefinition, type Signal } from "./frameworks";
-import { matchesGlob } from "./glob";
+import { globToRegExp } from "./glob";
 import { normalizePythonName } from "./parse/python";
 import { joinPath } from "./repoPath";
 
@@ -60,7 +60,8 @@ export function findSignal(signal: Signal, facts: FolderFacts): Evidence | undef
       ? undefined
       : evidence(joinPath(facts.folder, "package.json"), `has a "${signal.script}" script: ${script}`);
   }
-  const file = facts.nearFiles.find((relative) => matchesGlob(signal.file, relative));
+  const pattern = globToRegExp(signal.file); // once per signal, not once per file
+  const file = facts.nearFiles.find((relative) => pattern.test(relative));
   return file === undefined ? undefined : evidence(joinPath(facts.folder, file), `${file} is present`);
 }
 

@@ -47,6 +47,16 @@ export async function settleDeployment(
   // Every build Slipway starts carries DEPLOYMENT_ID, and both sources (the events and BatchGetBuilds) list it.
   const deploymentId = observation.deploymentId;
   if (!deploymentId) return ignored(logger, log, "the build has no DEPLOYMENT_ID: not a Slipway build");
+  // Most events are a later phase of a build its deployment already records as BUILDING. Then the conditional write
+  // alone decides (BUILDING with this very build, a later phase): no read first. Refused, the deployment is read and
+  // the observation decided on what it is (adopted, an orphan, already ended, stale), as below.
+  if (attempt === 1 && !isFinalBuildStatus(observation.buildStatus)) {
+    const progress = progressOf(observation);
+    if (progress && (await deployments.recordProgress(deploymentId, observation.buildId, progress))) {
+      logger.info("build progress", { deploymentId, buildId: observation.buildId, phase: progress.phase });
+      return { result: "progress", phase: progress.phase };
+    }
+  }
   const deployment = await deployments.get(deploymentId, { consistent: true });
   if (!deployment) return ignored(logger, { ...log, deploymentId }, "no such deployment");
 
@@ -93,18 +103,26 @@ async function recordProgress(
   observation: BuildObservation,
   deps: SettleDependencies,
 ): Promise<SettleResult> {
+  const progress = progressOf(observation);
+  const phase = observation.currentPhase;
+  if (!progress) return ignored(deps.logger, { deploymentId: deployment.id }, `unknown phase ${phase}`);
+  const recorded = await deps.deployments.recordProgress(deployment.id, observation.buildId, progress);
+  if (!recorded) return ignored(deps.logger, { deploymentId: deployment.id, phase }, "stale or repeated progress");
+  deps.logger.info("build progress", { deploymentId: deployment.id, buildId: observation.buildId, phase });
+  return { result: "progress", phase: progress.phase };
+}
+
+/** What a running build's observation records: its phase and that phase's rank; undefined for an unknown phase. */
+function progressOf(observation: BuildObservation) {
   const phase = observation.currentPhase;
   const rank = phaseRank(phase);
-  if (!phase || rank < 0) return ignored(deps.logger, { deploymentId: deployment.id }, `unknown phase ${phase}`);
-  const recorded = await deps.deployments.recordProgress(deployment.id, observation.buildId, {
+  if (!phase || rank < 0) return undefined;
+  return {
     phase,
     phaseRank: rank,
     phaseAt: observation.observedAt,
     ...(observation.logsUrl ? { logsUrl: observation.logsUrl } : {}),
-  });
-  if (!recorded) return ignored(deps.logger, { deploymentId: deployment.id, phase }, "stale or repeated progress");
-  deps.logger.info("build progress", { deploymentId: deployment.id, buildId: observation.buildId, phase });
-  return { result: "progress", phase };
+  };
 }
 
 async function finish(

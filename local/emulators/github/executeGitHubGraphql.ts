@@ -45,6 +45,31 @@ export interface GitHubGraphqlResponse {
   readonly errors?: readonly GitHubGraphqlError[];
 }
 
+/**
+ * A query's document, or the errors that stop it before execution: a pure function of the query's text and the
+ * (fixed) schema, so the answers for the last few queries are kept. Clients send the same few queries again and
+ * again, and parsing and validating them was the emulator's largest cost per GraphQL request. Execution, variables
+ * and every rate limit still happen per request.
+ */
+const checkedDocuments = new Map<string, { document: DocumentNode } | { errors: GitHubGraphqlError[] }>();
+const DOCUMENTS_KEPT = 64;
+
+function checkedDocument(query: string): { document: DocumentNode } | { errors: GitHubGraphqlError[] } {
+  const kept = checkedDocuments.get(query);
+  if (kept) return kept;
+  let checked: { document: DocumentNode } | { errors: GitHubGraphqlError[] };
+  try {
+    const document = parse(new Source(query));
+    const invalid = validate(githubGraphqlSchema, document);
+    checked = invalid.length > 0 ? { errors: invalid.map((error) => asGitHubError(error, document)) } : { document };
+  } catch (error) {
+    checked = { errors: [parseError(query, error as GraphQLError)] };
+  }
+  checkedDocuments.set(query, checked);
+  if (checkedDocuments.size > DOCUMENTS_KEPT) checkedDocuments.delete(checkedDocuments.keys().next().value!);
+  return checked;
+}
+
 /** Parses, validates and runs one GraphQL request body (`{ query, variables, operationName }`). */
 export async function executeGitHubGraphql(
   body: unknown,
@@ -54,14 +79,9 @@ export async function executeGitHubGraphql(
   if (typeof request.query !== "string" || !request.query.trim()) {
     return { errors: [{ message: "A query attribute must be specified and must be a string." }] };
   }
-  let document: DocumentNode;
-  try {
-    document = parse(new Source(request.query));
-  } catch (error) {
-    return { errors: [parseError(request.query, error as GraphQLError)] };
-  }
-  const invalid = validate(githubGraphqlSchema, document);
-  if (invalid.length > 0) return { errors: invalid.map((error) => asGitHubError(error, document)) };
+  const checked = checkedDocument(request.query);
+  if ("errors" in checked) return { errors: checked.errors };
+  const { document } = checked;
   const variables =
     typeof request.variables === "object" && request.variables !== null
       ? (request.variables as Record<string, unknown>)

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { createArchiveCache } from "./archiveCache";
 import {
   isPlausibleRef,
   type CommitInfo,
@@ -21,6 +22,8 @@ export function createGitCheckoutSource(
   isPrivate = true,
 ): RepositorySource {
   const run = (args: readonly string[], input?: string) => git(folder, args, input);
+  // `git archive` of a commit is the same bytes every time (its entries carry the commit's date).
+  const archives = createArchiveCache();
   const verify = async (revision: string): Promise<string | undefined> => {
     const result = await run(["rev-parse", "--verify", "--quiet", "--end-of-options", revision]);
     const sha = result.stdout.toString("utf8").trim();
@@ -84,8 +87,10 @@ export function createGitCheckoutSource(
     },
     async archive(commitSha, prefix) {
       if (!FULL_SHA.test(commitSha)) return undefined;
-      const result = await run(["archive", "--format=zip", `--prefix=${prefix}`, commitSha]);
-      return result.code === 0 ? result.stdout : undefined;
+      return archives(commitSha, prefix, async () => {
+        const result = await run(["archive", "--format=zip", `--prefix=${prefix}`, commitSha]);
+        return result.code === 0 ? result.stdout : undefined;
+      });
     },
   };
 }

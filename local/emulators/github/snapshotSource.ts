@@ -1,4 +1,4 @@
-import { promises as fs } from "node:fs";
+import { promises as fs, lstatSync, readdirSync } from "node:fs";
 import path from "node:path";
 import {
   listTree,
@@ -10,6 +10,7 @@ import {
   type GitSnapshot,
   type SnapshotFile,
 } from "./gitSnapshot";
+import { createArchiveCache } from "./archiveCache";
 import { API_MODES, type RepositorySource } from "./repositorySource";
 
 /** A repository given in memory: the default branch's files, and optionally more branches and tags. */
@@ -49,6 +50,7 @@ function sourceOverSnapshots(
   const ensureKnown = async (sha: string) => {
     if (!known.has(sha) && !byTree(sha)) await branches();
   };
+  const archives = createArchiveCache();
 
   const resolveCommit = async (ref: string): Promise<string | undefined> => {
     const current = await branches();
@@ -91,7 +93,8 @@ function sourceOverSnapshots(
     async archive(commitSha, prefix) {
       await ensureKnown(commitSha);
       const snapshot = known.get(commitSha);
-      return snapshot ? snapshotArchive(snapshot, prefix) : undefined;
+      // snapshotArchive is deterministic (the commit's date on every entry): the same bytes each time it is built.
+      return snapshot && archives(commitSha, prefix, async () => snapshotArchive(snapshot, prefix));
     },
   };
 }
@@ -122,13 +125,64 @@ export function createMemorySource(owner: string, name: string, repository: Memo
  * A plain folder is one branch, "main", whose commit is hashed from the folder's current content: edit a file and
  * the branch moves to a new commit; commits served earlier stay readable by SHA.
  */
-export function createFolderSource(owner: string, name: string, folder: string): RepositorySource {
+export function createFolderSource(
+  owner: string,
+  name: string,
+  folder: string,
+  options: { readonly now?: () => number } = {},
+): RepositorySource {
+  const now = options.now ?? Date.now;
+  // Every API call asks for the branch's commit; reading and hashing every file each time was most of the emulator's
+  // CPU. The snapshot is kept while the folder's listing and each entry's stat stay the same (Git's index does the
+  // same), and never trusted while an entry changed too recently to tell by its timestamps (below).
+  let kept: { readonly stamp: string; readonly branches: Map<string, GitSnapshot> } | undefined;
   const current = async () => {
+    const stamp = folderStamp(folder, now());
+    if (stamp !== undefined && kept?.stamp === stamp) return kept.branches;
     const files = await readFolder(folder);
-    if (files.size === 0) return new Map<string, GitSnapshot>();
-    return new Map([["main", snapshotOf(files, { message: `Contents of ${owner}/${name}`, date: SNAPSHOT_DATE })]]);
+    const branches =
+      files.size === 0
+        ? new Map<string, GitSnapshot>()
+        : new Map([["main", snapshotOf(files, { message: `Contents of ${owner}/${name}`, date: SNAPSHOT_DATE })]]);
+    kept = stamp === undefined ? undefined : { stamp, branches };
+    return branches;
   };
   return sourceOverSnapshots(owner, name, true, "main", current, {});
+}
+
+/**
+ * Timestamps are only as fine as the file system keeps them: an entry changed this close to a read could change again
+ * within the same tick and keep its stat. Git calls such entries "racily clean" and re-reads them; so does this.
+ */
+const RACY_MS = 2_000;
+
+/**
+ * Every path under `root` (as readFolder walks it) with its type, mode, size, inode, mtime and ctime: two equal
+ * stamps mean nothing was written, renamed, added or removed in between (ctime moves on every change, and nobody can
+ * set it back). Undefined when an entry changed within RACY_MS of `now`, or the folder cannot be read: read it whole.
+ * Synchronous on purpose: a few dozen lstat calls of a small local folder cost less CPU than their promises.
+ */
+export function folderStamp(root: string, now: number): string | undefined {
+  const lines: string[] = [];
+  const walk = (relative: string): boolean => {
+    const entries = readdirSync(path.join(root, relative), { withFileTypes: true });
+    for (const entry of entries) {
+      if (entry.isDirectory() && entry.name === ".git") continue;
+      const child = relative ? `${relative}/${entry.name}` : entry.name;
+      const stat = lstatSync(path.join(root, child));
+      if (Math.max(stat.mtimeMs, stat.ctimeMs) > now - RACY_MS) return false;
+      lines.push(`${child}\0${stat.mode}\0${stat.size}\0${stat.ino}\0${stat.mtimeMs}\0${stat.ctimeMs}`);
+      if (stat.isDirectory() && !walk(child)) return false;
+    }
+    return true;
+  };
+  try {
+    const rootStat = lstatSync(root);
+    if (Math.max(rootStat.mtimeMs, rootStat.ctimeMs) > now - RACY_MS) return undefined;
+    return walk("") ? lines.join("\n") : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function readFolder(root: string): Promise<Map<string, SnapshotFile>> {

@@ -33,7 +33,10 @@ export function createMemoryCheckpoints(
  * rename so a crash never leaves half a file. Shard ids are unique per stream, so one file can serve one mapping.
  */
 export function createFileCheckpoints(file: string): Checkpoints {
-  const read = (): Record<string, string> => {
+  // Only this mapping writes the file, so what it last wrote is what the file holds: read once, not per batch.
+  let saved: Record<string, string> | undefined;
+  const read = (): Record<string, string> => (saved ??= readFile());
+  const readFile = (): Record<string, string> => {
     try {
       return JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, string>;
     } catch (error) {
@@ -49,6 +52,7 @@ export function createFileCheckpoints(file: string): Checkpoints {
       const temporary = `${file}.${process.pid}.tmp`;
       fs.writeFileSync(temporary, JSON.stringify(next, null, 2));
       fs.renameSync(temporary, file);
+      saved = next;
     },
   };
 }
