@@ -1,6 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createFaultQueue, type Fault } from "./faults";
+import { readBody } from "./readBody";
 
 export type HeaderValue = string | number | readonly string[];
 
@@ -187,22 +188,6 @@ export async function startEmulatorServer(options: EmulatorServerOptions): Promi
       log.length = 0;
     },
   };
-}
-
-/** Reads the whole body; undefined when it exceeds the limit (the rest is drained, not buffered). */
-function readBody(incoming: http.IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    incoming.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) tooLarge = true;
-      if (!tooLarge) chunks.push(chunk);
-    });
-    incoming.on("end", () => resolve(tooLarge ? undefined : Buffer.concat(chunks)));
-    incoming.on("error", reject);
-  });
 }
 
 function faultResponse(fault: Fault): EmulatorResponse {

@@ -10,6 +10,7 @@ import { integrationResponse } from "./integrationResponse";
 import { clfTime, payloadEvent, type HttpApiEvent } from "./payloadEvent";
 import { createRouteTable } from "./routeTable";
 import { createTokenBucket, type ThrottlingSettings } from "./tokenBucket";
+import { readBody } from "../../emulators/http/readBody";
 
 export type { HttpApiEvent } from "./payloadEvent";
 export type { CorsConfiguration } from "./corsHeaders";
@@ -348,20 +349,6 @@ function checkHeaders(response: GatewayResponse): void {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** The whole body; undefined past the limit (the rest is read and dropped, so the client can take its 413). */
-function readBody(incoming: http.IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    incoming.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-    });
-    incoming.on("end", () => resolve(size > limit ? undefined : Buffer.concat(chunks)));
-    incoming.on("error", reject);
-  });
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | "timeout"> {

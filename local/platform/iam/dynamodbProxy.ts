@@ -12,6 +12,7 @@ import type { AddressInfo } from "node:net";
 import { brotliDecompressSync, crc32, gunzipSync, inflateSync } from "node:zlib";
 import { createLogger, type Logger } from "../../../runtime/log";
 import { callerOf } from "../../emulators/aws/awsProtocol";
+import { readBody } from "../../emulators/http/readBody";
 import { dynamodbAccess } from "./dynamodbAccess";
 import type { Authorization } from "./principals";
 import { createShardIteratorMemory } from "./shardIterators";
@@ -200,7 +201,7 @@ export async function startDynamoDbProxy(options: DynamoDbProxyOptions): Promise
         options.onExchange!({ operation, ...(accessKeyId ? { accessKeyId } : {}), startedAt, endedAt: Date.now() }),
       );
     }
-    const body = await readBody(request);
+    const body = await readBody(request, MAX_REQUEST_BYTES);
     if (!body) {
       answer(response, dynamoDbError("RequestEntityTooLarge", { message: "Request body too large" }, 413));
       return;
@@ -260,31 +261,6 @@ export async function startDynamoDbProxy(options: DynamoDbProxyOptions): Promise
         agent.destroy();
       }),
   };
-}
-
-/**
- * The whole body, or undefined past MAX_REQUEST_BYTES (the rest is then dropped). Events rather than `for await`: an
- * async iterator per request was a visible share of the proxy's CPU.
- */
-function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
-      else {
-        request.off("data", onData);
-        request.resume();
-        resolve(undefined);
-      }
-    };
-    request.on("data", onData);
-    request.once("error", reject);
-    request.once("end", () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    // Settled already when it ended; otherwise the caller went away half-way (as `for await` would throw).
-    request.once("close", () => reject(new Error("the caller closed the connection before its request was whole")));
-  });
 }
 
 function parseJson(body: Buffer): unknown {
